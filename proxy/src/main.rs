@@ -1,0 +1,54 @@
+//! The `mailsetup-proxy` binary: parses the command line, sets up logging and serves
+//! [`mailsetup_proxy::app`] until Ctrl-C or SIGTERM.
+
+use anyhow::Context as _;
+use clap::Parser as _;
+use mailsetup_proxy::config::Config;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,mailsetup_proxy=info".into()),
+        )
+        .init();
+    let config = Config::parse();
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.listen))?;
+    let addr = listener.local_addr().context("listener has no address")?;
+    let state = mailsetup_proxy::AppState::new(config).context("invalid configuration")?;
+    tracing::info!(%addr, static_dir = %state.config.static_dir.display(), "mailsetup proxy listening");
+    println!("mailsetup is running at http://{addr}/  (Ctrl-C to stop)");
+    mailsetup_proxy::serve(listener, state, shutdown_signal()).await
+}
+
+/// Resolves on Ctrl-C or SIGTERM, whichever comes first.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(err) = tokio::signal::ctrl_c().await {
+            tracing::error!(%err, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(err) => {
+                tracing::error!(%err, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,1 @@
+//! Test harness: real mail servers on loopback and the proxy, for integration tests.

@@ -10,6 +10,7 @@
 pub mod config;
 pub mod error;
 mod middleware;
+pub mod policy;
 mod routes;
 
 use std::future::Future;

@@ -1,0 +1,213 @@
+//! The egress policy: which addresses and ports the proxy may connect to on a user's behalf,
+//! so that it is not an open relay or a port scanner into the operator's network.
+//!
+//! Invariant: every socket the proxy opens to a mail server goes to a `SocketAddr` that
+//! [`EgressPolicy::check`] accepted; names are resolved once and the checked address is the
+//! one connected to (no second resolution).
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+
+/// The ports mail servers listen on: IMAP 143/993, POP3 110/995, SMTP 25/465/587/2525.
+pub const MAIL_PORTS: [u16; 8] = [143, 993, 110, 995, 25, 465, 587, 2525];
+
+/// What the operator allows beyond the safe defaults.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct EgressPolicy {
+    /// Allow ports other than [`MAIL_PORTS`] (`--allow-any-port`).
+    pub allow_any_port: bool,
+    /// Allow loopback, private, link-local and other non-public addresses
+    /// (`--allow-private-targets`; tests and on-premises mail servers).
+    pub allow_private_targets: bool,
+}
+
+/// Why the policy refused a target.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum PolicyError {
+    /// The port is not a mail port.
+    #[error("port {0} is not a mail port (allowed: 143, 993, 110, 995, 25, 465, 587, 2525)")]
+    PortNotAllowed(u16),
+    /// The address is not a public unicast address.
+    #[error("{addr} is a {class} address, which this proxy does not connect to")]
+    AddressNotAllowed {
+        /// The refused address.
+        addr: IpAddr,
+        /// Its class, in words ("loopback", "private"...).
+        class: &'static str,
+    },
+}
+
+impl EgressPolicy {
+    /// Whether the port alone is allowed.
+    pub fn check_port(&self, port: u16) -> Result<(), PolicyError> {
+        if self.allow_any_port || MAIL_PORTS.contains(&port) {
+            Ok(())
+        } else {
+            Err(PolicyError::PortNotAllowed(port))
+        }
+    }
+
+    /// Whether the proxy may connect to `addr`.
+    pub fn check(&self, addr: SocketAddr) -> Result<(), PolicyError> {
+        self.check_port(addr.port())?;
+        if self.allow_private_targets {
+            return Ok(());
+        }
+        match non_public_class(addr.ip()) {
+            Some(class) => Err(PolicyError::AddressNotAllowed {
+                addr: addr.ip(),
+                class,
+            }),
+            None => Ok(()),
+        }
+    }
+}
+
+/// The class of a non-public address, or `None` for a public unicast one.
+pub fn non_public_class(ip: IpAddr) -> Option<&'static str> {
+    match ip {
+        IpAddr::V4(v4) => v4_class(v4),
+        IpAddr::V6(v6) => {
+            if let Some(v4) = v6.to_ipv4_mapped() {
+                return v4_class(v4).map(|_| "IPv4-mapped non-public");
+            }
+            v6_class(v6)
+        }
+    }
+}
+
+fn v4_class(ip: Ipv4Addr) -> Option<&'static str> {
+    let o = ip.octets();
+    if ip.is_unspecified() || o[0] == 0 {
+        Some("unspecified")
+    } else if ip.is_loopback() {
+        Some("loopback")
+    } else if ip.is_private() {
+        Some("private")
+    } else if ip.is_link_local() {
+        Some("link-local")
+    } else if ip.is_multicast() {
+        Some("multicast")
+    } else if ip.is_broadcast() || o[0] >= 240 {
+        Some("reserved")
+    } else if o[0] == 100 && (o[1] & 0xc0) == 64 {
+        Some("shared (carrier-grade NAT)")
+    } else if o[0] == 198 && (o[1] & 0xfe) == 18 {
+        Some("benchmarking")
+    } else if (o[0] == 192 && o[1] == 0 && (o[2] == 0 || o[2] == 2))
+        || (o[0] == 198 && o[1] == 51 && o[2] == 100)
+        || (o[0] == 203 && o[1] == 0 && o[2] == 113)
+    {
+        Some("documentation or protocol-assignment")
+    } else {
+        None
+    }
+}
+
+fn v6_class(ip: Ipv6Addr) -> Option<&'static str> {
+    let s = ip.segments();
+    if ip.is_unspecified() {
+        Some("unspecified")
+    } else if ip.is_loopback() {
+        Some("loopback")
+    } else if ip.is_multicast() {
+        Some("multicast")
+    } else if (s[0] & 0xffc0) == 0xfe80 {
+        Some("link-local")
+    } else if (s[0] & 0xfe00) == 0xfc00 {
+        Some("unique-local")
+    } else if (s[0] & 0xffc0) == 0xfec0 {
+        Some("site-local")
+    } else if s[0] == 0x2001 && s[1] == 0x0db8 {
+        Some("documentation")
+    } else if s[0] == 0x0064 && s[1] == 0xff9b {
+        // NAT64: judge the embedded IPv4 address.
+        let v4 = Ipv4Addr::new(
+            (s[6] >> 8) as u8,
+            (s[6] & 0xff) as u8,
+            (s[7] >> 8) as u8,
+            (s[7] & 0xff) as u8,
+        );
+        v4_class(v4).map(|_| "NAT64 non-public")
+    } else if s[0..6] == [0, 0, 0, 0, 0, 0] {
+        Some("IPv4-compatible (deprecated)")
+    } else {
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refused(ip: &str) -> bool {
+        let addr = SocketAddr::new(ip.parse().unwrap(), 993);
+        EgressPolicy::default().check(addr).is_err()
+    }
+
+    #[test]
+    fn refuses_every_non_public_class() {
+        for ip in [
+            "127.0.0.1",
+            "127.8.9.10",
+            "10.1.2.3",
+            "172.16.0.1",
+            "172.31.255.255",
+            "192.168.1.1",
+            "169.254.169.254",
+            "0.0.0.0",
+            "0.1.2.3",
+            "224.0.0.1",
+            "255.255.255.255",
+            "240.0.0.1",
+            "100.64.0.1",
+            "198.18.0.1",
+            "192.0.2.1",
+            "::",
+            "::1",
+            "fe80::1",
+            "fc00::1",
+            "fd12:3456::1",
+            "ff02::1",
+            "::ffff:127.0.0.1",
+            "::ffff:10.0.0.1",
+            "::ffff:169.254.169.254",
+            "64:ff9b::a00:1",
+            "2001:db8::1",
+            "::127.0.0.1",
+        ] {
+            assert!(refused(ip), "{ip} should be refused");
+        }
+    }
+
+    #[test]
+    fn accepts_public_unicast() {
+        for ip in [
+            "142.250.1.108",
+            "77.88.21.125",
+            "2a00:1450:4010::6c",
+            "::ffff:8.8.8.8",
+        ] {
+            assert!(!refused(ip), "{ip} should be allowed");
+        }
+    }
+
+    #[test]
+    fn only_mail_ports_by_default() {
+        let p = EgressPolicy::default();
+        let ip: IpAddr = "142.250.1.108".parse().unwrap();
+        for port in MAIL_PORTS {
+            assert!(p.check(SocketAddr::new(ip, port)).is_ok());
+        }
+        for port in [22, 80, 443, 6379, 8080, 10993] {
+            assert_eq!(
+                p.check(SocketAddr::new(ip, port)),
+                Err(PolicyError::PortNotAllowed(port))
+            );
+        }
+        let open = EgressPolicy {
+            allow_any_port: true,
+            allow_private_targets: true,
+        };
+        assert!(open.check("127.0.0.1:10993".parse().unwrap()).is_ok());
+    }
+}

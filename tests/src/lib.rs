@@ -1,1 +1,19 @@
-//! Test harness: real mail servers on loopback and the proxy, for integration tests.
+//! Test harness for mailsetup: real mail servers on loopback ([`mail`]), their certificates
+//! ([`certs`]) and the proxy served on a real socket ([`proxy`]), for the integration and
+//! browser tests and the benchmarks.
+
+#![warn(missing_docs)]
+
+pub mod certs;
+pub mod mail;
+pub mod proxy;
+
+/// The workspace root (where Cargo.toml, dist/ and build/ live).
+pub fn workspace_root() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map_or_else(
+            || std::path::PathBuf::from("."),
+            std::path::Path::to_path_buf,
+        )
+}

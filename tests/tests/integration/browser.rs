@@ -1,0 +1,67 @@
+//! Runs the browser tests (tests/browser/*.test.mjs, Node's test runner + playwright-core +
+//! Debian's Chromium) against the real proxy serving the built front end, with the real
+//! mail servers behind it.
+
+use std::process::Command;
+
+use mailsetup_tests::mail::MailServers;
+use mailsetup_tests::proxy::RunningProxy;
+use mailsetup_tests::workspace_root;
+
+#[test]
+fn browser_tests_pass_in_headless_chromium() {
+    let root = workspace_root();
+    let dist = root.join("dist");
+    assert!(
+        dist.join("index.html").exists(),
+        "{} is missing: build the front end first with `cargo xtask build-web` \
+         (`cargo xtask test` does it)",
+        dist.display()
+    );
+    let browser_dir = root.join("tests/browser");
+    assert!(
+        browser_dir.join("node_modules/playwright-core").exists(),
+        "playwright-core is not installed: run `cargo xtask setup --tests` (npm ci in tests/browser)"
+    );
+    assert!(
+        std::path::Path::new("/usr/bin/chromium").exists(),
+        "/usr/bin/chromium is missing: run `cargo xtask setup --tests` (Debian package chromium)"
+    );
+    let mail = MailServers::shared();
+    let proxy = RunningProxy::start(crate::test_config(&dist, mail)).expect("start the proxy");
+    let screenshots = root.join("build/screenshots");
+    let out = Command::new("node")
+        .args(["--test", "--test-reporter=spec", "--test-concurrency=1"])
+        .current_dir(&browser_dir)
+        .env("MAILSETUP_URL", proxy.url())
+        .env("MAILSETUP_SCREENSHOTS", &screenshots)
+        .env("MAILTEST_CA", &mail.ca_pem)
+        .env("MAILTEST_IMAP_PORT", mail.ports.imap.to_string())
+        .env("MAILTEST_IMAPS_PORT", mail.ports.imaps.to_string())
+        .env("MAILTEST_POP3_PORT", mail.ports.pop3.to_string())
+        .env("MAILTEST_POP3S_PORT", mail.ports.pop3s.to_string())
+        .env(
+            "MAILTEST_SUBMISSION_PORT",
+            mail.ports.submission.to_string(),
+        )
+        .env(
+            "MAILTEST_SUBMISSIONS_PORT",
+            mail.ports.submissions.to_string(),
+        )
+        .output()
+        .expect("cannot run node: install Node.js (cargo xtask setup --tests)");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    println!("{stdout}");
+    eprintln!("{stderr}");
+    assert!(
+        out.status.success(),
+        "browser tests failed ({}); screenshots in {}",
+        out.status,
+        screenshots.display()
+    );
+    assert!(
+        stdout.contains("# pass") && !stdout.contains("# pass 0"),
+        "no browser test ran:\n{stdout}"
+    );
+}

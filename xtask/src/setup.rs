@@ -1,0 +1,264 @@
+//! Installs what the project needs, each step idempotent, skipped when already satisfied,
+//! and saying what it does. The wasm32 standard library comes from rustup when it has or
+//! can fetch it, else from Debian's `rustc-web` packages, built from source (see
+//! ../shared/TOOLCHAIN.md for why).
+
+use std::path::Path;
+use std::process::Command;
+use std::time::Instant;
+
+use anyhow::{Context as _, bail};
+
+use crate::{exec, output, step};
+
+/// Trunk's major.minor series that builds with stable rustc 1.95 (0.22 needs 1.96.1).
+const TRUNK_SERIES: &str = "0.21";
+
+/// Debian packages that give a second Rust with the std sources and the wasm linker.
+const DEBIAN_WASM_PACKAGES: [&str; 4] = ["rustc-web", "cargo-web", "rust-web-src", "lld-22"];
+
+/// Debian packages the tests need: real mail servers, a real browser, a real DNS server.
+const DEBIAN_TEST_PACKAGES: [&str; 7] = [
+    "dovecot-core",
+    "dovecot-imapd",
+    "dovecot-pop3d",
+    "dovecot-submissiond",
+    "chromium",
+    "dnsmasq-base",
+    "nodejs",
+];
+
+/// The name under which Debian's toolchain is linked into rustup.
+pub const DEBIAN_TOOLCHAIN: &str = "web-debian";
+
+/// How the wasm32 standard library is provided.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Toolchain {
+    /// rustup's prebuilt `wasm32-unknown-unknown` target.
+    Rustup,
+    /// Debian's rustc-web, linked into rustup as `web-debian`; std is built from source.
+    Debian,
+}
+
+/// Installs what is missing; with `tests`, also what the tests need.
+pub fn run(tests: bool) -> anyhow::Result<Toolchain> {
+    let started = Instant::now();
+    step("setup: checking tools (each step is skipped when already satisfied)");
+    let toolchain = wasm_target()?;
+    trunk()?;
+    wasm_bindgen()?;
+    if tests {
+        debian_packages(&DEBIAN_TEST_PACKAGES, "test servers, browser and DNS")?;
+        npm_packages()?;
+    }
+    println!("setup done in {:.1} s", started.elapsed().as_secs_f64());
+    Ok(toolchain)
+}
+
+fn wasm_target() -> anyhow::Result<Toolchain> {
+    let installed = output(Command::new("rustup").args(["target", "list", "--installed"]));
+    if installed
+        .as_deref()
+        .is_some_and(|t| t.lines().any(|l| l.trim() == "wasm32-unknown-unknown"))
+    {
+        println!("- wasm32 std: rustup's wasm32-unknown-unknown target is installed (skip)");
+        return Ok(Toolchain::Rustup);
+    }
+    if debian_toolchain_ready() {
+        println!(
+            "- wasm32 std: Debian route already set up (rustc-web linked as rustup toolchain \
+             `{DEBIAN_TOOLCHAIN}`, std built from source) (skip)"
+        );
+        return Ok(Toolchain::Debian);
+    }
+    println!("- wasm32 std: trying `rustup target add wasm32-unknown-unknown` (45 s limit)");
+    let added = Command::new("timeout")
+        .args(["45", "rustup", "target", "add", "wasm32-unknown-unknown"])
+        .status()
+        .is_ok_and(|s| s.success());
+    if added {
+        println!("  took the rustup route");
+        return Ok(Toolchain::Rustup);
+    }
+    println!(
+        "  rustup cannot fetch the target here; taking the Debian route: installing {} and \
+         building std from source",
+        DEBIAN_WASM_PACKAGES.join(" ")
+    );
+    debian_packages(&DEBIAN_WASM_PACKAGES, "Rust for wasm (rustc-web)")?;
+    if !output(Command::new("rustup").args(["toolchain", "list"]))
+        .is_some_and(|l| l.lines().any(|t| t.starts_with(DEBIAN_TOOLCHAIN)))
+    {
+        println!("- linking /usr's rustc-web into rustup as `{DEBIAN_TOOLCHAIN}`");
+        exec(Command::new("rustup").args(["toolchain", "link", DEBIAN_TOOLCHAIN, "/usr"]))?;
+    }
+    if !debian_toolchain_ready() {
+        bail!("the Debian wasm toolchain is still not usable after installing it");
+    }
+    Ok(Toolchain::Debian)
+}
+
+fn debian_toolchain_ready() -> bool {
+    DEBIAN_WASM_PACKAGES.iter().all(|p| dpkg_installed(p))
+        && Path::new("/usr/lib/rustlib/src/rust/library").is_dir()
+        && output(Command::new("rustup").args(["toolchain", "list"]))
+            .is_some_and(|l| l.lines().any(|t| t.starts_with(DEBIAN_TOOLCHAIN)))
+}
+
+fn trunk() -> anyhow::Result<()> {
+    let version = output(Command::new("trunk").arg("--version"));
+    if let Some(v) = version
+        .as_deref()
+        .filter(|v| v.starts_with(&format!("trunk {TRUNK_SERIES}.")))
+    {
+        println!("- Trunk: {v} (skip)");
+        return Ok(());
+    }
+    println!(
+        "- Trunk: installing {TRUNK_SERIES}.x with cargo install (found {}; about 12 minutes \
+         on 2 cores, once)",
+        version.as_deref().unwrap_or("none")
+    );
+    exec(Command::new(crate::cargo()).args([
+        "install",
+        "trunk",
+        "--version",
+        &format!("~{TRUNK_SERIES}"),
+        "--locked",
+    ]))
+}
+
+/// The `wasm-bindgen` crate version in Cargo.lock; the CLI must match it exactly.
+pub fn locked_wasm_bindgen_version() -> anyhow::Result<String> {
+    let lock = std::fs::read_to_string("Cargo.lock").context("Cargo.lock missing")?;
+    let mut lines = lock.lines();
+    while let Some(line) = lines.next() {
+        if line == "name = \"wasm-bindgen\""
+            && let Some(v) = lines
+                .next()
+                .and_then(|l| l.strip_prefix("version = \""))
+                .and_then(|l| l.strip_suffix('"'))
+        {
+            return Ok(v.to_owned());
+        }
+    }
+    bail!("wasm-bindgen is not in Cargo.lock")
+}
+
+fn wasm_bindgen() -> anyhow::Result<()> {
+    let want = locked_wasm_bindgen_version()?;
+    let have = output(Command::new("wasm-bindgen").arg("--version"));
+    if have.as_deref() == Some(&format!("wasm-bindgen {want}")) {
+        println!("- wasm-bindgen-cli {want}: matches Cargo.lock (skip)");
+        return Ok(());
+    }
+    println!(
+        "- wasm-bindgen-cli: installing {want} to match Cargo.lock (found {}; about 7 minutes, once)",
+        have.as_deref().unwrap_or("none")
+    );
+    // Not --locked: its lock file wants a webpki-roots release the registry lacks.
+    exec(Command::new(crate::cargo()).args(["install", "wasm-bindgen-cli", "--version", &want]))
+}
+
+fn dpkg_installed(package: &str) -> bool {
+    output(Command::new("dpkg-query").args(["-W", "-f=${Status}", package]))
+        .is_some_and(|s| s.ends_with("install ok installed"))
+}
+
+fn debian_packages(packages: &[&str], why: &str) -> anyhow::Result<()> {
+    let missing: Vec<&str> = packages
+        .iter()
+        .copied()
+        .filter(|p| !dpkg_installed(p))
+        .collect();
+    if missing.is_empty() {
+        println!("- Debian packages for {why}: all installed (skip)");
+        return Ok(());
+    }
+    if !Path::new("/usr/bin/apt-get").exists() {
+        bail!(
+            "missing {}; this is not a Debian-like system: install their equivalents by hand",
+            missing.join(" ")
+        );
+    }
+    let sudo = !is_root();
+    if sudo && output(Command::new("sudo").args(["-n", "true"])).is_none() {
+        bail!(
+            "missing Debian packages {}: run `sudo apt-get install -y {}` (or run this as root)",
+            missing.join(" "),
+            missing.join(" ")
+        );
+    }
+    println!(
+        "- Debian packages for {why}: installing {}",
+        missing.join(" ")
+    );
+    let apt = |args: &[&str]| -> anyhow::Result<()> {
+        let mut cmd = if sudo {
+            let mut c = Command::new("sudo");
+            c.arg("-n")
+                .arg("env")
+                .arg("DEBIAN_FRONTEND=noninteractive")
+                .arg("apt-get");
+            c
+        } else {
+            let mut c = Command::new("apt-get");
+            c.env("DEBIAN_FRONTEND", "noninteractive");
+            c
+        };
+        exec(cmd.args(args))
+    };
+    // Keep apt from starting a system-wide Dovecot on ports 110/143/993/995.
+    let policy = Path::new("/usr/sbin/policy-rc.d");
+    let made_policy = !sudo && !policy.exists();
+    if made_policy {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::write(policy, "#!/bin/sh\nexit 101\n")?;
+        std::fs::set_permissions(policy, std::fs::Permissions::from_mode(0o755))?;
+    }
+    let result = apt(&["update", "-q"]).and_then(|()| {
+        let mut args = vec!["install", "-y", "-q", "--no-install-recommends"];
+        args.extend(&missing);
+        apt(&args)
+    });
+    if made_policy {
+        let _ = std::fs::remove_file(policy);
+    }
+    result
+}
+
+fn is_root() -> bool {
+    output(Command::new("id").arg("-u")).as_deref() == Some("0")
+}
+
+fn npm_packages() -> anyhow::Result<()> {
+    let dir = Path::new("tests/browser");
+    if !dir.join("package-lock.json").exists() {
+        println!("- npm packages: tests/browser has no package-lock.json (skip)");
+        return Ok(());
+    }
+    let stamp = dir.join("node_modules/.package-lock.json");
+    let fresh = match (
+        std::fs::metadata(&stamp),
+        std::fs::metadata(dir.join("package-lock.json")),
+    ) {
+        (Ok(s), Ok(l)) => match (s.modified(), l.modified()) {
+            (Ok(s), Ok(l)) => s >= l,
+            _ => false,
+        },
+        _ => false,
+    };
+    if fresh {
+        println!("- npm packages for browser tests (playwright-core): installed (skip)");
+        return Ok(());
+    }
+    println!(
+        "- npm packages for browser tests: npm ci in tests/browser (playwright-core, no browser download)"
+    );
+    exec(
+        Command::new("npm")
+            .args(["ci", "--no-audit", "--no-fund"])
+            .current_dir(dir)
+            .env("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1"),
+    )
+}

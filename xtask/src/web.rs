@@ -1,0 +1,50 @@
+//! Builds for wasm32: the front end with Trunk into `dist/`, and a check that `shared`
+//! alone builds for wasm32 (it must never grow I/O).
+
+use std::process::Command;
+
+use crate::setup::{DEBIAN_TOOLCHAIN, Toolchain};
+use crate::{exec, step};
+
+/// Points a command at the right toolchain for wasm32.
+fn wasm_env(cmd: &mut Command, toolchain: Toolchain) -> &mut Command {
+    match toolchain {
+        Toolchain::Rustup => cmd,
+        // Debian's rustc-web has no prebuilt wasm32 std: cargo builds it from the sources
+        // in /usr/lib/rustlib/src (build-std is unstable, hence RUSTC_BOOTSTRAP).
+        Toolchain::Debian => cmd
+            .env("RUSTUP_TOOLCHAIN", DEBIAN_TOOLCHAIN)
+            .env("RUSTC_BOOTSTRAP", "1")
+            .env("CARGO_UNSTABLE_BUILD_STD", "std,panic_abort"),
+    }
+}
+
+/// `trunk build` of the front end into `dist/`.
+pub fn build(toolchain: Toolchain, release: bool) -> anyhow::Result<()> {
+    step(&format!(
+        "building the front end with Trunk ({}, {:?} wasm32 toolchain)",
+        if release { "release" } else { "debug" },
+        toolchain
+    ));
+    let mut cmd = Command::new("trunk");
+    cmd.arg("build").arg("--offline");
+    if release {
+        cmd.arg("--release");
+    }
+    exec(wasm_env(&mut cmd, toolchain))
+}
+
+/// `cargo check` of `shared` for wasm32 on its own.
+pub fn check_shared_wasm(toolchain: Toolchain) -> anyhow::Result<()> {
+    step("cargo check -p mailsetup-shared --target wasm32-unknown-unknown");
+    let mut cmd = Command::new("cargo");
+    cmd.args([
+        "check",
+        "--quiet",
+        "-p",
+        "mailsetup-shared",
+        "--target",
+        "wasm32-unknown-unknown",
+    ]);
+    exec(wasm_env(&mut cmd, toolchain))
+}

@@ -7,6 +7,7 @@
 //! - `run [-- PROXY FLAGS]`: setup, release build of the front end, then the proxy.
 //! - `test`: setup --tests, then every check and test of the project.
 //! - `ci`: what `.ci/run` calls; the same as `test`.
+//! - `bench [NAME...]`: the benchmarks (`tests/src/bin/bench-*.rs`), release mode.
 
 mod setup;
 mod web;
@@ -30,6 +31,7 @@ fn main() -> anyhow::Result<()> {
         }
         "run" => run(rest),
         "test" | "ci" => test(),
+        "bench" => bench(rest),
         _ => {
             println!(
                 "usage: cargo xtask <task>\n\n\
@@ -38,6 +40,7 @@ fn main() -> anyhow::Result<()> {
                  build-web [--dev] build the front end into dist/\n  \
                  run [-- FLAGS]    build everything and start the proxy (flags go to the proxy)\n  \
                  test              install what tests need and run every test\n  \
+                 bench [NAME...]   run the benchmarks (bench-check, bench-discover) in release mode\n  \
                  ci                the same as test (called by .ci/run)"
             );
             if task == "help" {
@@ -111,6 +114,36 @@ fn test() -> anyhow::Result<()> {
     );
     for (name, secs) in &timings {
         println!("   {secs:7.1} s  {name}");
+    }
+    Ok(())
+}
+
+/// Runs the benchmark binaries of the tests crate (`tests/src/bin/bench-*.rs`) in release
+/// mode against the loopback fixtures; each prints its own table.
+fn bench(names: &[String]) -> anyhow::Result<()> {
+    setup::run(true)?;
+    let mut found: Vec<String> = std::fs::read_dir("tests/src/bin")
+        .context("tests/src/bin is missing")?
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter_map(|f| f.strip_suffix(".rs").map(str::to_owned))
+        .filter(|f| f.starts_with("bench-"))
+        .filter(|f| names.is_empty() || names.iter().any(|n| f.ends_with(n.as_str())))
+        .collect();
+    found.sort();
+    if found.is_empty() {
+        bail!("no benchmark matches {names:?}");
+    }
+    for bin in found {
+        step(&format!("benchmark {bin} (release)"));
+        exec(Command::new(cargo()).args([
+            "run",
+            "--release",
+            "--quiet",
+            "-p",
+            "mailsetup-tests",
+            "--bin",
+            &bin,
+        ]))?;
     }
     Ok(())
 }

@@ -44,7 +44,14 @@ pub enum Toolchain {
 pub fn run(tests: bool) -> anyhow::Result<Toolchain> {
     let started = Instant::now();
     step("setup: checking tools (each step is skipped when already satisfied)");
-    let toolchain = wasm_target()?;
+    let toolchain = match std::env::var("MAILSETUP_WASM_ROUTE").ok().as_deref() {
+        Some("debian") => {
+            println!("- wasm32 std: MAILSETUP_WASM_ROUTE=debian forces the Debian route");
+            debian_route()?
+        }
+        Some("rustup") | None | Some("") => wasm_target()?,
+        Some(other) => bail!("MAILSETUP_WASM_ROUTE={other:?}: expected `rustup` or `debian`"),
+    };
     trunk()?;
     wasm_bindgen()?;
     if tests {
@@ -80,9 +87,18 @@ fn wasm_target() -> anyhow::Result<Toolchain> {
         println!("  took the rustup route");
         return Ok(Toolchain::Rustup);
     }
+    println!("  rustup cannot fetch the target here; taking the Debian route");
+    debian_route()
+}
+
+/// Debian's rustc-web linked into rustup, with the wasm linker from lld-22.
+fn debian_route() -> anyhow::Result<Toolchain> {
+    if debian_toolchain_ready() {
+        println!("- Debian wasm toolchain: already set up (skip)");
+        return Ok(Toolchain::Debian);
+    }
     println!(
-        "  rustup cannot fetch the target here; taking the Debian route: installing {} and \
-         building std from source",
+        "- Debian wasm toolchain: installing {} (std is then built from source, once)",
         DEBIAN_WASM_PACKAGES.join(" ")
     );
     debian_packages(&DEBIAN_WASM_PACKAGES, "Rust for wasm (rustc-web)")?;
@@ -100,9 +116,22 @@ fn wasm_target() -> anyhow::Result<Toolchain> {
 
 fn debian_toolchain_ready() -> bool {
     DEBIAN_WASM_PACKAGES.iter().all(|p| dpkg_installed(p))
+        && wasm_linker().is_some()
         && Path::new("/usr/lib/rustlib/src/rust/library").is_dir()
         && output(Command::new("rustup").args(["toolchain", "list"]))
             .is_some_and(|l| l.lines().any(|t| t.starts_with(DEBIAN_TOOLCHAIN)))
+}
+
+/// The wasm linker of the Debian route. Debian ships no `rust-lld` (the name rustc looks
+/// for by default), so the build points cargo at lld-22's `wasm-ld` instead.
+pub fn wasm_linker() -> Option<&'static str> {
+    [
+        "/usr/bin/rust-lld",
+        // rustc recognises the wasm linker by its file name `wasm-ld`.
+        "/usr/lib/llvm-22/bin/wasm-ld",
+    ]
+    .into_iter()
+    .find(|p| Path::new(p).exists())
 }
 
 fn trunk() -> anyhow::Result<()> {

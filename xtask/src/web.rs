@@ -12,10 +12,14 @@ fn wasm_env(cmd: &mut Command, toolchain: Toolchain) -> &mut Command {
         Toolchain::Rustup => cmd,
         // Debian's rustc-web has no prebuilt wasm32 std: cargo builds it from the sources
         // in /usr/lib/rustlib/src (build-std is unstable, hence RUSTC_BOOTSTRAP).
-        Toolchain::Debian => cmd
-            .env("RUSTUP_TOOLCHAIN", DEBIAN_TOOLCHAIN)
+        Toolchain::Debian => {
+            if let Some(linker) = crate::setup::wasm_linker() {
+                cmd.env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_LINKER", linker);
+            }
+            cmd.env("RUSTUP_TOOLCHAIN", DEBIAN_TOOLCHAIN)
             .env("RUSTC_BOOTSTRAP", "1")
-            .env("CARGO_UNSTABLE_BUILD_STD", "std,panic_abort"),
+                .env("CARGO_UNSTABLE_BUILD_STD", "std,panic_abort")
+        }
     }
 }
 
@@ -34,7 +38,9 @@ pub fn build(toolchain: Toolchain, release: bool) -> anyhow::Result<()> {
     exec(wasm_env(&mut cmd, toolchain))
 }
 
-/// `cargo check` of `shared` for wasm32 on its own.
+/// `shared` alone for wasm32 (it must never grow I/O), then clippy of `shared` and
+/// `frontend` for wasm32 where the toolchain has clippy (rustup's; Debian's rustc-web has
+/// none, so that route checks with `cargo check`).
 pub fn check_shared_wasm(toolchain: Toolchain) -> anyhow::Result<()> {
     step("cargo check -p mailsetup-shared --target wasm32-unknown-unknown");
     let mut cmd = Command::new("cargo");
@@ -46,5 +52,28 @@ pub fn check_shared_wasm(toolchain: Toolchain) -> anyhow::Result<()> {
         "--target",
         "wasm32-unknown-unknown",
     ]);
+    exec(wasm_env(&mut cmd, toolchain))?;
+    let mut cmd = Command::new("cargo");
+    match toolchain {
+        Toolchain::Rustup => {
+            step("clippy of shared and frontend for wasm32 (warnings are errors)");
+            cmd.args(["clippy", "--quiet"]);
+        }
+        Toolchain::Debian => {
+            step("cargo check of shared and frontend for wasm32 (no clippy on this route)");
+            cmd.args(["check", "--quiet"]);
+        }
+    }
+    cmd.args([
+        "-p",
+        "mailsetup-shared",
+        "-p",
+        "mailsetup-frontend",
+        "--target",
+        "wasm32-unknown-unknown",
+    ]);
+    if toolchain == Toolchain::Rustup {
+        cmd.args(["--", "-D", "warnings"]);
+    }
     exec(wasm_env(&mut cmd, toolchain))
 }

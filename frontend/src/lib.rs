@@ -1,17 +1,88 @@
-//! The mailsetup wizard, a Leptos CSR app.
+//! The mailsetup wizard, a Leptos CSR app: [`App`] holds the wizard state (a plain
+//! [`wizard::Wizard`] in one signal), the language and the embed options, and shows one
+//! step at a time.
 
 #![warn(missing_docs)]
 
-use leptos::prelude::*;
+pub mod i18n;
+pub mod rules;
+pub mod wizard;
 
-/// The whole wizard.
-#[component]
-pub fn App() -> impl IntoView {
-    view! {
-        <main class="wizard" data-testid="wizard">
-            <h1 data-testid="step-heading">"Connect your mailbox"</h1>
-            <label for="email">"Email address"</label>
-            <input id="email" type="email" autocomplete="email" data-testid="email" />
-        </main>
+#[cfg(target_arch = "wasm32")]
+mod api;
+#[cfg(target_arch = "wasm32")]
+mod components;
+#[cfg(target_arch = "wasm32")]
+mod steps;
+#[cfg(target_arch = "wasm32")]
+mod ui;
+
+#[cfg(target_arch = "wasm32")]
+pub use ui::App;
+
+/// Options given by the URL (the embed loader sets them) or by the page.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Options {
+    /// Running inside the embed loader's iframe.
+    pub embed: bool,
+    /// Forced language (`en`/`ru`).
+    pub locale: Option<String>,
+    /// Pre-filled address.
+    pub email: Option<String>,
+    /// Allowed provider ids (empty: all; `other` allows unknown domains).
+    pub providers: Vec<String>,
+    /// Whether the password is handed back to the host app.
+    pub return_password: bool,
+    /// The only origin `postMessage` talks to.
+    pub parent_origin: Option<String>,
+    /// The loader's id for this frame, echoed in messages.
+    pub frame: Option<String>,
+}
+
+impl Options {
+    /// Parses `key=value` pairs (already URL-decoded).
+    pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Self {
+        let mut o = Self::default();
+        for (k, v) in pairs {
+            let v = v.trim();
+            match k {
+                "embed" => o.embed = matches!(v, "1" | "true" | ""),
+                "locale" if !v.is_empty() => o.locale = Some(v.to_owned()),
+                "email" if !v.is_empty() => o.email = Some(v.to_owned()),
+                "providers" => {
+                    o.providers = v
+                        .split(',')
+                        .map(|p| p.trim().to_lowercase())
+                        .filter(|p| !p.is_empty())
+                        .collect();
+                }
+                "return_password" => o.return_password = matches!(v, "1" | "true"),
+                "parent_origin" if !v.is_empty() => o.parent_origin = Some(v.to_owned()),
+                "frame" if !v.is_empty() => o.frame = Some(v.to_owned()),
+                _ => {}
+            }
+        }
+        o
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn options_parse() {
+        let o = Options::from_pairs([
+            ("embed", "1"),
+            ("locale", "ru"),
+            ("providers", "gmail, Yandex,"),
+            ("return_password", "false"),
+            ("parent_origin", "https://app.example.com"),
+        ]);
+        assert!(o.embed);
+        assert_eq!(o.locale.as_deref(), Some("ru"));
+        assert_eq!(o.providers, vec!["gmail", "yandex"]);
+        assert!(!o.return_password);
+        assert_eq!(o.parent_origin.as_deref(), Some("https://app.example.com"));
     }
 }

@@ -19,6 +19,103 @@ pub struct Config {
     /// Folder with the built front end (Trunk's dist/).
     #[arg(long, env = "MAILSETUP_STATIC_DIR", default_value_os_t = default_static_dir())]
     pub static_dir: PathBuf,
+
+    /// Extra providers (JSON or TOML, the schema of shared/data/providers.toml), checked at
+    /// start; they win over the built-in ones for the same domains and ids.
+    #[arg(long, env = "MAILSETUP_PROVIDERS_FILE")]
+    pub providers_file: Option<PathBuf>,
+
+    /// Allow checks with `"security": "none"` (passwords sent unencrypted).
+    #[arg(long, env = "MAILSETUP_ALLOW_PLAINTEXT")]
+    pub allow_plaintext: bool,
+
+    /// Allow loopback, private and other non-public target addresses.
+    #[arg(long, env = "MAILSETUP_ALLOW_PRIVATE_TARGETS")]
+    pub allow_private_targets: bool,
+
+    /// Allow target ports other than the mail ports.
+    #[arg(long, env = "MAILSETUP_ALLOW_ANY_PORT")]
+    pub allow_any_port: bool,
+
+    /// Extra trusted CA certificates (PEM file), besides the web PKI roots. Repeatable;
+    /// in the environment, separate files with commas.
+    #[arg(long = "extra-ca", env = "MAILSETUP_EXTRA_CA", value_delimiter = ',')]
+    pub extra_ca: Vec<PathBuf>,
+
+    /// Seconds a TCP connect may take.
+    #[arg(long, env = "MAILSETUP_CONNECT_TIMEOUT", default_value_t = 10.0)]
+    pub connect_timeout: f64,
+
+    /// Seconds a TLS handshake may take.
+    #[arg(long, env = "MAILSETUP_TLS_TIMEOUT", default_value_t = 10.0)]
+    pub tls_timeout: f64,
+
+    /// Seconds the server may take for each reply.
+    #[arg(long, env = "MAILSETUP_REPLY_TIMEOUT", default_value_t = 15.0)]
+    pub reply_timeout: f64,
+
+    /// Seconds one side (incoming or outgoing) of a check may take in all.
+    #[arg(long, env = "MAILSETUP_SIDE_TIMEOUT", default_value_t = 30.0)]
+    pub side_timeout: f64,
+
+    /// Failed logins per account (user name and mail domain) within
+    /// `--failed-login-window` after which checks of that account are refused (429), so
+    /// that retries do not get the account locked by its provider. 0 turns this off.
+    #[arg(long, env = "MAILSETUP_MAX_FAILED_LOGINS", default_value_t = 5)]
+    pub max_failed_logins: u32,
+
+    /// Seconds failed logins are remembered for `--max-failed-logins`.
+    #[arg(long, env = "MAILSETUP_FAILED_LOGIN_WINDOW", default_value_t = 900.0)]
+    pub failed_login_window: f64,
+
+    /// Seconds discovery may take in all (every method runs at once under this deadline).
+    #[arg(long, env = "MAILSETUP_DISCOVER_TIMEOUT", default_value_t = 8.0)]
+    pub discover_timeout: f64,
+
+    /// Seconds a discovery answer stays cached per domain (0: no cache).
+    #[arg(long, env = "MAILSETUP_DISCOVER_CACHE_TTL", default_value_t = 600.0)]
+    pub discover_cache_ttl: f64,
+
+    /// Base URL of the ISP database asked during discovery (the domain is appended).
+    #[arg(long, env = "MAILSETUP_ISPDB_URL", default_value = crate::discover::DEFAULT_ISPDB_URL)]
+    pub ispdb_url: String,
+
+    /// DNS server for discovery, IP:PORT (default: the system's resolver configuration).
+    #[arg(long, env = "MAILSETUP_DNS_SERVER")]
+    pub dns_server: Option<SocketAddr>,
+
+    /// Ports discovery uses (standard ones); tests point them at loopback fixtures.
+    #[arg(skip)]
+    pub discover_ports: crate::discover::DiscoverPorts,
+
+    /// How long slower discovery methods may still run once the winner is known.
+    #[arg(skip = std::time::Duration::from_millis(300))]
+    pub discover_grace: std::time::Duration,
+
+    /// Checks and discoveries one client IP may start per minute (a token bucket holding a
+    /// minute's worth); 0 turns the limit off. Beyond it: 429 `rate_limited`.
+    #[arg(long, env = "MAILSETUP_RATE_LIMIT_PER_MINUTE", default_value_t = 30)]
+    pub rate_limit_per_minute: u32,
+
+    /// Checks and discoveries running at once; beyond it: 503 `overloaded`.
+    #[arg(long, env = "MAILSETUP_MAX_CONCURRENT_CHECKS", default_value_t = 64)]
+    pub max_concurrent_checks: usize,
+
+    /// An origin (`https://host[:port]`) besides the proxy's own whose pages may call the
+    /// API. Repeatable; in the environment, separate with commas. Never a wildcard.
+    #[arg(long = "allowed-origin", env = "MAILSETUP_ALLOWED_ORIGIN", value_delimiter = ',',
+          value_parser = crate::middleware::parse_origin)]
+    pub allowed_origin: Vec<String>,
+
+    /// Count clients by the last `X-Forwarded-For` address and accept the last
+    /// `X-Forwarded-Host` as the proxy's own origin (set this only behind a reverse proxy
+    /// that adds them; otherwise clients could pick their own address).
+    #[arg(long, env = "MAILSETUP_TRUST_FORWARDED_FOR")]
+    pub trust_forwarded_for: bool,
+
+    /// Seconds a whole request may take; beyond it: 504 `timeout`.
+    #[arg(long, env = "MAILSETUP_REQUEST_TIMEOUT", default_value_t = 60.0)]
+    pub request_timeout: f64,
 }
 
 impl Config {
@@ -27,6 +124,12 @@ impl Config {
         use clap::Parser as _;
         let mut c = Self::parse_from(["mailsetup-proxy"]);
         c.static_dir = static_dir.into();
+        // Tests send many checks from 127.0.0.1; the edge tests set their own limit.
+        c.rate_limit_per_minute = 0;
+        // Discovery never leaves the machine in tests: a DNS server and ISPDB on loopback
+        // (nothing listens there unless a test starts its own and sets these).
+        c.dns_server = Some(SocketAddr::from(([127, 0, 0, 1], 9)));
+        c.ispdb_url = "https://127.0.0.1:9/v1.1/".to_owned();
         c
     }
 }

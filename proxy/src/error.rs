@@ -49,6 +49,18 @@ impl ApiError {
         }
     }
 
+    /// 413 `body_too_large`: the body is over the proxy's limit.
+    pub fn body_too_large() -> Self {
+        Self::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "body_too_large",
+            format!(
+                "The request body is too large (the limit is {} KiB).",
+                crate::middleware::BODY_LIMIT / 1024
+            ),
+        )
+    }
+
     /// Adds the field at fault.
     #[must_use]
     pub fn with_field(mut self, f: impl Into<String>) -> Self {
@@ -66,11 +78,7 @@ impl From<JsonRejection> for ApiError {
         let status = rejection.status();
         let message = rejection.body_text();
         if status == StatusCode::PAYLOAD_TOO_LARGE {
-            return Self::new(
-                status,
-                "payload_too_large",
-                "The request body is too large.",
-            );
+            return Self::body_too_large();
         }
         if status == StatusCode::UNSUPPORTED_MEDIA_TYPE {
             return Self::new(

@@ -7,8 +7,11 @@
 
 #![warn(missing_docs)]
 
+pub mod check;
 pub mod config;
+pub mod discover;
 pub mod error;
+pub mod limits;
 mod middleware;
 pub mod policy;
 mod routes;
@@ -25,12 +28,32 @@ pub use config::Config;
 pub struct AppState {
     /// The operator's configuration.
     pub config: Arc<Config>,
+    /// Server discovery for any domain (resolver, TLS roots, cache).
+    pub discover: Arc<discover::Discoverer>,
+    /// Connection checks (TLS roots, egress policy, timeouts).
+    pub checker: Arc<check::Checker>,
+    /// The provider knowledge base: built in plus the operator's `--providers-file`.
+    pub providers: Arc<mailsetup_shared::providers::Registry>,
 }
 
 impl AppState {
     /// Builds the state from a configuration, checking what can be checked up front.
     pub fn new(config: Config) -> anyhow::Result<Self> {
+        let providers = Arc::new(routes::load_providers(config.providers_file.as_deref())?);
+        let discover = Arc::new(discover::Discoverer::new(
+            discover::DiscoverSettings::from_config(&config),
+            policy::EgressPolicy {
+                allow_any_port: config.allow_any_port,
+                allow_private_targets: config.allow_private_targets,
+            },
+            &config.extra_ca,
+            providers.clone(),
+        )?);
+        let checker = Arc::new(check::Checker::new(&config)?);
         Ok(Self {
+            providers,
+            discover,
+            checker,
             config: Arc::new(config),
         })
     }

@@ -1,33 +1,501 @@
-//! The one middleware stack at the edge (trace, body limit, timeout) and the static site.
+//! The one middleware stack at the edge, and the static site.
+//!
+//! From the outside in: trace; origin check and CORS for `/api/` (same origin or
+//! `--allowed-origin`, never `*`; preflights answered here); per-client rate limit and
+//! concurrency limit / load shedding for the expensive routes (`/api/v1/check...`,
+//! `/api/v1/discover...`); request timeout; body limit. Every refusal has the API's one
+//! JSON error shape: 403 `origin_not_allowed`, 429 `rate_limited` (with `Retry-After`),
+//! 503 `overloaded`, 504 `timeout`, 413 `body_too_large`.
+//!
+//! The limits run before any handler, so a request is counted before its body is read or
+//! validated.
 
+use std::net::{IpAddr, SocketAddr};
 use std::path::Path;
-use std::time::Duration;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
 
 use axum::Router;
-use axum::http::StatusCode;
+use axum::body::{Body, Bytes};
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::middleware::{Next, from_fn_with_state};
+use axum::response::{IntoResponse, Response};
+use mailsetup_shared::api::API_PREFIX;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tower_http::services::{ServeDir, ServeFile};
-use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::AppState;
+use crate::config::Config;
+use crate::error::ApiError;
+use crate::limits::RateLimiter;
 
 /// Largest request body accepted, in bytes. A check request is well under 4 KiB.
 pub const BODY_LIMIT: usize = 64 * 1024;
 
+/// Seconds a browser may cache a preflight answer.
+const PREFLIGHT_MAX_AGE: &str = "600";
+
+/// Request headers a cross-origin page may send.
+const ALLOWED_HEADERS: &str = "content-type, accept-language";
+
+/// What the edge layers share: built once per [`edge`] call.
+#[derive(Debug)]
+struct Edge {
+    allowed_origins: Vec<String>,
+    trust_forwarded_for: bool,
+    limiter: RateLimiter,
+    expensive: Arc<Semaphore>,
+    timeout: Duration,
+}
+
+impl Edge {
+    fn new(config: &Config) -> Self {
+        Self {
+            allowed_origins: config
+                .allowed_origin
+                .iter()
+                .filter_map(|o| parse_origin(o).ok())
+                .collect(),
+            trust_forwarded_for: config.trust_forwarded_for,
+            limiter: RateLimiter::new(config.rate_limit_per_minute),
+            expensive: Arc::new(Semaphore::new(config.max_concurrent_checks)),
+            timeout: Duration::try_from_secs_f64(config.request_timeout)
+                .unwrap_or(Duration::from_secs(60)),
+        }
+    }
+}
+
 /// Wraps the whole router in the edge layers.
-pub fn edge(router: Router, _state: &AppState) -> Router {
+pub fn edge(router: Router, state: &AppState) -> Router {
+    let edge = Arc::new(Edge::new(&state.config));
+    // `layer` wraps what is there already, so the last one added runs first.
     router
-        .layer(tower_http::limit::RequestBodyLimitLayer::new(BODY_LIMIT))
         .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::SERVICE_UNAVAILABLE,
-            Duration::from_secs(120),
-        ))
+        .layer(axum::middleware::from_fn(body_limit))
+        .layer(from_fn_with_state(edge.clone(), timeout))
+        .layer(from_fn_with_state(edge.clone(), concurrency_limit))
+        .layer(from_fn_with_state(edge.clone(), rate_limit))
+        .layer(from_fn_with_state(edge, origin_check))
         .layer(TraceLayer::new_for_http())
+}
+
+/// Whether `path` is an API route that talks to other machines (checks, discovery).
+fn is_expensive(path: &str) -> bool {
+    let Some(rest) = path.strip_prefix(API_PREFIX) else {
+        return false;
+    };
+    ["/check", "/discover"]
+        .iter()
+        .any(|p| rest == *p || rest.strip_prefix(p).is_some_and(|r| r.starts_with('/')))
+}
+
+fn is_api(path: &str) -> bool {
+    path == API_PREFIX
+        || path
+            .strip_prefix(API_PREFIX)
+            .is_some_and(|r| r.starts_with('/'))
+}
+
+/// 403 for `/api/` requests whose `Origin` is neither the proxy's own nor allowed; CORS
+/// headers for allowed foreign origins; preflights answered without reaching a route.
+async fn origin_check(State(edge): State<Arc<Edge>>, req: Request, next: Next) -> Response {
+    if !is_api(req.uri().path()) {
+        return next.run(req).await;
+    }
+    let Some(origin) = req.headers().get(header::ORIGIN).cloned() else {
+        return next.run(req).await;
+    };
+    let text = origin.to_str().unwrap_or("");
+    let same = is_same_origin(text, host_of(&req).as_deref())
+        || (edge.trust_forwarded_for && is_same_origin(text, forwarded_host(&req)));
+    let allowed = same || parse_origin(text).is_ok_and(|o| edge.allowed_origins.contains(&o));
+    if !allowed {
+        tracing::debug!(origin = text, "origin refused");
+        let mut res = ApiError::new(
+            StatusCode::FORBIDDEN,
+            "origin_not_allowed",
+            "This page's origin may not use the mailsetup API. The operator can allow it with --allowed-origin.",
+        )
+        .into_response();
+        vary_origin(res.headers_mut());
+        return res;
+    }
+    let preflight = req.method() == Method::OPTIONS
+        && req
+            .headers()
+            .contains_key(header::ACCESS_CONTROL_REQUEST_METHOD);
+    let mut res = if preflight {
+        let mut res = StatusCode::NO_CONTENT.into_response();
+        let h = res.headers_mut();
+        h.insert(
+            header::ACCESS_CONTROL_ALLOW_METHODS,
+            HeaderValue::from_static("GET, POST"),
+        );
+        h.insert(
+            header::ACCESS_CONTROL_ALLOW_HEADERS,
+            HeaderValue::from_static(ALLOWED_HEADERS),
+        );
+        h.insert(
+            header::ACCESS_CONTROL_MAX_AGE,
+            HeaderValue::from_static(PREFLIGHT_MAX_AGE),
+        );
+        res
+    } else {
+        next.run(req).await
+    };
+    let h = res.headers_mut();
+    h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+    h.insert(
+        header::ACCESS_CONTROL_EXPOSE_HEADERS,
+        HeaderValue::from_static("retry-after"),
+    );
+    vary_origin(h);
+    res
+}
+
+fn vary_origin(headers: &mut HeaderMap) {
+    headers.append(header::VARY, HeaderValue::from_static("origin"));
+}
+
+/// The authority the client addressed: `Host`, or the URI's authority (HTTP/2).
+fn host_of(req: &Request) -> Option<String> {
+    req.headers()
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .map(str::to_owned)
+        .or_else(|| req.uri().authority().map(|a| a.as_str().to_owned()))
+}
+
+/// The last `X-Forwarded-Host` entry, the host the browser addressed when a reverse proxy
+/// rewrote `Host` (trusted only with `--trust-forwarded-for`).
+fn forwarded_host(req: &Request) -> Option<&str> {
+    req.headers()
+        .get_all("x-forwarded-host")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .next_back()
+        .map(str::trim)
+}
+
+/// Whether `origin` (`scheme://host[:port]`) names the authority `host` (`host[:port]`)
+/// the request was sent to. A `Host` without a port means the origin scheme's default
+/// port, since TLS may end in front of the proxy.
+fn is_same_origin(origin: &str, host: Option<&str>) -> bool {
+    let (Ok(origin), Some(host)) = (parse_origin(origin), host) else {
+        return false;
+    };
+    let Some((scheme, authority)) = origin.split_once("://") else {
+        return false;
+    };
+    let default_port = if scheme == "https" { 443 } else { 80 };
+    let (o_host, o_port) = split_port(authority, default_port);
+    let host = host.to_ascii_lowercase();
+    let (h_host, h_port) = split_port(&host, default_port);
+    o_host == h_host && o_port == h_port
+}
+
+/// `host[:port]` (IPv6 in brackets) into the host and the port or `default`.
+fn split_port(authority: &str, default: u16) -> (&str, u16) {
+    if let Some((host, port)) = authority.rsplit_once(':')
+        && !host.is_empty()
+        && (!host.contains(':') || host.ends_with(']'))
+        && let Ok(port) = port.parse()
+    {
+        return (host, port);
+    }
+    (authority, default)
+}
+
+/// Normalises an origin to `scheme://host[:port]`, lowercase, without a default port.
+/// Refuses `*`, `null`, paths, user info and schemes other than http/https.
+pub(crate) fn parse_origin(text: &str) -> Result<String, String> {
+    let text = text.trim().trim_end_matches('/').to_ascii_lowercase();
+    let (scheme, authority) = text
+        .split_once("://")
+        .ok_or_else(|| format!("{text:?} is not an origin like https://mail.example.com"))?;
+    if scheme != "http" && scheme != "https" {
+        return Err(format!("{text:?}: only http and https origins"));
+    }
+    if authority.is_empty()
+        || authority
+            .chars()
+            .any(|c| matches!(c, '/' | '?' | '#' | '@' | '*' | ' '))
+    {
+        return Err(format!(
+            "{text:?} is not an origin like https://mail.example.com (no paths, no wildcards)"
+        ));
+    }
+    let default_port = if scheme == "https" { 443 } else { 80 };
+    let (host, port) = split_port(authority, default_port);
+    if host.is_empty() {
+        return Err(format!("{text:?} has no host"));
+    }
+    Ok(if port == default_port {
+        format!("{scheme}://{host}")
+    } else {
+        format!("{scheme}://{host}:{port}")
+    })
+}
+
+/// 429 `rate_limited` with `Retry-After` when a client exceeds `--rate-limit-per-minute`
+/// on the expensive routes.
+async fn rate_limit(State(edge): State<Arc<Edge>>, req: Request, next: Next) -> Response {
+    if !is_expensive(req.uri().path()) || req.method() == Method::OPTIONS {
+        return next.run(req).await;
+    }
+    // Without a peer address (a router driven in-process) there is nobody to count;
+    // `serve` always provides one.
+    let Some(ip) = client_ip(&req, edge.trust_forwarded_for) else {
+        return next.run(req).await;
+    };
+    match edge.limiter.check(ip, Instant::now()) {
+        Ok(()) => next.run(req).await,
+        Err(wait) => {
+            let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+            let secs = secs.max(1);
+            tracing::info!(client = %ip, retry_after = secs, "rate limited");
+            let mut res = ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+                format!("Too many checks from your address. Try again in {secs} s."),
+            )
+            .into_response();
+            res.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+            res
+        }
+    }
+}
+
+/// The client's address: the peer, or with `--trust-forwarded-for` the last
+/// `X-Forwarded-For` entry (the one the trusted reverse proxy added; earlier entries are
+/// the client's own words). A last entry that is not an address counts as absent.
+fn client_ip(req: &Request, trust_forwarded_for: bool) -> Option<IpAddr> {
+    if trust_forwarded_for {
+        let forwarded = req
+            .headers()
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .next_back()
+            .and_then(|s| s.trim().parse::<IpAddr>().ok());
+        if forwarded.is_some() {
+            return forwarded;
+        }
+    }
+    req.extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(addr)| addr.ip())
+}
+
+/// 503 `overloaded` when `--max-concurrent-checks` expensive requests already run.
+async fn concurrency_limit(State(edge): State<Arc<Edge>>, req: Request, next: Next) -> Response {
+    if !is_expensive(req.uri().path()) || req.method() == Method::OPTIONS {
+        return next.run(req).await;
+    }
+    let Ok(permit) = edge.expensive.clone().try_acquire_owned() else {
+        tracing::warn!("overloaded: refusing a request");
+        let mut res = ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "overloaded",
+            "The proxy is busy with other checks. Try again in a few seconds.",
+        )
+        .into_response();
+        res.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static("2"));
+        return res;
+    };
+    // The permit lives as long as the response body, so a streamed check counts until
+    // its last event.
+    next.run(req).await.map(|body| {
+        Body::new(HoldPermit {
+            body,
+            _permit: permit,
+        })
+    })
+}
+
+/// A response body that holds a concurrency permit until it is dropped.
+struct HoldPermit {
+    body: Body,
+    _permit: OwnedSemaphorePermit,
+}
+
+impl http_body::Body for HoldPermit {
+    type Data = Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Bytes>, axum::Error>>> {
+        Pin::new(&mut self.body).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.body.size_hint()
+    }
+}
+
+/// 504 `timeout` when a request takes longer than `--request-timeout`.
+async fn timeout(State(edge): State<Arc<Edge>>, req: Request, next: Next) -> Response {
+    match tokio::time::timeout(edge.timeout, next.run(req)).await {
+        Ok(res) => res,
+        Err(_) => ApiError::new(
+            StatusCode::GATEWAY_TIMEOUT,
+            "timeout",
+            "The request took too long.",
+        )
+        .into_response(),
+    }
+}
+
+/// 413 `body_too_large` for a declared length over [`BODY_LIMIT`]; longer bodies without a
+/// declared length are cut by `DefaultBodyLimit` and answered the same way by the `Json`
+/// extractor.
+async fn body_limit(req: Request, next: Next) -> Response {
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if declared.is_some_and(|n| n > BODY_LIMIT as u64) {
+        return ApiError::body_too_large().into_response();
+    }
+    next.run(req).await
 }
 
 /// The built front end; unknown paths get `index.html` so client-side routes work.
 pub fn static_site(dir: &Path) -> Router {
     let index = dir.join("index.html");
     Router::new().fallback_service(ServeDir::new(dir).fallback(ServeFile::new(index)))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    #[test]
+    fn origins_are_normalised_and_wildcards_refused() {
+        assert_eq!(
+            parse_origin("HTTPS://Mail.Example.com/").unwrap(),
+            "https://mail.example.com"
+        );
+        assert_eq!(
+            parse_origin("https://mail.example.com:443").unwrap(),
+            "https://mail.example.com"
+        );
+        assert_eq!(
+            parse_origin("http://127.0.0.1:8080").unwrap(),
+            "http://127.0.0.1:8080"
+        );
+        assert_eq!(
+            parse_origin("http://[::1]:8080").unwrap(),
+            "http://[::1]:8080"
+        );
+        for bad in [
+            "*",
+            "null",
+            "https://*.example.com",
+            "ftp://x",
+            "https://x/path",
+            "https://u@x",
+            "https://",
+        ] {
+            assert!(parse_origin(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn same_origin_compares_host_and_port() {
+        assert!(is_same_origin(
+            "http://127.0.0.1:8080",
+            Some("127.0.0.1:8080")
+        ));
+        assert!(is_same_origin(
+            "https://mail.example.com",
+            Some("mail.example.com")
+        ));
+        assert!(is_same_origin(
+            "https://mail.example.com",
+            Some("MAIL.example.com:443")
+        ));
+        assert!(is_same_origin("http://[::1]:8080", Some("[::1]:8080")));
+        assert!(!is_same_origin(
+            "http://127.0.0.1:8081",
+            Some("127.0.0.1:8080")
+        ));
+        assert!(!is_same_origin(
+            "https://evil.example",
+            Some("mail.example.com")
+        ));
+        assert!(!is_same_origin("null", Some("mail.example.com")));
+        assert!(!is_same_origin("http://127.0.0.1:8080", None));
+    }
+
+    #[test]
+    fn expensive_routes() {
+        assert!(is_expensive("/api/v1/check"));
+        assert!(is_expensive("/api/v1/check/stream"));
+        assert!(is_expensive("/api/v1/discover"));
+        assert!(!is_expensive("/api/v1/checker"));
+        assert!(!is_expensive("/api/v1/health"));
+        assert!(!is_expensive("/api/v1/providers"));
+        assert!(!is_expensive("/check"));
+        assert!(is_api("/api/v1/health"));
+        assert!(!is_api("/api/v1x"));
+        assert!(!is_api("/index.html"));
+    }
+
+    #[test]
+    fn origin_flags_refuse_wildcards() {
+        use crate::Config;
+        use clap::Parser as _;
+        for bad in [
+            "*",
+            "https://*.example.org",
+            "example.org",
+            "https://x.org/path",
+        ] {
+            assert!(
+                Config::try_parse_from(["mailsetup-proxy", "--allowed-origin", bad]).is_err(),
+                "{bad}"
+            );
+        }
+        let c = Config::try_parse_from([
+            "mailsetup-proxy",
+            "--allowed-origin",
+            "https://A.example.org/",
+            "--allowed-origin",
+            "http://localhost:3000",
+            "--rate-limit-per-minute",
+            "5",
+            "--max-concurrent-checks",
+            "7",
+            "--trust-forwarded-for",
+            "--request-timeout",
+            "12.5",
+        ])
+        .unwrap();
+        assert_eq!(
+            c.allowed_origin,
+            ["https://a.example.org", "http://localhost:3000"]
+        );
+        assert_eq!(c.rate_limit_per_minute, 5);
+        assert_eq!(c.max_concurrent_checks, 7);
+        assert!(c.trust_forwarded_for);
+        assert!((c.request_timeout - 12.5).abs() < f64::EPSILON);
+    }
 }

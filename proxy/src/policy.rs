@@ -10,6 +10,9 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 /// The ports mail servers listen on: IMAP 143/993, POP3 110/995, SMTP 25/465/587/2525.
 pub const MAIL_PORTS: [u16; 8] = [143, 993, 110, 995, 25, 465, 587, 2525];
 
+/// The web ports discovery may fetch autoconfig documents from: HTTP 80 and HTTPS 443.
+pub const WEB_PORTS: [u16; 2] = [80, 443];
+
 /// What the operator allows beyond the safe defaults.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct EgressPolicy {
@@ -26,6 +29,9 @@ pub enum PolicyError {
     /// The port is not a mail port.
     #[error("port {0} is not a mail port (allowed: 143, 993, 110, 995, 25, 465, 587, 2525)")]
     PortNotAllowed(u16),
+    /// The port is not a web port (autoconfig fetches).
+    #[error("port {0} is not a web port (allowed: 80, 443)")]
+    WebPortNotAllowed(u16),
     /// The address is not a public unicast address.
     #[error("{addr} is a {class} address, which this proxy does not connect to")]
     AddressNotAllowed {
@@ -43,6 +49,30 @@ impl EgressPolicy {
             Ok(())
         } else {
             Err(PolicyError::PortNotAllowed(port))
+        }
+    }
+
+    /// Whether discovery may fetch a web document (autoconfig, ISPDB) from `addr`: only
+    /// ports 80 and 443 (any with `allow_any_port`), and the same address classes as
+    /// [`Self::check`]. Mail checks never use this.
+    pub fn check_web(&self, addr: SocketAddr) -> Result<(), PolicyError> {
+        if !self.allow_any_port && !WEB_PORTS.contains(&addr.port()) {
+            return Err(PolicyError::WebPortNotAllowed(addr.port()));
+        }
+        self.check_address(addr)
+    }
+
+    /// Whether the address class of `addr` is allowed (the port is not looked at).
+    fn check_address(&self, addr: SocketAddr) -> Result<(), PolicyError> {
+        if self.allow_private_targets {
+            return Ok(());
+        }
+        match non_public_class(addr.ip()) {
+            Some(class) => Err(PolicyError::AddressNotAllowed {
+                addr: addr.ip(),
+                class,
+            }),
+            None => Ok(()),
         }
     }
 
@@ -209,5 +239,34 @@ mod tests {
             allow_private_targets: true,
         };
         assert!(open.check("127.0.0.1:10993".parse().unwrap()).is_ok());
+    }
+
+    #[test]
+    fn web_ports_only_for_web_fetches() {
+        let p = EgressPolicy::default();
+        let ip: IpAddr = "142.250.1.108".parse().unwrap();
+        for port in WEB_PORTS {
+            assert!(p.check_web(SocketAddr::new(ip, port)).is_ok());
+            assert!(p.check(SocketAddr::new(ip, port)).is_err());
+        }
+        for port in [993, 8443, 22] {
+            assert_eq!(
+                p.check_web(SocketAddr::new(ip, port)),
+                Err(PolicyError::WebPortNotAllowed(port))
+            );
+        }
+        assert!(matches!(
+            p.check_web("127.0.0.1:443".parse().unwrap()),
+            Err(PolicyError::AddressNotAllowed { .. })
+        ));
+        assert!(matches!(
+            p.check_web("[::ffff:10.0.0.1]:80".parse().unwrap()),
+            Err(PolicyError::AddressNotAllowed { .. })
+        ));
+        let open = EgressPolicy {
+            allow_any_port: true,
+            allow_private_targets: true,
+        };
+        assert!(open.check_web("127.0.0.1:8443".parse().unwrap()).is_ok());
     }
 }

@@ -616,6 +616,80 @@ impl Provider {
     }
 }
 
+/// Where a discovery candidate came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CandidateSource {
+    /// The built-in provider knowledge base, by the address's domain.
+    Builtin,
+    /// The domain's MX hosts belong to a known provider.
+    Mx,
+    /// RFC 6186 SRV records.
+    Srv,
+    /// Mozilla autoconfig served by the domain itself.
+    Autoconfig,
+    /// Thunderbird's central ISP database.
+    Ispdb,
+    /// Microsoft Autodiscover.
+    Autodiscover,
+    /// Probing the usual host names and ports.
+    Guess,
+}
+
+/// How far a discovery candidate can be trusted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Confidence {
+    /// A guess, or data fetched over plain HTTP.
+    Low,
+    /// DNS data (SRV) or a central database.
+    Medium,
+    /// The knowledge base, or the domain's own answer over HTTPS.
+    High,
+}
+
+/// One complete set of servers found by discovery.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Candidate {
+    /// Where to fetch mail (IMAP or POP3).
+    pub incoming: Server,
+    /// Where to send mail (SMTP).
+    pub outgoing: Server,
+    /// Which method found it.
+    pub source: CandidateSource,
+    /// How far to trust it.
+    pub confidence: Confidence,
+}
+
+/// One thing discovery tried, for transparency.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TraceEntry {
+    /// The method (`builtin`, `mx`, `srv`, `autoconfig`, `ispdb`, `autodiscover`, `guess`).
+    pub method: String,
+    /// What was asked: a DNS name, a URL, `host:port`.
+    pub target: String,
+    /// Whether it gave a usable answer.
+    pub ok: bool,
+    /// How long it took, in milliseconds.
+    pub ms: u64,
+    /// What was learnt, or why it failed (`timed out` at the deadline).
+    #[serde(default)]
+    pub detail: Option<String>,
+}
+
+/// `GET /api/v1/discover?email=...` response body.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DiscoverResponse {
+    /// The address's domain (ASCII, lowercase).
+    pub domain: String,
+    /// The known provider behind the domain (by domain or MX), if any.
+    pub provider: Option<Provider>,
+    /// Server sets found, best first.
+    pub candidates: Vec<Candidate>,
+    /// Everything tried, in the order it finished.
+    pub trace: Vec<TraceEntry>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

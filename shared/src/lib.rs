@@ -7,4 +7,8 @@
 #![warn(missing_docs)]
 
 pub mod api;
+pub mod diagnose;
+pub mod email;
+pub mod providers;
 pub mod secret;
+pub mod validate;

@@ -1,8 +1,7 @@
 // Shared set-up for the browser tests: Debian's Chromium through playwright-core, with the
 // flags this closed, root-run environment needs, and the environment the Rust runner gives.
 import { chromium } from 'playwright-core';
-import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** Reads a required environment variable, failing with how to get it. */
@@ -21,21 +20,20 @@ export const baseUrl = () => env('MAILSETUP_URL');
 /** Launches headless Chromium; call `close()` on the result when done. */
 export async function launch() {
   const executablePath = process.env.CHROMIUM || '/usr/bin/chromium';
-  const userDataDir = mkdtempSync(join(tmpdir(), 'mailsetup-chromium-'));
+  // playwright gives every launch a fresh temporary profile itself (it refuses
+  // --user-data-dir in the arguments).
   const browser = await chromium.launch({
     executablePath,
     headless: true,
     args: [
       '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
       '--disable-background-networking', '--disable-component-update', '--disable-sync',
-      `--user-data-dir=${userDataDir}`,
     ],
   });
   return {
     browser,
     async close() {
       await browser.close();
-      rmSync(userDataDir, { recursive: true, force: true });
     },
   };
 }
@@ -46,4 +44,99 @@ export async function screenshot(page, name) {
   if (!dir) return;
   mkdirSync(dir, { recursive: true });
   await page.screenshot({ path: join(dir, `${name}.png`), fullPage: true });
+}
+
+/** Viewports and colour schemes the screenshots cover. */
+export const VARIANTS = [
+  { name: 'desktop-light', viewport: { width: 1280, height: 900 }, colorScheme: 'light' },
+  { name: 'desktop-dark', viewport: { width: 1280, height: 900 }, colorScheme: 'dark' },
+  { name: 'phone-light', viewport: { width: 390, height: 844 }, colorScheme: 'light' },
+  { name: 'phone-dark', viewport: { width: 390, height: 844 }, colorScheme: 'dark' },
+];
+
+/** The loopback Dovecot the harness started, as the wizard's manual server settings. */
+export function testServers() {
+  return {
+    host: '127.0.0.1',
+    imapsPort: env('MAILTEST_IMAPS_PORT'),
+    submissionsPort: env('MAILTEST_SUBMISSIONS_PORT'),
+  };
+}
+
+/** The harness's mailbox and its password. */
+export const ALICE = { email: 'alice@example.test', password: 'abcdabcdabcdabcd' };
+
+/** Opens a page with a viewport, colour scheme and browser locale; collects page errors. */
+export async function openPage(chrome, { viewport, colorScheme = 'light', locale = 'en-US' } = {}) {
+  const context = await chrome.browser.newContext({
+    viewport: viewport || { width: 1280, height: 900 },
+    colorScheme,
+    locale,
+  });
+  const page = await context.newPage();
+  page.errors = [];
+  page.on('pageerror', (e) => page.errors.push(String(e)));
+  return page;
+}
+
+/**
+ * A page object over the wizard, by data-testid. `root` is the page or a frame locator
+ * (the embed test drives the wizard inside the host page's iframe).
+ */
+export class WizardPage {
+  constructor(root) {
+    this.root = root;
+  }
+
+  byId(id) {
+    return this.root.getByTestId(id);
+  }
+
+  heading() {
+    return this.byId('step-heading');
+  }
+
+  /** Waits until the wizard shows `step` (address, prepare, password, servers, test, result). */
+  async waitStep(step, timeout = 15000) {
+    await this.root.locator(`main[data-step="${step}"]`).waitFor({ state: 'visible', timeout });
+  }
+
+  async fillEmail(email) {
+    await this.waitStep('address');
+    await this.byId('email').fill(email);
+  }
+
+  async next() {
+    await this.byId('next').click();
+  }
+
+  async fillPassword(password) {
+    await this.waitStep('password');
+    await this.byId('password').fill(password);
+  }
+
+  /** Fills the manual servers form with the loopback Dovecot (implicit TLS both sides). */
+  async fillServers({ host, imapsPort, submissionsPort }) {
+    await this.waitStep('servers');
+    await this.byId('in-host').fill(host);
+    await this.byId('in-sec').selectOption('tls');
+    await this.byId('in-port').fill(String(imapsPort));
+    await this.byId('out-host').fill(host);
+    await this.byId('out-sec').selectOption('tls');
+    await this.byId('out-port').fill(String(submissionsPort));
+  }
+
+  /** Address -> password -> servers -> check, for an address without preparation. */
+  async runManual(email, password, servers) {
+    await this.fillEmail(email);
+    await this.next();
+    await this.fillPassword(password);
+    await this.next();
+    await this.fillServers(servers);
+    await this.next();
+  }
+
+  async waitResult(timeout = 60000) {
+    await this.waitStep('result', timeout);
+  }
 }

@@ -5,8 +5,12 @@
 #![warn(missing_docs)]
 
 pub mod certs;
+pub mod discovery;
+pub mod dns;
+pub mod fake;
 pub mod mail;
 pub mod proxy;
+pub mod web;
 
 /// The workspace root (where Cargo.toml, dist/ and build/ live).
 pub fn workspace_root() -> std::path::PathBuf {

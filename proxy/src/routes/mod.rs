@@ -1,9 +1,14 @@
 //! The JSON API's routes, one module per area; handlers are thin.
 
+mod discover;
+mod check;
 mod health;
+mod providers;
+
+pub(crate) use providers::load_providers;
 
 use axum::Router;
-use axum::routing::get;
+use axum::routing::{get, post};
 
 use crate::AppState;
 
@@ -11,6 +16,11 @@ use crate::AppState;
 pub fn api(state: AppState) -> Router {
     Router::new()
         .route("/health", get(health::health))
+        .route("/providers", get(providers::list))
+        .route("/providers/lookup", get(providers::lookup))
+        .route("/check", post(check::check))
+        .route("/check/stream", post(check::check_stream))
+        .route("/discover", get(discover::discover))
         .fallback(not_found)
         .with_state(state)
 }

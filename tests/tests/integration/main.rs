@@ -4,7 +4,11 @@
 
 mod api;
 mod browser;
+mod check;
+mod edge;
+mod discover;
 mod harness;
+mod providers;
 
 use std::path::Path;
 
@@ -14,6 +18,16 @@ use mailsetup_tests::mail::MailServers;
 /// The proxy configuration the end-to-end tests use: static files from `dist`, and the
 /// loopback test servers allowed as targets (their CA trusted, any port).
 pub fn test_config(dist: &Path, mail: &MailServers) -> Config {
-    let _ = mail;
-    Config::for_tests(dist)
+    let mut config = Config::for_tests(dist);
+    config.allow_private_targets = true;
+    config.allow_any_port = true;
+    config.allow_plaintext = true;
+    config.extra_ca = vec![mail.ca_pem.clone()];
+    // Discovery against the loopback DNS/web fixtures and this Dovecot's ports.
+    let disc = mailsetup_tests::discovery::Fixture::shared(mail);
+    let settings = disc.settings(std::time::Duration::from_secs(8));
+    config.dns_server = settings.dns_server;
+    config.ispdb_url = settings.ispdb_url;
+    config.discover_ports = settings.ports;
+    config
 }

@@ -1,0 +1,8 @@
+//! One module per wizard screen.
+
+pub mod address;
+pub mod password;
+pub mod prepare;
+pub mod result;
+pub mod servers;
+pub mod test;

@@ -1,0 +1,299 @@
+//! Step 6: success (the verified settings and "Done") or failure (the diagnosis in plain
+//! words, the fix with the provider's link, a button back to the step to change), and a
+//! redacted report for IT.
+
+use leptos::prelude::*;
+use mailsetup_shared::api::{Protocol, SideReport};
+
+use crate::components::Heading;
+use crate::i18n::{Strings, step_name};
+use crate::steps::servers::security_label;
+use crate::ui::{ctx, finish, start_check};
+use crate::wizard::Step;
+
+fn fix_label(t: &Strings, s: Step) -> &'static str {
+    match s {
+        Step::Password => t.fix_password,
+        Step::Servers => t.fix_servers,
+        Step::Prepare => t.fix_prepare,
+        _ => t.retry,
+    }
+}
+
+/// One side's steps, as a list with times.
+#[component]
+fn StepList(outgoing: bool, report: Option<SideReport>) -> impl IntoView {
+    let c = ctx();
+    let name = move || {
+        if outgoing {
+            c.t().outgoing
+        } else {
+            c.t().incoming
+        }
+    };
+    let Some(r) = report else {
+        return view! {
+            <section class="side-card">
+                <h3>{name}</h3>
+                <p>{move || c.t().side_skipped}</p>
+            </section>
+        }
+        .into_any();
+    };
+    let ok = r.ok;
+    let head = format!("{} {}:{}", r.protocol.label(), r.host, r.port);
+    let steps = r.steps.clone();
+    view! {
+        <section
+            class="side-card"
+            class:ok=ok
+            class:bad=!ok
+            data-testid=if outgoing { "report-outgoing" } else { "report-incoming" }
+        >
+            <h3>
+                {name} " — "
+                <span class="badge">{move || if ok { c.t().side_ok } else { c.t().side_failed }}</span>
+            </h3>
+            <p class="mono">{head}</p>
+            <ol class="checks">
+                {steps
+                    .into_iter()
+                    .map(|s| {
+                        let mark = if s.ok { "✓" } else { "✗" };
+                        let detail = s.detail.clone().unwrap_or_default();
+                        view! {
+                            <li class:failed=!s.ok>
+                                <span class="mark" aria-hidden="true">{mark}</span>
+                                <span class="sr-only">{if s.ok { "OK: " } else { "Failed: " }}</span>
+                                <span class="check-name">{move || step_name(c.lang.get(), s.step)}</span>
+                                <span class="ms">
+                                    {move || {
+                                        let unit = if c.lang.get() == mailsetup_shared::api::Lang::Ru { "мс" } else { "ms" };
+                                        format!("{} {unit}", s.ms)
+                                    }}
+                                </span>
+                                <span class="detail mono">{detail}</span>
+                            </li>
+                        }
+                    })
+                    .collect_view()}
+            </ol>
+        </section>
+    }
+    .into_any()
+}
+
+/// A failed side's diagnosis with its fix; `both` when the other side failed the same way.
+#[component]
+fn DiagnosisCard(outgoing: bool, report: SideReport, both: bool) -> impl IntoView {
+    let c = ctx();
+    let Some(d) = report.diagnosis.clone() else {
+        return ().into_any();
+    };
+    let fix = c.w.with_untracked(|w| w.fix_step(d.code));
+    let side = if outgoing { "outgoing" } else { "incoming" };
+    let proto = report.protocol;
+    view! {
+        <section class="diagnosis" data-testid=format!("diagnosis-{side}") data-code=d.code.as_str()>
+            <h2>
+                {move || {
+                    let t = c.t();
+                    if both {
+                        format!("{} · {}", t.incoming, t.outgoing)
+                    } else if outgoing {
+                        format!("{} ({})", t.outgoing, proto.label())
+                    } else {
+                        format!("{} ({})", t.incoming, proto.label())
+                    }
+                }}
+            </h2>
+            <p class="diag-message" data-testid="diagnosis-message"><strong>{d.message.clone()}</strong></p>
+            <p data-testid="diagnosis-advice">{d.advice.clone()}</p>
+            {d.server_reply.clone().map(|r| {
+                view! {
+                    <p class="hint">
+                        {move || c.t().server_said} " " <span class="mono">{r}</span>
+                    </p>
+                }
+            })}
+            {(!d.links.is_empty()).then(|| {
+                view! {
+                    <ul class="links">
+                        {d.links
+                            .iter()
+                            .map(|l| {
+                                view! {
+                                    <li>
+                                        <a href=l.url.clone() target="_blank" rel="noopener noreferrer">
+                                            {l.title.clone()}
+                                            <span class="sr-only">" " {move || c.t().new_tab}</span>
+                                        </a>
+                                    </li>
+                                }
+                            })
+                            .collect_view()}
+                    </ul>
+                }
+            })}
+            <button
+                type="button"
+                class="primary"
+                data-testid=format!("fix-{side}")
+                data-target=fix.as_str()
+                on:click=move |_| {
+                    c.w.update(|w| w.go_to(fix));
+                    if fix == Step::Test {
+                        start_check(c);
+                    }
+                }
+            >
+                {move || fix_label(c.t(), fix)}
+            </button>
+        </section>
+    }
+    .into_any()
+}
+
+/// The result screen.
+#[component]
+pub fn ResultStep() -> impl IntoView {
+    let c = ctx();
+    let outcome = c.w.with_untracked(|w| w.outcome.clone());
+    let ok = outcome.as_ref().is_some_and(|o| o.ok);
+    let (inc, out) = outcome
+        .map(|o| (o.incoming, o.outgoing))
+        .unwrap_or((None, None));
+    let done = RwSignal::new(false);
+    let copy_state = RwSignal::new(None::<bool>);
+    let report = move || c.w.with(|w| w.report());
+    let copy = move |_| {
+        let text = c.w.with_untracked(|w| w.report());
+        let Some(win) = web_sys::window() else { return };
+        let promise = win.navigator().clipboard().write_text(&text);
+        leptos::task::spawn_local(async move {
+            let r = wasm_bindgen_futures::JsFuture::from(promise).await;
+            copy_state.set(Some(r.is_ok()));
+        });
+    };
+    let summary = c.w.with_untracked(|w| {
+        let p: Protocol = w.incoming_protocol.into();
+        (
+            w.email.trim().to_owned(),
+            w.login(),
+            format!(
+                "{} {}:{} ({})",
+                p.label(),
+                w.incoming.host.trim(),
+                w.incoming.port.trim(),
+                security_label(c.t(), w.incoming.security)
+            ),
+            format!(
+                "SMTP {}:{} ({})",
+                w.outgoing.host.trim(),
+                w.outgoing.port.trim(),
+                security_label(c.t(), w.outgoing.security)
+            ),
+        )
+    });
+    let mut failed: Vec<(bool, SideReport)> = [(false, inc.clone()), (true, out.clone())]
+        .into_iter()
+        .filter_map(|(o, r)| r.filter(|r| !r.ok).map(|r| (o, r)))
+        .collect();
+    // The same diagnosis on both sides (a wrong password) is said once.
+    let code = |r: &SideReport| r.diagnosis.as_ref().map(|d| d.code);
+    let same = failed.len() == 2
+        && code(&failed[0].1).is_some()
+        && code(&failed[0].1) == code(&failed[1].1);
+    if same {
+        failed.truncate(1);
+    }
+    view! {
+        <div class="step" data-testid=if ok { "result-ok" } else { "result-failed" }>
+            <Heading text=Signal::derive(move || {
+                if ok { c.t().result_ok_h.to_owned() } else { c.t().result_fail_h.to_owned() }
+            }) />
+            {if ok {
+                let (email, login, incoming, outgoing) = summary;
+                view! {
+                    <p class="intro">{move || c.t().result_ok_intro}</p>
+                    <dl class="summary-list" data-testid="verified-summary">
+                        <dt>{move || c.t().summary_email}</dt>
+                        <dd>{email}</dd>
+                        <dt>{move || c.t().summary_login}</dt>
+                        <dd>{login}</dd>
+                        <dt>{move || c.t().incoming}</dt>
+                        <dd class="mono">{incoming}</dd>
+                        <dt>{move || c.t().outgoing}</dt>
+                        <dd class="mono">{outgoing}</dd>
+                    </dl>
+                    <div class="nav">
+                        <button
+                            type="button"
+                            class="primary"
+                            data-testid="done"
+                            on:click=move |_| {
+                                finish(c);
+                                done.set(true);
+                            }
+                        >
+                            {move || c.t().done}
+                        </button>
+                        <button
+                            type="button"
+                            class="secondary"
+                            data-testid="back"
+                            on:click=move |_| c.w.update(|w| w.back())
+                        >
+                            {move || c.t().back}
+                        </button>
+                    </div>
+                    <p class="status" role="status" data-testid="done-status">
+                        {move || if done.get() { c.t().done_note } else { "" }}
+                    </p>
+                }
+                    .into_any()
+            } else {
+                view! {
+                    <div role="alert" class="diagnoses">
+                        {failed
+                            .into_iter()
+                            .map(|(o, r)| view! { <DiagnosisCard outgoing=o report=r both=same /> })
+                            .collect_view()}
+                    </div>
+                    <div class="nav">
+                        <button
+                            type="button"
+                            class="secondary"
+                            data-testid="back"
+                            on:click=move |_| c.w.update(|w| w.back())
+                        >
+                            {move || c.t().back}
+                        </button>
+                    </div>
+                }
+                    .into_any()
+            }}
+            <details class="checked" prop:open=!ok>
+                <summary class="details-h" data-testid="details">{move || c.t().details}</summary>
+                <div class="sides">
+                    <StepList outgoing=false report=inc />
+                    <StepList outgoing=true report=out />
+                </div>
+            </details>
+            <div class="report">
+                <label for="report">{move || c.t().report_label}</label>
+                <textarea id="report" data-testid="report" readonly rows="8" prop:value=report></textarea>
+                <button type="button" class="secondary" data-testid="copy-report" on:click=copy>
+                    {move || c.t().copy_report}
+                </button>
+                <p class="status" role="status" data-testid="copy-status">
+                    {move || match copy_state.get() {
+                        Some(true) => c.t().copied,
+                        Some(false) => c.t().copy_failed,
+                        None => "",
+                    }}
+                </p>
+            </div>
+        </div>
+    }
+}

@@ -1,0 +1,455 @@
+//! The Leptos side: the shared context, the page frame (title, language switch, progress)
+//! and the actions that talk to the proxy or the host page.
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use mailsetup_shared::api::{IncomingProtocol, Lang, Protocol};
+use web_sys::AbortController;
+
+use crate::Options;
+use crate::api::{self, ApiError};
+use crate::i18n::{self, Strings, tr};
+use crate::steps;
+use crate::wizard::{ServerForm, Step, Wizard};
+
+/// Where provider recognition stands for the typed domain.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Recognition {
+    /// The domain looked up.
+    pub domain: String,
+    /// A lookup is under way.
+    pub looking: bool,
+    /// Discovery is under way.
+    pub discovering: bool,
+}
+
+/// The state of the running check.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Run {
+    /// A check is in flight.
+    pub running: bool,
+    /// Seconds since it started.
+    pub seconds: u32,
+    /// The last request-level error (network, rate limit...).
+    pub error: Option<String>,
+}
+
+/// Everything the steps share.
+#[derive(Clone, Copy)]
+pub struct Ctx {
+    /// The wizard.
+    pub w: RwSignal<Wizard>,
+    /// The language shown.
+    pub lang: RwSignal<Lang>,
+    /// Options from the URL.
+    pub opts: StoredValue<Options>,
+    /// Provider recognition.
+    pub recog: RwSignal<Recognition>,
+    /// The running check.
+    pub run: RwSignal<Run>,
+    abort: StoredValue<Option<AbortController>, LocalStorage>,
+    generation: StoredValue<u32>,
+}
+
+impl Ctx {
+    /// The texts in the current language (reactive).
+    pub fn t(&self) -> &'static Strings {
+        tr(self.lang.get())
+    }
+}
+
+/// The context, from any component below [`App`].
+pub fn ctx() -> Ctx {
+    expect_context::<Ctx>()
+}
+
+fn read_options() -> Options {
+    let search = web_sys::window()
+        .and_then(|w| w.location().search().ok())
+        .unwrap_or_default();
+    let params = web_sys::UrlSearchParams::new_with_str(&search).ok();
+    let keys = [
+        "embed",
+        "locale",
+        "email",
+        "providers",
+        "return_password",
+        "parent_origin",
+        "frame",
+    ];
+    let pairs: Vec<(&str, String)> = keys
+        .iter()
+        .filter_map(|k| params.as_ref()?.get(k).map(|v| (*k, v)))
+        .collect();
+    Options::from_pairs(pairs.iter().map(|(k, v)| (*k, v.as_str())))
+}
+
+fn browser_lang() -> Lang {
+    let nav = web_sys::window().map(|w| w.navigator());
+    let langs = nav
+        .as_ref()
+        .map(|n| n.languages().to_vec())
+        .unwrap_or_default();
+    for l in langs {
+        if let Some(l) = l.as_string().and_then(|s| i18n::lang_from_tag(&s)) {
+            return l;
+        }
+    }
+    nav.and_then(|n| n.language())
+        .and_then(|s| i18n::lang_from_tag(&s))
+        .unwrap_or_default()
+}
+
+/// Starts recognising the provider of the typed address (debounced by a generation
+/// counter: only the newest answer is applied).
+pub fn recognise(c: Ctx) {
+    let Some(domain) = c.w.with_untracked(|w| {
+        crate::rules::email_error(&w.email)
+            .is_none()
+            .then(|| w.domain())
+            .flatten()
+    }) else {
+        return;
+    };
+    if c.recog.with_untracked(|r| r.domain == domain) {
+        return;
+    }
+    let generation = c.generation.get_value() + 1;
+    c.generation.set_value(generation);
+    c.recog.set(Recognition {
+        domain: domain.clone(),
+        looking: true,
+        discovering: false,
+    });
+    let email = c.w.with_untracked(|w| w.email.trim().to_owned());
+    let lang = c.lang.get_untracked();
+    spawn_local(async move {
+        let current = move || c.generation.get_value() == generation;
+        let found = api::lookup(&email, lang).await;
+        if !current() {
+            return;
+        }
+        if let Ok(Some(p)) = found {
+            c.w.update(|w| w.set_provider(p));
+            c.recog.update(|r| r.looking = false);
+            return;
+        }
+        c.recog.update(|r| {
+            r.looking = false;
+            r.discovering = true;
+        });
+        let found = api::discover(&email, lang).await;
+        if !current() {
+            return;
+        }
+        c.recog.update(|r| r.discovering = false);
+        let Ok(d) = found else { return };
+        if let Some(p) = d.provider {
+            c.w.update(|w| w.set_provider(p));
+            return;
+        }
+        let Some(cand) = d.candidates.into_iter().next() else {
+            return;
+        };
+        c.w.update(|w| {
+            let proto = if cand.incoming.protocol == Protocol::Pop3 {
+                IncomingProtocol::Pop3
+            } else {
+                IncomingProtocol::Imap
+            };
+            let inc = ServerForm {
+                host: cand.incoming.host,
+                port: cand.incoming.port.to_string(),
+                security: cand.incoming.security,
+            };
+            let out = ServerForm {
+                host: cand.outgoing.host,
+                port: cand.outgoing.port.to_string(),
+                security: cand.outgoing.security,
+            };
+            let how = serde_json::to_string(&cand.source).unwrap_or_default();
+            w.set_discovered((proto, inc), Some(out), how.trim_matches('"').to_owned());
+        });
+    });
+}
+
+/// Continue from the address step: waits for the provider lookup of this domain first,
+/// so the preparation step is not skipped by a slow answer.
+pub fn continue_from_address(c: Ctx) {
+    recognise(c);
+    spawn_local(async move {
+        for _ in 0..50 {
+            if !c.recog.with_untracked(|r| r.looking) {
+                break;
+            }
+            sleep_ms(100).await;
+        }
+        c.w.update(|w| {
+            w.advance();
+        });
+    });
+}
+
+async fn sleep_ms(ms: i32) {
+    let p = js_sys::Promise::new(&mut |resolve, _| {
+        if let Some(w) = web_sys::window() {
+            let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
+        }
+    });
+    let _ = wasm_bindgen_futures::JsFuture::from(p).await;
+}
+
+/// Starts the check for the current settings (the wizard is on the test step).
+pub fn start_check(c: Ctx) {
+    cancel_inflight(c);
+    let Ok(controller) = AbortController::new() else {
+        return;
+    };
+    let signal = controller.signal();
+    c.abort.set_value(Some(controller));
+    c.run.set(Run {
+        running: true,
+        seconds: 0,
+        error: None,
+    });
+    let timer = set_interval_with_handle(
+        move || c.run.update(|r| r.seconds += 1),
+        std::time::Duration::from_secs(1),
+    )
+    .ok();
+    let req = c.w.with_untracked(|w| w.check_request());
+    let lang = c.lang.get_untracked();
+    spawn_local(async move {
+        let res = api::check(&req, lang, &signal).await;
+        drop(req);
+        if let Some(t) = timer {
+            t.clear();
+        }
+        if signal.aborted() {
+            return;
+        }
+        c.abort.set_value(None);
+        match res {
+            Ok(resp) => {
+                c.run.update(|r| r.running = false);
+                c.w.update(|w| w.finish_check(resp));
+            }
+            Err(ApiError::Aborted) => {}
+            Err(e) => {
+                let t = tr(lang);
+                let msg = match e {
+                    ApiError::Api { message, .. } => message,
+                    _ => t.network_error.to_owned(),
+                };
+                c.run.set(Run {
+                    running: false,
+                    seconds: 0,
+                    error: Some(msg),
+                });
+            }
+        }
+    });
+}
+
+fn cancel_inflight(c: Ctx) {
+    if let Some(ctrl) = c.abort.get_value() {
+        ctrl.abort();
+    }
+    c.abort.set_value(None);
+}
+
+/// Cancels the running check and goes back to the servers.
+pub fn cancel_check(c: Ctx) {
+    cancel_inflight(c);
+    c.run.set(Run::default());
+    c.w.update(|w| w.cancel_check());
+}
+
+fn post_to_parent(c: Ctx, kind: &str, detail: Option<String>) {
+    let opts = c.opts.get_value();
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let event = format!("mailsetup:{kind}");
+    let detail_json = detail.unwrap_or_else(|| "null".to_owned());
+    if opts.embed {
+        let Some(origin) = opts.parent_origin.clone() else {
+            return;
+        };
+        // Only talk to the origin the loader named, and only when that is really who framed
+        // us (the referrer carries the embedding page's origin).
+        let referrer = window.document().map(|d| d.referrer()).unwrap_or_default();
+        if !referrer.is_empty() && !referrer.starts_with(&origin) {
+            return;
+        }
+        let Ok(Some(parent)) = window.parent() else {
+            return;
+        };
+        let frame = serde_json::to_string(&opts.frame).unwrap_or_else(|_| "null".into());
+        let msg = format!(
+            r#"{{"source":"mailsetup","type":"{event}","frame":{frame},"detail":{detail_json}}}"#
+        );
+        if let Ok(v) = js_sys::JSON::parse(&msg) {
+            let _ = parent.post_message(&v, &origin);
+        }
+    } else if let Some(doc) = window.document() {
+        let init = web_sys::CustomEventInit::new();
+        init.set_bubbles(true);
+        if let Ok(v) = js_sys::JSON::parse(&detail_json) {
+            init.set_detail(&v);
+        }
+        if let Ok(ev) = web_sys::CustomEvent::new_with_event_init_dict(&event, &init) {
+            let _ = doc.dispatch_event(&ev);
+        }
+    }
+}
+
+/// "Done": hands the verified settings to the host app.
+pub fn finish(c: Ctx) {
+    let with_pw = c.opts.with_value(|o| o.return_password);
+    let detail =
+        c.w.with_untracked(|w| w.verified(with_pw))
+            .and_then(|v| serde_json::to_string(&v).ok());
+    post_to_parent(c, "verified", detail);
+}
+
+/// "Cancel" in embed mode: tells the host app the user gave up.
+pub fn cancel_widget(c: Ctx) {
+    cancel_inflight(c);
+    post_to_parent(c, "cancelled", None);
+}
+
+fn focus_heading() {
+    request_animation_frame(|| {
+        let el = web_sys::window().and_then(|w| w.document()).and_then(|d| {
+            d.query_selector("[data-testid=step-heading]")
+                .ok()
+                .flatten()
+        });
+        if let Some(el) = el {
+            use wasm_bindgen::JsCast;
+            if let Some(h) = el.dyn_ref::<web_sys::HtmlElement>() {
+                let _ = h.focus();
+            }
+        }
+    });
+}
+
+/// The whole wizard.
+#[component]
+pub fn App() -> impl IntoView {
+    let opts = read_options();
+    let lang = opts
+        .locale
+        .as_deref()
+        .and_then(i18n::lang_from_tag)
+        .unwrap_or_else(browser_lang);
+    let mut wizard = Wizard::new();
+    wizard.allowed_providers = opts.providers.clone();
+    if let Some(e) = &opts.email {
+        wizard.set_email(e.clone());
+    }
+    let embed = opts.embed;
+    let c = Ctx {
+        w: RwSignal::new(wizard),
+        lang: RwSignal::new(lang),
+        opts: StoredValue::new(opts),
+        recog: RwSignal::new(Recognition::default()),
+        run: RwSignal::new(Run::default()),
+        abort: StoredValue::new_local(None),
+        generation: StoredValue::new(0),
+    };
+    provide_context(c);
+    recognise(c);
+
+    let step = Memo::new(move |_| c.w.with(|w| w.step));
+    let position = Memo::new(move |_| {
+        c.w.with(|w| {
+            let steps = w.steps();
+            let i = steps.iter().position(|s| *s == w.step).unwrap_or(0) + 1;
+            (i, steps.len())
+        })
+    });
+    // Keep <html lang> right for screen readers.
+    Effect::new(move |_| {
+        let code = c.lang.get().code();
+        if let Some(el) = web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.document_element())
+        {
+            let _ = el.set_attribute("lang", code);
+        }
+    });
+    // Move focus to each new step's heading (not on first load).
+    Effect::new(move |prev: Option<Step>| {
+        let s = step.get();
+        if prev.is_some_and(|p| p != s) {
+            focus_heading();
+        }
+        s
+    });
+
+    let lang_button = move |l: Lang, label: &'static str| {
+        view! {
+            <button
+                type="button"
+                class="lang"
+                lang=l.code()
+                data-testid=format!("lang-{}", l.code())
+                aria-pressed=move || (c.lang.get() == l).to_string()
+                on:click=move |_| c.lang.set(l)
+            >
+                {label}
+            </button>
+        }
+    };
+
+    view! {
+        <div class="shell" class:embed=embed data-testid="wizard">
+            <header class="top">
+                <p class="brand">{move || c.t().app_title}</p>
+                <div class="top-actions">
+                    <div class="langs" role="group" aria-label=move || c.t().language>
+                        {lang_button(Lang::En, "English")}
+                        {lang_button(Lang::Ru, "Русский")}
+                    </div>
+                    <Show when=move || embed>
+                        <button
+                            type="button"
+                            class="link"
+                            data-testid="widget-cancel"
+                            on:click=move |_| cancel_widget(c)
+                        >
+                            {move || c.t().cancel}
+                        </button>
+                    </Show>
+                </div>
+            </header>
+            <main class="card" data-step=move || step.get().as_str()>
+                <div class="progress" aria-hidden="true">
+                    <div
+                        class="progress-bar"
+                        style=move || {
+                            let (i, n) = position.get();
+                            format!("width:{}%", i * 100 / n.max(1))
+                        }
+                    ></div>
+                </div>
+                <p class="step-of" data-testid="step-of">
+                    {move || {
+                        let (i, n) = position.get();
+                        c.t().step_of.replace("{n}", &i.to_string()).replace("{m}", &n.to_string())
+                    }}
+                </p>
+                {move || match step.get() {
+                    Step::Address => steps::address::Address().into_any(),
+                    Step::Prepare => steps::prepare::Prepare().into_any(),
+                    Step::Password => steps::password::PasswordStep().into_any(),
+                    Step::Servers => steps::servers::Servers().into_any(),
+                    Step::Test => steps::test::Test().into_any(),
+                    Step::Result => steps::result::ResultStep().into_any(),
+                }}
+            </main>
+        </div>
+    }
+}

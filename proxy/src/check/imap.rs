@@ -1,0 +1,400 @@
+//! The IMAP check (RFC 9051/3501): greeting, STARTTLS, CAPABILITY, LOGIN or AUTHENTICATE
+//! PLAIN, the capabilities a mail app uses, EXAMINE INBOX, LOGOUT.
+//!
+//! A small client of our own over [`Conn`] (bounded lines, a timeout per reply) rather than
+//! async-imap, which buffers a response of up to 512 MiB; see the module doc of `check`.
+
+use mailsetup_shared::api::{DiagnosisCode, Protocol, Security, StepKind};
+
+use super::diag::Stage;
+use super::net::{Conn, clean_text};
+use super::{Creds, Failure, SideRun};
+
+/// The capabilities worth reporting to a mail app.
+const INTERESTING: [&str; 16] = [
+    "IDLE",
+    "MOVE",
+    "UIDPLUS",
+    "CONDSTORE",
+    "QRESYNC",
+    "SPECIAL-USE",
+    "NAMESPACE",
+    "ENABLE",
+    "COMPRESS=DEFLATE",
+    "UTF8=ACCEPT",
+    "LITERAL+",
+    "ID",
+    "QUOTA",
+    "METADATA",
+    "NOTIFY",
+    "X-GM-EXT-1",
+];
+
+/// Most untagged lines accepted before a tagged reply.
+const MAX_UNTAGGED: usize = 2000;
+
+/// A tagged reply and the untagged lines before it.
+struct Reply {
+    /// `OK`, `NO` or `BAD`.
+    status: String,
+    /// The tagged line after the tag (`NO [AUTHENTICATIONFAILED] ...`).
+    text: String,
+    untagged: Vec<String>,
+}
+
+impl Reply {
+    fn ok(&self) -> bool {
+        self.status == "OK"
+    }
+
+    /// The reply for classification: tagged text, with alerts and BYE before it.
+    fn words(&self) -> String {
+        let mut parts: Vec<&str> = self
+            .untagged
+            .iter()
+            .map(String::as_str)
+            .filter(|l| {
+                l.starts_with("* NO")
+                    || l.starts_with("* BAD")
+                    || l.starts_with("* BYE")
+                    || l.contains("[ALERT]")
+            })
+            .map(|l| l.trim_start_matches("* "))
+            .collect();
+        parts.push(&self.text);
+        parts.join("\n")
+    }
+}
+
+async fn command(
+    side: &mut SideRun<'_>,
+    conn: &mut Conn,
+    line: &str,
+    what: &str,
+) -> Result<Reply, Failure> {
+    let tag = side.next_tag();
+    let full = zeroize::Zeroizing::new(format!("{tag} {line}"));
+    conn.send_line(&full)
+        .await
+        .map_err(|e| Failure::net(e, what))?;
+    tagged(conn, &tag, what).await
+}
+
+async fn tagged(conn: &mut Conn, tag: &str, what: &str) -> Result<Reply, Failure> {
+    let mut untagged = Vec::new();
+    loop {
+        let line = conn.read_line().await.map_err(|e| Failure::net(e, what))?;
+        if let Some(rest) = line.strip_prefix(tag).and_then(|r| r.strip_prefix(' ')) {
+            let status = rest
+                .split_whitespace()
+                .next()
+                .unwrap_or("")
+                .to_ascii_uppercase();
+            if !matches!(status.as_str(), "OK" | "NO" | "BAD") {
+                return Err(Failure::new(
+                    DiagnosisCode::ProtocolError,
+                    format!("{what}: unexpected reply {}", clean_text(&line)),
+                ));
+            }
+            return Ok(Reply {
+                status,
+                text: rest.to_owned(),
+                untagged,
+            });
+        }
+        if line.starts_with("* BYE") {
+            // The server is closing; its words explain why.
+            return Ok(Reply {
+                status: "NO".to_owned(),
+                text: line.trim_start_matches("* ").to_owned(),
+                untagged,
+            });
+        }
+        if untagged.len() >= MAX_UNTAGGED {
+            return Err(Failure::new(
+                DiagnosisCode::ProtocolError,
+                format!("{what}: too many lines without an answer"),
+            ));
+        }
+        untagged.push(line);
+    }
+}
+
+/// Capabilities from a `* CAPABILITY ...` line or a `[CAPABILITY ...]` response code.
+fn parse_caps(reply: &Reply) -> Option<Vec<String>> {
+    let from_line = |l: &str| {
+        l.strip_prefix("* CAPABILITY ")
+            .map(|c| c.split_whitespace().map(str::to_ascii_uppercase).collect())
+    };
+    reply
+        .untagged
+        .iter()
+        .find_map(|l| from_line(l))
+        .or_else(|| caps_in_code(&reply.text))
+}
+
+fn caps_in_code(text: &str) -> Option<Vec<String>> {
+    let start = text.find("[CAPABILITY ")? + "[CAPABILITY ".len();
+    let end = text[start..].find(']')? + start;
+    Some(
+        text[start..end]
+            .split_whitespace()
+            .map(str::to_ascii_uppercase)
+            .collect(),
+    )
+}
+
+async fn capabilities(side: &mut SideRun<'_>, conn: &mut Conn) -> Result<Vec<String>, Failure> {
+    let r = command(side, conn, "CAPABILITY", "CAPABILITY").await?;
+    if !r.ok() {
+        return Err(side.classify(Stage::Other, &r.text));
+    }
+    parse_caps(&r).ok_or_else(|| {
+        Failure::new(
+            DiagnosisCode::ProtocolError,
+            "CAPABILITY: the server listed no capabilities",
+        )
+    })
+}
+
+/// An IMAP quoted string.
+fn quoted(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        if c == '"' || c == '\\' {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('"');
+    out
+}
+
+/// Runs the IMAP check on a connected (and, for implicit TLS, encrypted) `conn`.
+#[tracing::instrument(skip_all, fields(host = %side.target.host, port = side.target.port, protocol = "imap"))]
+pub(super) async fn run(
+    side: &mut SideRun<'_>,
+    mut conn: Conn,
+    creds: &Creds<'_>,
+) -> Result<(), Failure> {
+    side.start(StepKind::Greeting);
+    let greeting = conn
+        .read_line()
+        .await
+        .map_err(|e| side.fail(Failure::net(e, "waiting for the greeting")))?;
+    if greeting.starts_with("* BYE") {
+        return Err({
+            let f = side.classify(Stage::Greeting, greeting.trim_start_matches("* "));
+            side.fail(f)
+        });
+    }
+    if !(greeting.starts_with("* OK") || greeting.starts_with("* PREAUTH")) {
+        return Err({
+            let f = super::bad_greeting(Protocol::Imap, &greeting);
+            side.fail(f)
+        });
+    }
+    side.done(clean_text(&greeting));
+    let mut caps = caps_in_code(&greeting);
+
+    if side.target.security == Security::Starttls {
+        side.start(StepKind::Capabilities);
+        let c = match caps.take() {
+            Some(c) => c,
+            None => capabilities(side, &mut conn)
+                .await
+                .map_err(|f| side.fail(f))?,
+        };
+        side.done(c.join(" "));
+        side.start(StepKind::Starttls);
+        if !c.iter().any(|c| c == "STARTTLS") {
+            return Err(side.fail(Failure::new(
+                DiagnosisCode::StarttlsUnavailable,
+                "the server does not offer STARTTLS",
+            )));
+        }
+        let r = command(side, &mut conn, "STARTTLS", "STARTTLS")
+            .await
+            .map_err(|f| side.fail(f))?;
+        if !r.ok() {
+            let mut f = side.classify(Stage::Starttls, &r.text);
+            if f.code == DiagnosisCode::ProtocolError {
+                f.code = DiagnosisCode::StarttlsUnavailable;
+            }
+            return Err(side.fail(f));
+        }
+        side.done(clean_text(&r.text));
+        conn = side.starttls_upgrade(conn).await?;
+        caps = None;
+    }
+
+    side.start(StepKind::Capabilities);
+    let pre = match caps {
+        Some(c) => c,
+        None => capabilities(side, &mut conn)
+            .await
+            .map_err(|f| side.fail(f))?,
+    };
+    side.done(pre.join(" "));
+
+    side.start(StepKind::Auth);
+    let has = |c: &[String], name: &str| c.iter().any(|x| x == name);
+    let login_disabled = has(&pre, "LOGINDISABLED");
+    let plain_offered = has(&pre, "AUTH=PLAIN");
+    if login_disabled && !plain_offered && side.plaintext(&conn) {
+        return Err(side.fail(Failure::new(
+            DiagnosisCode::PlaintextRefused,
+            "CAPABILITY ... LOGINDISABLED (no login before encryption)",
+        )));
+    }
+    // LOGIN's quoted strings are ASCII; other credentials go base64-encoded.
+    let ascii = creds.username.is_ascii() && creds.password.expose().is_ascii();
+    let mut reply = if login_disabled || (!ascii && plain_offered) {
+        None
+    } else {
+        let line = zeroize::Zeroizing::new(format!(
+            "LOGIN {} {}",
+            quoted(creds.username),
+            quoted(creds.password.expose())
+        ));
+        let r = command(side, &mut conn, &line, "LOGIN")
+            .await
+            .map_err(|f| side.fail(f))?;
+        // BAD means the server rejects the command itself: try the other mechanism.
+        (r.status != "BAD").then_some(r)
+    };
+    let mut method = "LOGIN";
+    if reply.is_none() {
+        method = "AUTHENTICATE PLAIN";
+        reply = Some(
+            authenticate_plain(side, &mut conn, creds)
+                .await
+                .map_err(|f| side.fail(f))?,
+        );
+    }
+    let Some(reply) = reply else {
+        return Err(side.fail(Failure::new(DiagnosisCode::ProtocolError, "no login reply")));
+    };
+    if !reply.ok() {
+        let f = side.classify(Stage::Auth, &reply.words());
+        return Err(side.fail(f));
+    }
+    side.done(format!("logged in with {method}"));
+
+    side.start(StepKind::Capabilities);
+    let post = match parse_caps(&reply) {
+        Some(c) if c.iter().any(|c| c.starts_with("IMAP4")) => c,
+        _ => capabilities(side, &mut conn)
+            .await
+            .map_err(|f| side.fail(f))?,
+    };
+    side.capabilities = INTERESTING
+        .iter()
+        .filter(|want| post.iter().any(|c| c == *want))
+        .map(|s| (*s).to_owned())
+        .collect();
+    side.done(post.join(" "));
+
+    side.start(StepKind::Mailbox);
+    let r = command(side, &mut conn, "EXAMINE INBOX", "EXAMINE INBOX")
+        .await
+        .map_err(|f| side.fail(f))?;
+    if !r.ok() {
+        let f = side.classify(Stage::Mailbox, &r.words());
+        return Err(side.fail(f));
+    }
+    let exists = r.untagged.iter().find_map(|l| {
+        l.strip_prefix("* ")?
+            .strip_suffix(" EXISTS")?
+            .parse::<u64>()
+            .ok()
+    });
+    side.done(match exists {
+        Some(n) => format!("INBOX opened, {n} messages"),
+        None => "INBOX opened".to_owned(),
+    });
+
+    side.start(StepKind::Logout);
+    match command(side, &mut conn, "LOGOUT", "LOGOUT").await {
+        Ok(r) => side.done(clean_text(&r.text)),
+        Err(f) => side.done(format!("no clean logout: {}", f.detail)),
+    }
+    conn.shutdown().await;
+    Ok(())
+}
+
+async fn authenticate_plain(
+    side: &mut SideRun<'_>,
+    conn: &mut Conn,
+    creds: &Creds<'_>,
+) -> Result<Reply, Failure> {
+    let tag = side.next_tag();
+    conn.send_line(&format!("{tag} AUTHENTICATE PLAIN"))
+        .await
+        .map_err(|e| Failure::net(e, "AUTHENTICATE"))?;
+    let line = conn
+        .read_line()
+        .await
+        .map_err(|e| Failure::net(e, "AUTHENTICATE"))?;
+    if !line.starts_with('+') {
+        if let Some(rest) = line
+            .strip_prefix(tag.as_str())
+            .and_then(|r| r.strip_prefix(' '))
+        {
+            return Ok(Reply {
+                status: rest
+                    .split_whitespace()
+                    .next()
+                    .unwrap_or("")
+                    .to_ascii_uppercase(),
+                text: rest.to_owned(),
+                untagged: Vec::new(),
+            });
+        }
+        return Err(Failure::new(
+            DiagnosisCode::ProtocolError,
+            format!("AUTHENTICATE: unexpected reply {}", clean_text(&line)),
+        ));
+    }
+    let msg = super::sasl_plain(creds);
+    conn.send_line(&msg)
+        .await
+        .map_err(|e| Failure::net(e, "AUTHENTICATE"))?;
+    tagged(conn, &tag, "AUTHENTICATE").await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quoted_strings_escape_quotes_and_backslashes() {
+        assert_eq!(quoted(r#"a"b\c"#), r#""a\"b\\c""#);
+    }
+
+    #[test]
+    fn capabilities_come_from_the_response_code_or_the_untagged_line() {
+        let caps = caps_in_code("* OK [CAPABILITY IMAP4rev1 idle AUTH=PLAIN] ready").unwrap();
+        assert_eq!(caps, ["IMAP4REV1", "IDLE", "AUTH=PLAIN"]);
+        let reply = Reply {
+            status: "OK".to_owned(),
+            text: "OK done".to_owned(),
+            untagged: vec!["* CAPABILITY IMAP4rev1 MOVE".to_owned()],
+        };
+        assert_eq!(parse_caps(&reply).unwrap(), ["IMAP4REV1", "MOVE"]);
+    }
+
+    #[test]
+    fn alerts_before_the_tagged_reply_are_part_of_the_words() {
+        let reply = Reply {
+            status: "NO".to_owned(),
+            text: "NO [AUTHENTICATIONFAILED] Invalid credentials (Failure)".to_owned(),
+            untagged: vec!["* NO [WEBALERT https://x.example] Web login required.".to_owned()],
+        };
+        assert_eq!(
+            reply.words(),
+            "NO [WEBALERT https://x.example] Web login required.\nNO [AUTHENTICATIONFAILED] Invalid credentials (Failure)"
+        );
+    }
+}

@@ -1,0 +1,331 @@
+//! The network layer of a check: resolve a name once, connect to exactly the addresses the
+//! egress policy accepted, and a bounded line reader over plain TCP or TLS.
+//!
+//! Invariant: a connection is only ever opened to a `SocketAddr` that
+//! [`crate::policy::EgressPolicy::check`] accepted (see [`resolve`] and [`connect`]); the
+//! name is never resolved a second time. Every read has a deadline and every line and the
+//! whole session have a size cap, so a hostile server (silence, one byte a second, a 10 MB
+//! line, endless garbage) costs at most [`MAX_LINE`] + one read buffer of memory and ends
+//! in a [`NetError`] within the reply timeout.
+
+use std::io;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use tokio::io::{AsyncRead, AsyncReadExt as _, AsyncWrite, AsyncWriteExt as _, ReadBuf};
+use tokio::net::TcpStream;
+
+use crate::policy::{EgressPolicy, PolicyError};
+
+/// Longest line (reply) accepted from a server, in bytes.
+pub const MAX_LINE: usize = 64 * 1024;
+/// Most bytes read from one server in one check.
+pub const MAX_SESSION: usize = 1024 * 1024;
+/// Longest server text kept for a report (`server_reply`, step details), in characters.
+pub const MAX_REPLY_TEXT: usize = 512;
+
+/// Why a network operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum NetError {
+    /// The operation did not finish in time.
+    #[error("timed out after {0:?}")]
+    Timeout(Duration),
+    /// The server closed the connection.
+    #[error("the server closed the connection")]
+    Closed,
+    /// A line longer than [`MAX_LINE`].
+    #[error("the server sent a line longer than {MAX_LINE} bytes")]
+    LineTooLong,
+    /// More than [`MAX_SESSION`] bytes in one check.
+    #[error("the server sent more than {MAX_SESSION} bytes")]
+    TooMuchData,
+    /// A socket error.
+    #[error("{0}")]
+    Io(#[from] io::Error),
+}
+
+/// Why a name could not be turned into allowed addresses.
+#[derive(Debug, thiserror::Error)]
+pub enum ResolveError {
+    /// The name does not resolve (or resolution failed or timed out).
+    #[error("{host} does not resolve: {reason}")]
+    NotFound {
+        /// The name looked up.
+        host: String,
+        /// The resolver's words.
+        reason: String,
+    },
+    /// A resolved address is refused by the egress policy.
+    #[error("{0}")]
+    Policy(#[from] PolicyError),
+}
+
+/// Resolves `host` once and checks every address against `policy`; all must pass (a name
+/// that mixes public and private addresses is refused as a whole).
+pub async fn resolve(
+    policy: &EgressPolicy,
+    host: &str,
+    port: u16,
+    timeout: Duration,
+) -> Result<Vec<SocketAddr>, ResolveError> {
+    policy.check_port(port)?;
+    let not_found = |reason: String| ResolveError::NotFound {
+        host: host.to_owned(),
+        reason,
+    };
+    // An IP literal in brackets ("[::1]") is accepted too.
+    let bare = host
+        .strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .unwrap_or(host);
+    let addrs: Vec<SocketAddr> =
+        match tokio::time::timeout(timeout, tokio::net::lookup_host((bare, port))).await {
+            Err(_) => return Err(not_found(format!("lookup timed out after {timeout:?}"))),
+            Ok(Err(err)) => return Err(not_found(err.to_string())),
+            Ok(Ok(addrs)) => addrs.collect(),
+        };
+    if addrs.is_empty() {
+        return Err(not_found("no addresses".to_owned()));
+    }
+    let mut unique: Vec<SocketAddr> = Vec::with_capacity(addrs.len());
+    for addr in addrs {
+        policy.check(addr)?;
+        if !unique.contains(&addr) {
+            unique.push(addr);
+        }
+    }
+    Ok(unique)
+}
+
+/// Why no connection could be made.
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    /// Every address refused the connection.
+    #[error("connection refused by {0}")]
+    Refused(SocketAddr),
+    /// The attempts did not finish in time.
+    #[error("connecting to {0} timed out")]
+    Timeout(SocketAddr),
+    /// Another socket error.
+    #[error("connecting to {addr} failed: {err}")]
+    Other {
+        /// The address tried last.
+        addr: SocketAddr,
+        /// What went wrong.
+        err: io::Error,
+    },
+}
+
+/// Connects to the first of `addrs` (already accepted by the policy) that answers, each
+/// attempt within `timeout`. Returns the stream and the address it connected to.
+pub async fn connect(
+    addrs: &[SocketAddr],
+    timeout: Duration,
+) -> Result<(TcpStream, SocketAddr), ConnectError> {
+    let mut last = None;
+    for &addr in addrs {
+        match tokio::time::timeout(timeout, TcpStream::connect(addr)).await {
+            Ok(Ok(stream)) => {
+                let _ = stream.set_nodelay(true);
+                return Ok((stream, addr));
+            }
+            Ok(Err(err)) if err.kind() == io::ErrorKind::ConnectionRefused => {
+                last = Some(ConnectError::Refused(addr));
+            }
+            Ok(Err(err)) => last = Some(ConnectError::Other { addr, err }),
+            Err(_) => last = Some(ConnectError::Timeout(addr)),
+        }
+    }
+    Err(last.unwrap_or(ConnectError::Other {
+        addr: SocketAddr::from(([0, 0, 0, 0], 0)),
+        err: io::Error::other("no address to connect to"),
+    }))
+}
+
+/// A plain or TLS stream.
+#[derive(Debug)]
+pub enum Stream {
+    /// Plain TCP.
+    Plain(TcpStream),
+    /// TLS over TCP.
+    Tls(Box<tokio_rustls::client::TlsStream<TcpStream>>),
+}
+
+impl AsyncRead for Stream {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Self::Plain(s) => Pin::new(s).poll_read(cx, buf),
+            Self::Tls(s) => Pin::new(s.as_mut()).poll_read(cx, buf),
+        }
+    }
+}
+
+impl AsyncWrite for Stream {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        match self.get_mut() {
+            Self::Plain(s) => Pin::new(s).poll_write(cx, buf),
+            Self::Tls(s) => Pin::new(s.as_mut()).poll_write(cx, buf),
+        }
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Self::Plain(s) => Pin::new(s).poll_flush(cx),
+            Self::Tls(s) => Pin::new(s.as_mut()).poll_flush(cx),
+        }
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Self::Plain(s) => Pin::new(s).poll_shutdown(cx),
+            Self::Tls(s) => Pin::new(s.as_mut()).poll_shutdown(cx),
+        }
+    }
+}
+
+/// A connection to a mail server that reads whole lines, each within the reply timeout and
+/// at most [`MAX_LINE`] long.
+#[derive(Debug)]
+pub struct Conn {
+    stream: Stream,
+    buf: Vec<u8>,
+    total: usize,
+    reply_timeout: Duration,
+}
+
+impl Conn {
+    /// Wraps a connected stream.
+    pub fn new(stream: Stream, reply_timeout: Duration) -> Self {
+        Self {
+            stream,
+            buf: Vec::with_capacity(1024),
+            total: 0,
+            reply_timeout,
+        }
+    }
+
+    /// Whether the stream is TLS.
+    pub fn is_tls(&self) -> bool {
+        matches!(self.stream, Stream::Tls(_))
+    }
+
+    /// The TLS stream, when it is one.
+    pub fn tls(&self) -> Option<&tokio_rustls::client::TlsStream<TcpStream>> {
+        match &self.stream {
+            Stream::Tls(s) => Some(s),
+            Stream::Plain(_) => None,
+        }
+    }
+
+    /// Gives the plain TCP stream back for a STARTTLS upgrade. Fails when bytes the server
+    /// sent after its "go ahead" are waiting (they would be injected before the handshake)
+    /// or when the stream is TLS already.
+    pub fn into_plain(self) -> Result<(TcpStream, usize), NetError> {
+        if !self.buf.is_empty() {
+            return Err(NetError::Io(io::Error::new(
+                io::ErrorKind::InvalidData,
+                "the server sent data before the TLS handshake",
+            )));
+        }
+        match self.stream {
+            Stream::Plain(s) => Ok((s, self.total)),
+            Stream::Tls(_) => Err(NetError::Io(io::Error::other("already TLS"))),
+        }
+    }
+
+    /// Wraps an upgraded stream, carrying over the bytes read so far.
+    pub fn upgraded(stream: Stream, total: usize, reply_timeout: Duration) -> Self {
+        let mut c = Self::new(stream, reply_timeout);
+        c.total = total;
+        c
+    }
+
+    /// Reads one line (without CR LF), lossily decoded, within the reply timeout.
+    pub async fn read_line(&mut self) -> Result<String, NetError> {
+        let timeout = self.reply_timeout;
+        match tokio::time::timeout(timeout, self.read_line_inner()).await {
+            Ok(r) => r,
+            Err(_) => Err(NetError::Timeout(timeout)),
+        }
+    }
+
+    async fn read_line_inner(&mut self) -> Result<String, NetError> {
+        let mut scanned = 0;
+        loop {
+            if let Some(pos) = self.buf[scanned..].iter().position(|&b| b == b'\n') {
+                let end = scanned + pos;
+                let line: Vec<u8> = self.buf.drain(..=end).collect();
+                let text = String::from_utf8_lossy(&line);
+                return Ok(text.trim_end_matches(['\r', '\n']).to_owned());
+            }
+            scanned = self.buf.len();
+            if self.buf.len() > MAX_LINE {
+                return Err(NetError::LineTooLong);
+            }
+            // At most one chunk per read, straight into the buffer.
+            let n = (&mut self.stream)
+                .take(4096)
+                .read_buf(&mut self.buf)
+                .await?;
+            if n == 0 {
+                return Err(NetError::Closed);
+            }
+            self.total += n;
+            if self.total > MAX_SESSION {
+                return Err(NetError::TooMuchData);
+            }
+        }
+    }
+
+    /// The local address of the connection (for SMTP's EHLO).
+    pub fn local_addr(&self) -> Option<SocketAddr> {
+        match &self.stream {
+            Stream::Plain(s) => s.local_addr().ok(),
+            Stream::Tls(s) => s.get_ref().0.local_addr().ok(),
+        }
+    }
+
+    /// Writes `line` and CR LF and flushes, within the reply timeout. The line is not
+    /// copied (it may hold a password).
+    pub async fn send_line(&mut self, line: &str) -> Result<(), NetError> {
+        let timeout = self.reply_timeout;
+        let fut = async {
+            self.stream.write_all(line.as_bytes()).await?;
+            self.stream.write_all(b"\r\n").await?;
+            self.stream.flush().await
+        };
+        match tokio::time::timeout(timeout, fut).await {
+            Ok(r) => Ok(r?),
+            Err(_) => Err(NetError::Timeout(timeout)),
+        }
+    }
+
+    /// Closes the connection politely, not waiting long.
+    pub async fn shutdown(&mut self) {
+        let _ = tokio::time::timeout(Duration::from_millis(500), self.stream.shutdown()).await;
+    }
+}
+
+/// A server's words made safe to show: control characters replaced, at most
+/// [`MAX_REPLY_TEXT`] characters.
+pub fn clean_text(s: &str) -> String {
+    let mut out: String = s
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .take(MAX_REPLY_TEXT)
+        .collect();
+    if s.chars().count() > MAX_REPLY_TEXT {
+        out.push('…');
+    }
+    out.trim().to_owned()
+}

@@ -1,0 +1,181 @@
+//! The POP3 check (RFC 1939, 2449, 2595, 5034): greeting, CAPA, STLS, USER/PASS or AUTH
+//! PLAIN, STAT, QUIT. A small client over the bounded [`Conn`].
+
+use mailsetup_shared::api::{DiagnosisCode, Protocol, Security, StepKind};
+
+use super::diag::Stage;
+use super::net::{Conn, clean_text};
+use super::{Creds, Failure, SideRun};
+
+/// CAPA tags worth reporting to a mail app.
+const INTERESTING: [&str; 5] = ["UIDL", "TOP", "PIPELINING", "RESP-CODES", "AUTH-RESP-CODE"];
+
+/// Most lines accepted in a CAPA answer.
+const MAX_CAPA_LINES: usize = 200;
+
+async fn command(conn: &mut Conn, line: &str, what: &str) -> Result<String, Failure> {
+    conn.send_line(line)
+        .await
+        .map_err(|e| Failure::net(e, what))?;
+    conn.read_line().await.map_err(|e| Failure::net(e, what))
+}
+
+/// The CAPA list, or `None` when the server does not know CAPA.
+async fn capa(conn: &mut Conn) -> Result<Option<Vec<String>>, Failure> {
+    let first = command(conn, "CAPA", "CAPA").await?;
+    if !first.starts_with("+OK") {
+        return Ok(None);
+    }
+    let mut caps = Vec::new();
+    loop {
+        let line = conn
+            .read_line()
+            .await
+            .map_err(|e| Failure::net(e, "CAPA"))?;
+        if line == "." {
+            return Ok(Some(caps));
+        }
+        if caps.len() >= MAX_CAPA_LINES {
+            return Err(Failure::new(
+                DiagnosisCode::ProtocolError,
+                "CAPA: endless list",
+            ));
+        }
+        caps.push(line.to_ascii_uppercase());
+    }
+}
+
+/// Runs the POP3 check on a connected (and, for implicit TLS, encrypted) `conn`.
+#[tracing::instrument(skip_all, fields(host = %side.target.host, port = side.target.port, protocol = "pop3"))]
+pub(super) async fn run(
+    side: &mut SideRun<'_>,
+    mut conn: Conn,
+    creds: &Creds<'_>,
+) -> Result<(), Failure> {
+    side.start(StepKind::Greeting);
+    let greeting = conn
+        .read_line()
+        .await
+        .map_err(|e| side.fail(Failure::net(e, "waiting for the greeting")))?;
+    if greeting.starts_with("-ERR") {
+        let f = side.classify(Stage::Greeting, &greeting);
+        return Err(side.fail(f));
+    }
+    if !greeting.starts_with("+OK") {
+        let f = super::bad_greeting(Protocol::Pop3, &greeting);
+        return Err(side.fail(f));
+    }
+    side.done(clean_text(&greeting));
+
+    side.start(StepKind::Capabilities);
+    let mut caps = capa(&mut conn).await.map_err(|f| side.fail(f))?;
+    side.done(
+        caps.as_ref()
+            .map_or_else(|| "CAPA not supported".to_owned(), |c| c.join(", ")),
+    );
+
+    if side.target.security == Security::Starttls {
+        side.start(StepKind::Starttls);
+        if caps
+            .as_ref()
+            .is_some_and(|c| !c.iter().any(|l| l == "STLS"))
+        {
+            return Err(side.fail(Failure::new(
+                DiagnosisCode::StarttlsUnavailable,
+                "the server does not offer STLS",
+            )));
+        }
+        let r = command(&mut conn, "STLS", "STLS")
+            .await
+            .map_err(|f| side.fail(f))?;
+        if !r.starts_with("+OK") {
+            let mut f = side.classify(Stage::Starttls, &r);
+            if matches!(
+                f.code,
+                DiagnosisCode::ProtocolError | DiagnosisCode::AuthFailed
+            ) {
+                f.code = DiagnosisCode::StarttlsUnavailable;
+            }
+            return Err(side.fail(f));
+        }
+        side.done(clean_text(&r));
+        conn = side.starttls_upgrade(conn).await?;
+        side.start(StepKind::Capabilities);
+        caps = capa(&mut conn).await.map_err(|f| side.fail(f))?;
+        side.done(
+            caps.as_ref()
+                .map_or_else(|| "CAPA not supported".to_owned(), |c| c.join(", ")),
+        );
+    }
+
+    side.capabilities = caps
+        .iter()
+        .flatten()
+        .filter_map(|c| c.split_whitespace().next())
+        .filter(|c| INTERESTING.contains(c))
+        .map(str::to_owned)
+        .collect();
+
+    side.start(StepKind::Auth);
+    let user_offered = caps.as_ref().is_none_or(|c| c.iter().any(|l| l == "USER"));
+    let plain_offered = caps.as_ref().is_some_and(|c| {
+        c.iter()
+            .any(|l| l.starts_with("SASL ") && l.split_whitespace().any(|m| m == "PLAIN"))
+    });
+    if !user_offered && !plain_offered && side.plaintext(&conn) {
+        return Err(side.fail(Failure::new(
+            DiagnosisCode::PlaintextRefused,
+            "CAPA lists neither USER nor SASL PLAIN before encryption",
+        )));
+    }
+    let (method, reply) = if plain_offered {
+        let line = zeroize::Zeroizing::new(format!("AUTH PLAIN {}", &*super::sasl_plain(creds)));
+        let r = command(&mut conn, &line, "AUTH PLAIN")
+            .await
+            .map_err(|f| side.fail(f))?;
+        ("AUTH PLAIN", r)
+    } else {
+        let r = command(&mut conn, &format!("USER {}", creds.username), "USER")
+            .await
+            .map_err(|f| side.fail(f))?;
+        if r.starts_with("+OK") {
+            let line = zeroize::Zeroizing::new(format!("PASS {}", creds.password.expose()));
+            let r = command(&mut conn, &line, "PASS")
+                .await
+                .map_err(|f| side.fail(f))?;
+            ("USER/PASS", r)
+        } else {
+            ("USER", r)
+        }
+    };
+    if !reply.starts_with("+OK") {
+        let f = side.classify(Stage::Auth, &reply);
+        return Err(side.fail(f));
+    }
+    side.done(format!("logged in with {method}"));
+
+    side.start(StepKind::Mailbox);
+    let r = command(&mut conn, "STAT", "STAT")
+        .await
+        .map_err(|f| side.fail(f))?;
+    if !r.starts_with("+OK") {
+        let f = side.classify(Stage::Mailbox, &r);
+        return Err(side.fail(f));
+    }
+    let count = r
+        .split_whitespace()
+        .nth(1)
+        .and_then(|n| n.parse::<u64>().ok());
+    side.done(match count {
+        Some(n) => format!("mailbox opened, {n} messages"),
+        None => "mailbox opened".to_owned(),
+    });
+
+    side.start(StepKind::Logout);
+    match command(&mut conn, "QUIT", "QUIT").await {
+        Ok(r) => side.done(clean_text(&r)),
+        Err(f) => side.done(format!("no clean logout: {}", f.detail)),
+    }
+    conn.shutdown().await;
+    Ok(())
+}

@@ -1,0 +1,289 @@
+//! The SMTP submission check (RFC 6409, 3207, 4954): greeting, EHLO, STARTTLS, AUTH PLAIN
+//! or LOGIN, MAIL FROM with the user's address and RSET (nothing is sent), QUIT.
+//!
+//! A small client over the bounded [`Conn`] rather than lettre, which resolves the host
+//! name itself and reads replies without a line limit; see the module doc of `check`.
+
+use mailsetup_shared::api::{DiagnosisCode, Protocol, Security, StepKind};
+
+use super::diag::Stage;
+use super::net::{Conn, clean_text};
+use super::{Creds, Failure, SideRun};
+
+/// Most lines in one multi-line reply.
+const MAX_REPLY_LINES: usize = 200;
+
+/// EHLO keywords worth reporting.
+const INTERESTING: [&str; 8] = [
+    "PIPELINING",
+    "8BITMIME",
+    "SMTPUTF8",
+    "CHUNKING",
+    "DSN",
+    "ENHANCEDSTATUSCODES",
+    "SIZE",
+    "REQUIRETLS",
+];
+
+/// A whole (possibly multi-line) reply.
+struct Reply {
+    code: u16,
+    lines: Vec<String>,
+}
+
+impl Reply {
+    /// The server's words, every line with its code.
+    fn text(&self) -> String {
+        self.lines.join("\n")
+    }
+
+    /// The text after the code on each line (EHLO keywords).
+    fn bodies(&self) -> impl Iterator<Item = &str> {
+        self.lines.iter().map(|l| l.get(4..).unwrap_or(""))
+    }
+}
+
+async fn read_reply(conn: &mut Conn, what: &str) -> Result<Reply, Failure> {
+    let mut lines = Vec::new();
+    loop {
+        let line = conn.read_line().await.map_err(|e| Failure::net(e, what))?;
+        let b = line.as_bytes();
+        let valid = b.len() >= 3
+            && b[..3].iter().all(u8::is_ascii_digit)
+            && (b.len() == 3 || b[3] == b' ' || b[3] == b'-');
+        if !valid {
+            if lines.is_empty() {
+                return Err(super::bad_greeting(Protocol::Smtp, &line));
+            }
+            return Err(Failure::new(
+                DiagnosisCode::ProtocolError,
+                format!("{what}: not an SMTP reply: {}", clean_text(&line)),
+            ));
+        }
+        let code = line[..3].parse::<u16>().unwrap_or(0);
+        let more = b.len() > 3 && b[3] == b'-';
+        lines.push(line);
+        if !more {
+            return Ok(Reply { code, lines });
+        }
+        if lines.len() >= MAX_REPLY_LINES {
+            return Err(Failure::new(
+                DiagnosisCode::ProtocolError,
+                format!("{what}: endless reply"),
+            ));
+        }
+    }
+}
+
+async fn command(conn: &mut Conn, line: &str, what: &str) -> Result<Reply, Failure> {
+    conn.send_line(line)
+        .await
+        .map_err(|e| Failure::net(e, what))?;
+    read_reply(conn, what).await
+}
+
+/// EHLO with an address literal for this end of the connection.
+async fn ehlo(side: &mut SideRun<'_>, conn: &mut Conn, name: &str) -> Result<Vec<String>, Failure> {
+    side.start(StepKind::Ehlo);
+    let r = command(conn, &format!("EHLO {name}"), "EHLO")
+        .await
+        .map_err(|f| side.fail(f))?;
+    if r.code != 250 {
+        let f = side.classify(Stage::Other, &r.text());
+        return Err(side.fail(f));
+    }
+    let keywords: Vec<String> = r.bodies().skip(1).map(str::to_owned).collect();
+    side.done(keywords.join(", "));
+    Ok(keywords)
+}
+
+fn has_keyword(keywords: &[String], name: &str) -> bool {
+    keywords.iter().any(|k| {
+        k.split_whitespace()
+            .next()
+            .is_some_and(|w| w.eq_ignore_ascii_case(name))
+    })
+}
+
+/// AUTH mechanisms offered (`AUTH PLAIN LOGIN` or the old `AUTH=PLAIN LOGIN`).
+fn mechanisms(keywords: &[String]) -> Vec<String> {
+    keywords
+        .iter()
+        .filter_map(|k| {
+            let upper = k.to_ascii_uppercase();
+            upper
+                .strip_prefix("AUTH ")
+                .or_else(|| upper.strip_prefix("AUTH="))
+                .map(|m| m.split_whitespace().map(str::to_owned).collect::<Vec<_>>())
+        })
+        .flatten()
+        .collect()
+}
+
+/// Runs the SMTP check on a connected (and, for implicit TLS, encrypted) `conn`.
+#[tracing::instrument(skip_all, fields(host = %side.target.host, port = side.target.port, protocol = "smtp"))]
+pub(super) async fn run(
+    side: &mut SideRun<'_>,
+    mut conn: Conn,
+    creds: &Creds<'_>,
+) -> Result<(), Failure> {
+    let helo_name = match conn.local_addr().map(|a| a.ip()) {
+        Some(std::net::IpAddr::V6(ip)) => format!("[IPv6:{ip}]"),
+        Some(ip) => format!("[{ip}]"),
+        None => "[127.0.0.1]".to_owned(),
+    };
+    side.start(StepKind::Greeting);
+    let greeting = read_reply(&mut conn, "waiting for the greeting")
+        .await
+        .map_err(|f| side.fail(f))?;
+    if greeting.code != 220 {
+        let f = side.classify(Stage::Greeting, &greeting.text());
+        return Err(side.fail(f));
+    }
+    side.done(clean_text(&greeting.text()));
+
+    let mut keywords = ehlo(side, &mut conn, &helo_name).await?;
+
+    if side.target.security == Security::Starttls {
+        side.start(StepKind::Starttls);
+        if !has_keyword(&keywords, "STARTTLS") {
+            return Err(side.fail(Failure::new(
+                DiagnosisCode::StarttlsUnavailable,
+                "the server does not offer STARTTLS",
+            )));
+        }
+        let r = command(&mut conn, "STARTTLS", "STARTTLS")
+            .await
+            .map_err(|f| side.fail(f))?;
+        if r.code != 220 {
+            let mut f = side.classify(Stage::Starttls, &r.text());
+            if matches!(
+                f.code,
+                DiagnosisCode::ProtocolError | DiagnosisCode::AuthFailed
+            ) {
+                f.code = DiagnosisCode::StarttlsUnavailable;
+            }
+            return Err(side.fail(f));
+        }
+        side.done(clean_text(&r.text()));
+        conn = side.starttls_upgrade(conn).await?;
+        keywords = ehlo(side, &mut conn, &helo_name).await?;
+    }
+    side.capabilities = INTERESTING
+        .iter()
+        .filter(|k| has_keyword(&keywords, k))
+        .map(|s| (*s).to_owned())
+        .collect();
+
+    side.start(StepKind::Auth);
+    let mechs = mechanisms(&keywords);
+    if mechs.is_empty() {
+        let f = if side.plaintext(&conn) && has_keyword(&keywords, "STARTTLS") {
+            Failure::new(
+                DiagnosisCode::PlaintextRefused,
+                "EHLO offers no AUTH before STARTTLS",
+            )
+        } else {
+            Failure::new(
+                DiagnosisCode::ProtocolError,
+                "the server offers no login (no AUTH in EHLO): this looks like a relay port, \
+                 not mail submission",
+            )
+        };
+        return Err(side.fail(f));
+    }
+    let plain = mechs.iter().any(|m| m == "PLAIN");
+    let login = mechs.iter().any(|m| m == "LOGIN");
+    let mut reply = None;
+    let mut method = "";
+    if plain {
+        method = "AUTH PLAIN";
+        let line = zeroize::Zeroizing::new(format!("AUTH PLAIN {}", &*super::sasl_plain(creds)));
+        let r = command(&mut conn, &line, "AUTH PLAIN")
+            .await
+            .map_err(|f| side.fail(f))?;
+        // 504: mechanism not supported after all; try LOGIN.
+        if !(r.code == 504 && login) {
+            reply = Some(r);
+        }
+    }
+    if reply.is_none() && login {
+        method = "AUTH LOGIN";
+        reply = Some(
+            auth_login(&mut conn, creds)
+                .await
+                .map_err(|f| side.fail(f))?,
+        );
+    }
+    let Some(reply) = reply else {
+        return Err(side.fail(Failure::new(
+            DiagnosisCode::ProtocolError,
+            format!(
+                "the server offers only {} (no PLAIN or LOGIN)",
+                mechs.join(" ")
+            ),
+        )));
+    };
+    if reply.code != 235 {
+        let f = side.classify(Stage::Auth, &reply.text());
+        return Err(side.fail(f));
+    }
+    side.done(format!("logged in with {method}"));
+
+    side.start(StepKind::Sender);
+    let r = command(
+        &mut conn,
+        &format!("MAIL FROM:<{}>", creds.email),
+        "MAIL FROM",
+    )
+    .await
+    .map_err(|f| side.fail(f))?;
+    if r.code != 250 {
+        let f = side.classify(Stage::Sender, &r.text());
+        return Err(side.fail(f));
+    }
+    let accepted = clean_text(&r.text());
+    let _ = command(&mut conn, "RSET", "RSET").await;
+    side.done(format!(
+        "{} accepted as sender ({accepted}); nothing sent",
+        creds.email
+    ));
+
+    side.start(StepKind::Logout);
+    match command(&mut conn, "QUIT", "QUIT").await {
+        Ok(r) => side.done(clean_text(&r.text())),
+        Err(f) => side.done(format!("no clean logout: {}", f.detail)),
+    }
+    conn.shutdown().await;
+    Ok(())
+}
+
+async fn auth_login(conn: &mut Conn, creds: &Creds<'_>) -> Result<Reply, Failure> {
+    let r = command(conn, "AUTH LOGIN", "AUTH LOGIN").await?;
+    if r.code != 334 {
+        return Ok(r);
+    }
+    let r = command(conn, &super::b64(creds.username), "AUTH LOGIN").await?;
+    if r.code != 334 {
+        return Ok(r);
+    }
+    let pass = super::b64(creds.password.expose());
+    command(conn, &pass, "AUTH LOGIN").await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn auth_mechanisms_in_both_spellings() {
+        let kw = |v: &[&str]| v.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+        assert_eq!(
+            mechanisms(&kw(&["SIZE 100", "AUTH PLAIN LOGIN", "AUTH=LOGIN"])),
+            ["PLAIN", "LOGIN", "LOGIN"]
+        );
+        assert!(mechanisms(&kw(&["STARTTLS", "8BITMIME"])).is_empty());
+        assert!(has_keyword(&kw(&["starttls"]), "STARTTLS"));
+        assert!(!has_keyword(&kw(&["STARTTLSX"]), "STARTTLS"));
+    }
+}

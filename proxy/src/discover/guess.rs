@@ -1,0 +1,451 @@
+//! Guessing: the usual host names (`imap.`, `pop3.`, `pop.`, `smtp.`, `mail.` and the bare
+//! domain) on the usual ports, all probed at once: TCP connect, the protocol's greeting,
+//! and TLS (implicit, or after STARTTLS/STLS). No login is tried. Implicit TLS is preferred
+//! over STARTTLS, and a certificate valid for the host over one that is not; the trace
+//! says which certificate names each server presented.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::time::Duration;
+
+use mailsetup_shared::api::{Protocol, Security, Server, UsernameForm};
+use tokio::io::{AsyncRead, AsyncReadExt as _, AsyncWrite, AsyncWriteExt as _};
+use tokio::net::TcpStream;
+
+use super::tls::Seen;
+use super::{Collector, Discoverer, Method, Target, pair};
+
+/// The longest line read from a server.
+const MAX_LINE: usize = 4096;
+
+/// One thing to probe.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Probe {
+    protocol: Protocol,
+    host: String,
+    host_rank: usize,
+    port: u16,
+    security: Security,
+}
+
+/// What a probe found.
+#[derive(Debug)]
+struct Found {
+    probe: Probe,
+    cert_ok: bool,
+}
+
+/// The host names tried for each protocol, best first.
+fn hosts(protocol: Protocol, domain: &str) -> Vec<String> {
+    let prefixes: &[&str] = match protocol {
+        Protocol::Imap => &["imap.", "mail.", ""],
+        Protocol::Pop3 => &["pop3.", "pop.", "mail.", ""],
+        Protocol::Smtp => &["smtp.", "mail.", ""],
+    };
+    prefixes.iter().map(|p| format!("{p}{domain}")).collect()
+}
+
+/// Resolves every name once, probes every (host, port) at once, adds the best IMAP and
+/// POP3 servers with the best SMTP server.
+pub(super) async fn run(d: &Discoverer, c: &Collector, target: &Target) {
+    // Guessing stops itself a little before the discovery deadline, so what it found by
+    // then is still reported.
+    let share = d.settings.timeout.mul_f64(GUESS_SHARE);
+    let until = tokio::time::Instant::now() + share;
+    let ports = d.settings.ports;
+    let plan = [
+        (
+            Protocol::Imap,
+            [
+                (ports.imaps, Security::Tls),
+                (ports.imap, Security::Starttls),
+            ],
+        ),
+        (
+            Protocol::Pop3,
+            [
+                (ports.pop3s, Security::Tls),
+                (ports.pop3, Security::Starttls),
+            ],
+        ),
+        (
+            Protocol::Smtp,
+            [
+                (ports.submissions, Security::Tls),
+                (ports.submission, Security::Starttls),
+            ],
+        ),
+    ];
+    let mut names: Vec<String> = Vec::new();
+    for (protocol, _) in &plan {
+        for h in hosts(*protocol, &target.domain) {
+            if !names.contains(&h) {
+                names.push(h);
+            }
+        }
+    }
+    let resolved = futures_util::future::join_all(names.iter().map(|name| async move {
+        let step = c.begin(Method::Guess, name.clone());
+        let Ok(resolved) = tokio::time::timeout_at(until, d.resolver.ips(name)).await else {
+            c.end(step, false, out_of_time(share));
+            return None;
+        };
+        match resolved {
+            Ok(ips) if !ips.is_empty() => {
+                let list: Vec<String> = ips.iter().map(ToString::to_string).collect();
+                c.end(step, true, format!("resolved to {}", list.join(", ")));
+                Some((name.clone(), ips))
+            }
+            Ok(_) => {
+                c.end(step, false, "no address");
+                None
+            }
+            Err(e) => {
+                c.end(step, false, e);
+                None
+            }
+        }
+    }))
+    .await;
+    let resolved: HashMap<String, Vec<IpAddr>> = resolved.into_iter().flatten().collect();
+
+    let mut probes = Vec::new();
+    for (protocol, modes) in &plan {
+        for (host_rank, host) in hosts(*protocol, &target.domain).into_iter().enumerate() {
+            if !resolved.contains_key(&host) {
+                continue;
+            }
+            for (port, security) in modes {
+                probes.push(Probe {
+                    protocol: *protocol,
+                    host: host.clone(),
+                    host_rank,
+                    port: *port,
+                    security: *security,
+                });
+            }
+        }
+    }
+    let found = futures_util::future::join_all(probes.into_iter().map(|probe| {
+        let ips = resolved.get(&probe.host).cloned().unwrap_or_default();
+        run_probe(d, c, probe, ips, until, share)
+    }))
+    .await;
+    let mut found: Vec<Found> = found.into_iter().flatten().collect();
+    found.sort_by_key(|f| {
+        (
+            !f.cert_ok,
+            f.probe.security != Security::Tls,
+            f.probe.host_rank,
+        )
+    });
+    let best = |protocol: Protocol| -> Vec<Server> {
+        found
+            .iter()
+            .filter(|f| f.probe.protocol == protocol)
+            .take(1)
+            .map(|f| Server {
+                protocol,
+                host: f.probe.host.clone(),
+                port: f.probe.port,
+                security: f.probe.security,
+                username: UsernameForm::Email,
+            })
+            .collect()
+    };
+    let mut incoming = best(Protocol::Imap);
+    incoming.extend(best(Protocol::Pop3));
+    pair(c, Method::Guess, &incoming, &best(Protocol::Smtp));
+    c.finish(Method::Guess);
+}
+
+async fn run_probe(
+    d: &Discoverer,
+    c: &Collector,
+    probe: Probe,
+    ips: Vec<IpAddr>,
+    until: tokio::time::Instant,
+    share: Duration,
+) -> Option<Found> {
+    let label = format!(
+        "{} {}:{} ({})",
+        probe.protocol.label(),
+        probe.host,
+        probe.port,
+        probe.security.as_str()
+    );
+    let step = c.begin(Method::Guess, label);
+    let addr = ips
+        .iter()
+        .map(|ip| SocketAddr::new(*ip, probe.port))
+        .map(|a| (a, d.policy.check(a)))
+        .collect::<Vec<_>>();
+    let Some(addr) = addr.iter().find(|(_, r)| r.is_ok()).map(|(a, _)| *a) else {
+        let why = addr
+            .into_iter()
+            .find_map(|(_, r)| r.err())
+            .map_or_else(|| "no address".to_owned(), |e| e.to_string());
+        c.end(step, false, format!("refused by the egress policy: {why}"));
+        return None;
+    };
+    match tokio::time::timeout_at(until, probe_one(d, &probe, addr)).await {
+        Err(_) => {
+            c.end(step, false, format!("{addr}: {}", out_of_time(share)));
+            None
+        }
+        Ok(Err(e)) => {
+            c.end(step, false, format!("{addr}: {e}"));
+            None
+        }
+        Ok(Ok(seen)) => {
+            let (cert_ok, words) = describe_cert(&probe.host, seen.as_ref());
+            c.end(
+                step,
+                true,
+                format!("{addr}: greeting and TLS handshake ok; {words}"),
+            );
+            Some(Found { probe, cert_ok })
+        }
+    }
+}
+
+/// The part of the discovery deadline guessing may use.
+const GUESS_SHARE: f64 = 0.85;
+
+fn out_of_time(share: Duration) -> String {
+    format!(
+        "timed out: no answer within guessing's share of the deadline ({} ms)",
+        share.as_millis()
+    )
+}
+
+/// Whether the certificate verified for `host`, and a sentence about its names.
+fn describe_cert(host: &str, seen: Option<&Seen>) -> (bool, String) {
+    match seen {
+        None => (false, "no certificate seen".to_owned()),
+        Some(s) => {
+            let names = if s.names.is_empty() {
+                "no names".to_owned()
+            } else {
+                s.names.join(", ")
+            };
+            match &s.verdict {
+                Ok(()) => (
+                    true,
+                    format!("certificate valid for {host} (names: {names})"),
+                ),
+                Err(e) => (
+                    false,
+                    format!("certificate names {names} not valid for {host}: {e}"),
+                ),
+            }
+        }
+    }
+}
+
+/// Connects, reads the greeting and makes TLS, the protocol's way. Returns what was seen of
+/// the certificate.
+async fn probe_one(
+    d: &Discoverer,
+    probe: &Probe,
+    addr: SocketAddr,
+) -> Result<Option<Seen>, String> {
+    let mut tcp = TcpStream::connect(addr)
+        .await
+        .map_err(|e| format!("connect: {e}"))?;
+    let _ = tcp.set_nodelay(true);
+    let (config, seen) = d.tls.recording().map_err(|e| e.to_string())?;
+    let connector = tokio_rustls::TlsConnector::from(config);
+    let name = super::tls::server_name(&probe.host)?;
+    match probe.security {
+        Security::Tls => {
+            let mut tls = connector
+                .connect(name, tcp)
+                .await
+                .map_err(|e| format!("TLS handshake: {e}"))?;
+            greeting(&mut tls, probe.protocol).await?;
+        }
+        Security::Starttls | Security::None => {
+            greeting(&mut tcp, probe.protocol).await?;
+            upgrade(&mut tcp, probe.protocol).await?;
+            let mut tls = connector
+                .connect(name, tcp)
+                .await
+                .map_err(|e| format!("TLS handshake after STARTTLS: {e}"))?;
+            // Polite end; the answer does not matter.
+            let _ = tls.shutdown().await;
+        }
+    }
+    let seen = seen
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .clone();
+    Ok(seen)
+}
+
+/// Reads and checks the server's greeting.
+async fn greeting<S: AsyncRead + Unpin>(s: &mut S, protocol: Protocol) -> Result<(), String> {
+    match protocol {
+        Protocol::Imap => {
+            let line = read_line(s).await?;
+            if line.starts_with("* OK") || line.starts_with("* PREAUTH") {
+                Ok(())
+            } else {
+                Err(format!("not an IMAP greeting: {}", short(&line)))
+            }
+        }
+        Protocol::Pop3 => {
+            let line = read_line(s).await?;
+            if line.starts_with("+OK") {
+                Ok(())
+            } else {
+                Err(format!("not a POP3 greeting: {}", short(&line)))
+            }
+        }
+        Protocol::Smtp => {
+            let lines = read_smtp(s).await?;
+            if lines.first().is_some_and(|l| l.starts_with("220")) {
+                Ok(())
+            } else {
+                Err(format!(
+                    "not an SMTP greeting: {}",
+                    short(lines.first().map_or("", String::as_str))
+                ))
+            }
+        }
+    }
+}
+
+/// Asks for STARTTLS (STLS on POP3) and reads the go-ahead.
+async fn upgrade<S: AsyncRead + AsyncWrite + Unpin>(
+    s: &mut S,
+    protocol: Protocol,
+) -> Result<(), String> {
+    match protocol {
+        Protocol::Imap => {
+            send(&mut *s, "a1 STARTTLS\r\n").await?;
+            loop {
+                let line = read_line(s).await?;
+                if line.starts_with("a1 OK") {
+                    return Ok(());
+                }
+                if line.starts_with("a1 ") {
+                    return Err(format!("STARTTLS refused: {}", short(&line)));
+                }
+            }
+        }
+        Protocol::Pop3 => {
+            send(&mut *s, "STLS\r\n").await?;
+            let line = read_line(s).await?;
+            if line.starts_with("+OK") {
+                Ok(())
+            } else {
+                Err(format!("STLS refused: {}", short(&line)))
+            }
+        }
+        Protocol::Smtp => {
+            send(&mut *s, "EHLO mailsetup.invalid\r\n").await?;
+            let ehlo = read_smtp(s).await?;
+            if !ehlo.iter().any(|l| {
+                l.get(4..)
+                    .is_some_and(|k| k.eq_ignore_ascii_case("STARTTLS"))
+            }) {
+                return Err("STARTTLS not offered in EHLO".to_owned());
+            }
+            send(&mut *s, "STARTTLS\r\n").await?;
+            let reply = read_smtp(s).await?;
+            if reply.first().is_some_and(|l| l.starts_with("220")) {
+                Ok(())
+            } else {
+                Err(format!(
+                    "STARTTLS refused: {}",
+                    short(reply.first().map_or("", String::as_str))
+                ))
+            }
+        }
+    }
+}
+
+async fn send<S: AsyncWrite + Unpin>(s: &mut S, line: &str) -> Result<(), String> {
+    s.write_all(line.as_bytes())
+        .await
+        .map_err(|e| format!("send: {e}"))
+}
+
+/// Reads one CRLF-terminated line, byte by byte (nothing is buffered past it, so a TLS
+/// handshake can follow).
+async fn read_line<S: AsyncRead + Unpin>(s: &mut S) -> Result<String, String> {
+    let mut line = Vec::new();
+    loop {
+        let b = s.read_u8().await.map_err(|e| {
+            if e.kind() == std::io::ErrorKind::UnexpectedEof {
+                "the server closed the connection".to_owned()
+            } else {
+                format!("receive: {e}")
+            }
+        })?;
+        if b == b'\n' {
+            break;
+        }
+        line.push(b);
+        if line.len() > MAX_LINE {
+            return Err("line too long".to_owned());
+        }
+    }
+    let text = String::from_utf8_lossy(&line);
+    Ok(text.trim_end_matches('\r').to_owned())
+}
+
+/// Reads a (multi-line) SMTP reply.
+async fn read_smtp<S: AsyncRead + Unpin>(s: &mut S) -> Result<Vec<String>, String> {
+    let mut lines = Vec::new();
+    loop {
+        let line = read_line(s).await?;
+        let last = line.as_bytes().get(3) != Some(&b'-');
+        lines.push(line);
+        if last || lines.len() > 100 {
+            return Ok(lines);
+        }
+    }
+}
+
+fn short(s: &str) -> String {
+    s.chars().take(80).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn host_names_per_protocol() {
+        assert_eq!(
+            hosts(Protocol::Pop3, "x.test"),
+            ["pop3.x.test", "pop.x.test", "mail.x.test", "x.test"]
+        );
+        assert_eq!(hosts(Protocol::Imap, "x.test")[0], "imap.x.test");
+    }
+
+    #[tokio::test]
+    async fn greetings_are_recognised() {
+        let mut imap: &[u8] = b"* OK [CAPABILITY IMAP4rev1] ready\r\n";
+        assert!(greeting(&mut imap, Protocol::Imap).await.is_ok());
+        let mut smtp: &[u8] = b"220-first\r\n220 ready\r\n";
+        assert!(greeting(&mut smtp, Protocol::Smtp).await.is_ok());
+        let mut http: &[u8] = b"HTTP/1.1 400 Bad Request\r\n";
+        assert!(greeting(&mut http, Protocol::Pop3).await.is_err());
+        let mut closed: &[u8] = b"";
+        assert!(greeting(&mut closed, Protocol::Imap).await.is_err());
+    }
+
+    #[test]
+    fn cert_words() {
+        let seen = Seen {
+            names: vec!["localhost".to_owned(), "127.0.0.1".to_owned()],
+            verdict: Err("NotValidForName".to_owned()),
+        };
+        let (ok, words) = describe_cert("imap.x.test", Some(&seen));
+        assert!(!ok);
+        assert!(words.contains("localhost, 127.0.0.1"), "{words}");
+    }
+}

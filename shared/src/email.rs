@@ -1,0 +1,519 @@
+//! Email addresses as users type them: practical syntax, IDN domains to punycode, clear
+//! EN/RU errors, and "did you mean gmail.com?" suggestions for common domain typos.
+//!
+//! Parse, don't validate: [`EmailAddress::parse`] is the only way to get an
+//! [`EmailAddress`], so holding one means the syntax was checked.
+
+use std::fmt;
+
+use crate::api::Lang;
+
+/// A syntactically valid address: the local part as typed, the domain in lowercase ASCII
+/// (punycode for internationalized names).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct EmailAddress {
+    full: String,
+    at: usize,
+    domain_unicode: String,
+}
+
+/// Why an address was refused. Codes are stable (`snake_case`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum EmailError {
+    /// Nothing was typed.
+    Empty,
+    /// There is no `@`.
+    MissingAt,
+    /// More than one `@`.
+    MultipleAt,
+    /// Nothing before the `@`.
+    EmptyLocal,
+    /// Nothing after the `@`.
+    EmptyDomain,
+    /// A space inside the address.
+    Whitespace,
+    /// The address is longer than 254 characters.
+    TooLong,
+    /// The part before `@` is longer than 64 characters.
+    LocalTooLong,
+    /// A character not allowed before the `@`.
+    InvalidLocalChar(char),
+    /// Non-Latin letters before the `@` (often a wrong keyboard layout).
+    NonAsciiLocal,
+    /// A dot at the start or end of the local part, or two dots in a row.
+    LocalDots,
+    /// The domain has no dot (`alice@gmail`).
+    DomainWithoutDot,
+    /// The domain is an IP address; mail apps need a domain name.
+    IpLiteral,
+    /// The domain is not a valid host name.
+    InvalidDomain,
+}
+
+impl EmailError {
+    /// The stable machine-readable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Empty => "email_empty",
+            Self::MissingAt => "email_missing_at",
+            Self::MultipleAt => "email_multiple_at",
+            Self::EmptyLocal => "email_empty_local",
+            Self::EmptyDomain => "email_empty_domain",
+            Self::Whitespace => "email_whitespace",
+            Self::TooLong => "email_too_long",
+            Self::LocalTooLong => "email_local_too_long",
+            Self::InvalidLocalChar(_) => "email_invalid_local_char",
+            Self::NonAsciiLocal => "email_non_ascii_local",
+            Self::LocalDots => "email_local_dots",
+            Self::DomainWithoutDot => "email_domain_without_dot",
+            Self::IpLiteral => "email_ip_literal",
+            Self::InvalidDomain => "email_invalid_domain",
+        }
+    }
+
+    /// A sentence for the user in `lang`.
+    pub fn message(&self, lang: Lang) -> String {
+        let (en, ru): (String, String) = match self {
+            Self::Empty => (
+                "Enter your email address.".into(),
+                "Введите адрес электронной почты.".into(),
+            ),
+            Self::MissingAt => (
+                "An email address has an @ between the name and the domain, like alice@example.com.".into(),
+                "В адресе почты между именем и доменом стоит @, например alice@example.com.".into(),
+            ),
+            Self::MultipleAt => (
+                "The address has more than one @; keep only one.".into(),
+                "В адресе больше одного @; оставьте один.".into(),
+            ),
+            Self::EmptyLocal => (
+                "Type your mailbox name before the @.".into(),
+                "Введите имя ящика перед @.".into(),
+            ),
+            Self::EmptyDomain => (
+                "Type the domain after the @, like gmail.com.".into(),
+                "Введите домен после @, например gmail.com.".into(),
+            ),
+            Self::Whitespace => (
+                "An email address has no spaces; remove them.".into(),
+                "В адресе почты не бывает пробелов; удалите их.".into(),
+            ),
+            Self::TooLong => (
+                "The address is too long (more than 254 characters).".into(),
+                "Адрес слишком длинный (больше 254 символов).".into(),
+            ),
+            Self::LocalTooLong => (
+                "The part before the @ is too long (more than 64 characters).".into(),
+                "Часть до @ слишком длинная (больше 64 символов).".into(),
+            ),
+            Self::InvalidLocalChar(c) => (
+                format!("The character \"{c}\" cannot be used before the @."),
+                format!("Символ «{c}» нельзя использовать до @."),
+            ),
+            Self::NonAsciiLocal => (
+                "Use Latin letters before the @; check the keyboard layout.".into(),
+                "Используйте латинские буквы до @; проверьте раскладку клавиатуры.".into(),
+            ),
+            Self::LocalDots => (
+                "The part before the @ cannot start or end with a dot or have two dots in a row.".into(),
+                "Часть до @ не может начинаться или заканчиваться точкой или содержать две точки подряд.".into(),
+            ),
+            Self::DomainWithoutDot => (
+                "The domain needs a dot and an ending, like gmail.com or mail.ru.".into(),
+                "В домене нужна точка и зона, например gmail.com или mail.ru.".into(),
+            ),
+            Self::IpLiteral => (
+                "Use the domain name of your mail, not an IP address.".into(),
+                "Укажите доменное имя почты, а не IP-адрес.".into(),
+            ),
+            Self::InvalidDomain => (
+                "The domain after the @ is not a valid domain name.".into(),
+                "Домен после @ не является допустимым доменным именем.".into(),
+            ),
+        };
+        match lang {
+            Lang::En => en,
+            Lang::Ru => ru,
+        }
+    }
+}
+
+impl fmt::Display for EmailError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message(Lang::En))
+    }
+}
+
+impl std::error::Error for EmailError {}
+
+/// Characters allowed in an unquoted local part besides letters, digits and dots
+/// (RFC 5322 `atext`).
+const LOCAL_SPECIALS: &str = "!#$%&'*+-/=?^_`{|}~";
+
+/// Zero-width and other invisible characters pasted along with text.
+pub(crate) fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{200B}'..='\u{200F}' | '\u{2060}' | '\u{FEFF}' | '\u{00AD}' | '\u{202A}'..='\u{202E}'
+    )
+}
+
+impl EmailAddress {
+    /// Parses what a user typed or pasted. Surrounding spaces, invisible characters and a
+    /// `mailto:` prefix are ignored; the domain is lowercased and converted to punycode.
+    pub fn parse(input: &str) -> Result<EmailAddress, EmailError> {
+        let cleaned: String = input.chars().filter(|c| !is_invisible(*c)).collect();
+        let mut s = cleaned.trim();
+        if let Some(prefix) = s.get(..7)
+            && prefix.eq_ignore_ascii_case("mailto:")
+        {
+            s = s[7..].trim();
+        }
+        if s.is_empty() {
+            return Err(EmailError::Empty);
+        }
+        if s.chars().any(char::is_whitespace) {
+            return Err(EmailError::Whitespace);
+        }
+        let Some((local, domain)) = s.rsplit_once('@') else {
+            return Err(EmailError::MissingAt);
+        };
+        if local.contains('@') {
+            return Err(EmailError::MultipleAt);
+        }
+        if local.is_empty() {
+            return Err(EmailError::EmptyLocal);
+        }
+        let domain = domain.strip_suffix('.').unwrap_or(domain);
+        if domain.is_empty() {
+            return Err(EmailError::EmptyDomain);
+        }
+        if local.len() > 64 {
+            return Err(EmailError::LocalTooLong);
+        }
+        if !local.is_ascii() {
+            return Err(EmailError::NonAsciiLocal);
+        }
+        if let Some(c) = local
+            .chars()
+            .find(|c| !(c.is_ascii_alphanumeric() || *c == '.' || LOCAL_SPECIALS.contains(*c)))
+        {
+            return Err(EmailError::InvalidLocalChar(c));
+        }
+        if local.starts_with('.') || local.ends_with('.') || local.contains("..") {
+            return Err(EmailError::LocalDots);
+        }
+        if domain.starts_with('[') || domain.parse::<std::net::IpAddr>().is_ok() {
+            return Err(EmailError::IpLiteral);
+        }
+        let ascii = domain_to_ascii(domain)?;
+        if !ascii.contains('.') {
+            return Err(EmailError::DomainWithoutDot);
+        }
+        let full = format!("{local}@{ascii}");
+        if full.len() > 254 {
+            return Err(EmailError::TooLong);
+        }
+        let (unicode, result) = idna::domain_to_unicode(&ascii);
+        let domain_unicode = if result.is_ok() {
+            unicode
+        } else {
+            ascii.clone()
+        };
+        Ok(EmailAddress {
+            at: local.len(),
+            full,
+            domain_unicode,
+        })
+    }
+
+    /// The whole address, `local@domain` with the domain in lowercase ASCII.
+    pub fn as_str(&self) -> &str {
+        &self.full
+    }
+
+    /// The part before the `@`, as typed.
+    pub fn local(&self) -> &str {
+        &self.full[..self.at]
+    }
+
+    /// The domain, lowercase ASCII (punycode for internationalized names).
+    pub fn domain(&self) -> &str {
+        &self.full[self.at + 1..]
+    }
+
+    /// The domain in Unicode, for display (`пример.рф`).
+    pub fn domain_unicode(&self) -> &str {
+        &self.domain_unicode
+    }
+}
+
+impl fmt::Display for EmailAddress {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.full)
+    }
+}
+
+/// The lowercase ASCII form of a domain, checked as an RFC 1123 host name of LDH labels.
+fn domain_to_ascii(domain: &str) -> Result<String, EmailError> {
+    let ascii = idna::domain_to_ascii(domain).map_err(|_| EmailError::InvalidDomain)?;
+    if ascii.is_empty() || ascii.len() > 253 {
+        return Err(EmailError::InvalidDomain);
+    }
+    for label in ascii.split('.') {
+        let ok = !label.is_empty()
+            && label.len() <= 63
+            && !label.starts_with('-')
+            && !label.ends_with('-')
+            && label
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        if !ok {
+            return Err(EmailError::InvalidDomain);
+        }
+    }
+    if ascii
+        .rsplit('.')
+        .next()
+        .is_some_and(|tld| tld.bytes().all(|b| b.is_ascii_digit()))
+    {
+        return Err(EmailError::InvalidDomain);
+    }
+    Ok(ascii)
+}
+
+/// Popular domains that are not (or not only) in the knowledge base, for suggestions.
+const EXTRA_DOMAINS: &[&str] = &[
+    "gmail.com",
+    "yahoo.com",
+    "hotmail.com",
+    "outlook.com",
+    "icloud.com",
+    "yandex.ru",
+    "mail.ru",
+    "protonmail.com",
+];
+
+/// "Did you mean...?" for a typo in a well-known domain: `gmial.com` → `gmail.com`,
+/// `yandex.ri` → `yandex.ru`. Takes an address or a bare domain and returns the corrected
+/// address (or domain); `None` when the domain is known or nothing is close enough.
+///
+/// Close enough: one edit (insert, delete, replace or swap of neighbours) for domains up to
+/// ten characters, two for longer ones; for very short domains (`ya.ru`, `bk.ru`) only the
+/// ending may differ, so real short domains are not "corrected".
+pub fn suggest(email_or_domain: &str) -> Option<String> {
+    let input = email_or_domain.trim();
+    let (local, domain) = match input.rsplit_once('@') {
+        Some((l, d)) => (Some(l), d),
+        None => (None, input),
+    };
+    let domain = domain.trim().trim_end_matches('.').to_lowercase();
+    if domain.is_empty() || !domain.contains('.') || domain.len() > 64 {
+        return None;
+    }
+    let registry = crate::providers::builtin();
+    let known = |d: &str| EXTRA_DOMAINS.contains(&d) || registry.exact_domains().any(|k| k == d);
+    if known(&domain) || registry.by_domain(&domain).is_some() {
+        return None;
+    }
+    let mut best: Option<(usize, &str)> = None;
+    for candidate in EXTRA_DOMAINS
+        .iter()
+        .copied()
+        .chain(registry.exact_domains())
+    {
+        let Some(d) = close(&domain, candidate) else {
+            continue;
+        };
+        if best.is_none_or(|(bd, _)| d < bd) {
+            best = Some((d, candidate));
+        }
+    }
+    let (_, fixed) = best?;
+    Some(match local {
+        Some(l) => format!("{l}@{fixed}"),
+        None => fixed.to_owned(),
+    })
+}
+
+/// The edit distance from `typed` to `candidate` when it is close enough to suggest.
+fn close(typed: &str, candidate: &str) -> Option<usize> {
+    if candidate.len() < 7 {
+        // Short domains: only a typo in the ending (ya.ri → ya.ru).
+        let (t_name, t_tld) = typed.rsplit_once('.')?;
+        let (c_name, c_tld) = candidate.rsplit_once('.')?;
+        if t_name != c_name {
+            return None;
+        }
+        let d = osa_distance(t_tld, c_tld);
+        return (d == 1).then_some(d);
+    }
+    let max = if candidate.len() <= 10 { 1 } else { 2 };
+    if typed.len().abs_diff(candidate.len()) > max {
+        return None;
+    }
+    let d = osa_distance(typed, candidate);
+    (d >= 1 && d <= max).then_some(d)
+}
+
+/// Optimal string alignment distance (Levenshtein plus swaps of neighbours), by chars.
+fn osa_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    let (n, m) = (a.len(), b.len());
+    let mut d = vec![vec![0usize; m + 1]; n + 1];
+    for (i, row) in d.iter_mut().enumerate() {
+        row[0] = i;
+    }
+    for (j, cell) in d[0].iter_mut().enumerate() {
+        *cell = j;
+    }
+    for i in 1..=n {
+        for j in 1..=m {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut v = (d[i - 1][j] + 1)
+                .min(d[i][j - 1] + 1)
+                .min(d[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                v = v.min(d[i - 2][j - 2] + 1);
+            }
+            d[i][j] = v;
+        }
+    }
+    d[n][m]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn valid_addresses_parse_and_normalize() {
+        let cases = [
+            (
+                "alice@gmail.com",
+                "alice@gmail.com",
+                "alice",
+                "gmail.com",
+                "gmail.com",
+            ),
+            (
+                "  Alice.Smith@GMail.COM \n",
+                "Alice.Smith@gmail.com",
+                "Alice.Smith",
+                "gmail.com",
+                "gmail.com",
+            ),
+            ("mailto:bob@ya.ru", "bob@ya.ru", "bob", "ya.ru", "ya.ru"),
+            (
+                "a+tag@mail.ru.",
+                "a+tag@mail.ru",
+                "a+tag",
+                "mail.ru",
+                "mail.ru",
+            ),
+            ("\u{200B}x@bk.ru\u{FEFF}", "x@bk.ru", "x", "bk.ru", "bk.ru"),
+            (
+                "ivan@Пример.РФ",
+                "ivan@xn--e1afmkfd.xn--p1ai",
+                "ivan",
+                "xn--e1afmkfd.xn--p1ai",
+                "пример.рф",
+            ),
+            (
+                "o'hara_1-2!#$%&*/=?^`{|}~@x.example",
+                "o'hara_1-2!#$%&*/=?^`{|}~@x.example",
+                "o'hara_1-2!#$%&*/=?^`{|}~",
+                "x.example",
+                "x.example",
+            ),
+            (
+                "user@xn--e1afmkfd.xn--p1ai",
+                "user@xn--e1afmkfd.xn--p1ai",
+                "user",
+                "xn--e1afmkfd.xn--p1ai",
+                "пример.рф",
+            ),
+        ];
+        for (input, full, local, domain, unicode) in cases {
+            let e = EmailAddress::parse(input).unwrap_or_else(|e| panic!("{input}: {e:?}"));
+            assert_eq!(e.as_str(), full, "{input}");
+            assert_eq!(e.local(), local, "{input}");
+            assert_eq!(e.domain(), domain, "{input}");
+            assert_eq!(e.domain_unicode(), unicode, "{input}");
+        }
+    }
+
+    #[test]
+    fn every_error_has_a_case() {
+        let long_local = format!("{}@x.com", "a".repeat(65));
+        let long_all = format!(
+            "{}@{}.com",
+            "a".repeat(60),
+            vec!["b".repeat(50); 4].join(".")
+        );
+        let cases: Vec<(&str, EmailError)> = vec![
+            ("", EmailError::Empty),
+            ("   ", EmailError::Empty),
+            ("alice.gmail.com", EmailError::MissingAt),
+            ("a@b@gmail.com", EmailError::MultipleAt),
+            ("@gmail.com", EmailError::EmptyLocal),
+            ("alice@", EmailError::EmptyDomain),
+            ("alice smith@gmail.com", EmailError::Whitespace),
+            (&long_all, EmailError::TooLong),
+            (&long_local, EmailError::LocalTooLong),
+            ("al(ice)@gmail.com", EmailError::InvalidLocalChar('(')),
+            ("\"a\"@gmail.com", EmailError::InvalidLocalChar('"')),
+            ("фдшсу@gmail.com", EmailError::NonAsciiLocal),
+            (".alice@gmail.com", EmailError::LocalDots),
+            ("alice.@gmail.com", EmailError::LocalDots),
+            ("al..ice@gmail.com", EmailError::LocalDots),
+            ("alice@gmail", EmailError::DomainWithoutDot),
+            ("alice@[127.0.0.1]", EmailError::IpLiteral),
+            ("alice@10.0.0.1", EmailError::IpLiteral),
+            ("alice@gmail..com", EmailError::InvalidDomain),
+            ("alice@-gmail.com", EmailError::InvalidDomain),
+            ("alice@gm_ail.com", EmailError::InvalidDomain),
+            ("alice@example.123", EmailError::InvalidDomain),
+        ];
+        for (input, want) in cases {
+            assert_eq!(EmailAddress::parse(input), Err(want.clone()), "{input}");
+            assert!(want.code().starts_with("email_"));
+            assert!(!want.message(Lang::En).is_empty());
+            assert_ne!(want.message(Lang::En), want.message(Lang::Ru));
+        }
+    }
+
+    #[test]
+    fn typos_get_suggestions() {
+        let cases = [
+            ("alice@gmial.com", Some("alice@gmail.com")),
+            ("alice@gmal.com", Some("alice@gmail.com")),
+            ("alice@gmail.co", Some("alice@gmail.com")),
+            ("alice@gmail.con", Some("alice@gmail.com")),
+            ("alice@GMIAL.COM", Some("alice@gmail.com")),
+            ("ivan@yandex.ri", Some("ivan@yandex.ru")),
+            ("ivan@yandx.ru", Some("ivan@yandex.ru")),
+            ("ivan@mail.ri", Some("ivan@mail.ru")),
+            ("ivan@ya.ri", Some("ivan@ya.ru")),
+            ("bob@outlok.com", Some("bob@outlook.com")),
+            ("bob@hotmal.com", Some("bob@hotmail.com")),
+            ("bob@iclod.com", Some("bob@icloud.com")),
+            ("bob@yaho.com", Some("bob@yahoo.com")),
+            ("gmial.com", Some("gmail.com")),
+            // Known domains and far-away ones get nothing.
+            ("alice@gmail.com", None),
+            ("alice@googlemail.com", None),
+            ("ivan@ya.ru", None),
+            ("ivan@bk.ru", None),
+            ("ivan@mk.ru", None),
+            ("ceo@acme-industries.com", None),
+            ("a@example.org", None),
+            ("", None),
+            ("@", None),
+        ];
+        for (input, want) in cases {
+            assert_eq!(suggest(input).as_deref(), want, "{input}");
+        }
+    }
+}

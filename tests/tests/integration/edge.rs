@@ -1,0 +1,473 @@
+//! The proxy's edge: JSON errors for malformed and oversized bodies, the per-client rate
+//! limit, load shedding, the request timeout, and origin checks with CORS; through the
+//! router (`oneshot`, peer address inserted by hand) and through a real socket.
+
+use std::io::{Read as _, Write as _};
+use std::net::{SocketAddr, TcpStream};
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::extract::ConnectInfo;
+use axum::http::{Request, StatusCode, header};
+use http_body_util::BodyExt as _;
+use mailsetup_proxy::{AppState, Config};
+use mailsetup_tests::proxy::RunningProxy;
+use serde_json::Value;
+use tower::ServiceExt as _;
+
+fn dist() -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join("mailsetup-edge-dist");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("index.html"), "<h1>wizard</h1>").unwrap();
+    dir
+}
+
+fn config(edit: impl FnOnce(&mut Config)) -> Config {
+    let mut c = Config::for_tests(dist());
+    edit(&mut c);
+    c
+}
+
+fn app(config: Config) -> axum::Router {
+    mailsetup_proxy::app(AppState::new(config).unwrap())
+}
+
+struct Reply {
+    status: StatusCode,
+    headers: axum::http::HeaderMap,
+    json: Value,
+}
+
+async fn send(app: &axum::Router, req: Request<Body>) -> Reply {
+    let res = app.clone().oneshot(req).await.unwrap();
+    let status = res.status();
+    let headers = res.headers().clone();
+    let bytes = res.into_body().collect().await.unwrap().to_bytes();
+    Reply {
+        status,
+        headers,
+        json: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    }
+}
+
+fn post_check() -> axum::http::request::Builder {
+    Request::post("/api/v1/check").header(header::CONTENT_TYPE, "application/json")
+}
+
+fn from_peer(mut req: Request<Body>, ip: &str) -> Request<Body> {
+    let addr: SocketAddr = format!("{ip}:40000").parse().unwrap();
+    req.extensions_mut().insert(ConnectInfo(addr));
+    req
+}
+
+fn assert_error(reply: &Reply, status: StatusCode, code: &str) {
+    assert_eq!(reply.status, status, "{}", reply.json);
+    assert_eq!(reply.json["error"]["code"], code, "{}", reply.json);
+    assert!(
+        reply.json["error"]["message"]
+            .as_str()
+            .is_some_and(|m| !m.is_empty()),
+        "{}",
+        reply.json
+    );
+}
+
+#[tokio::test]
+async fn malformed_json_to_post_routes_is_a_400_invalid_request() {
+    let app = app(config(|_| {}));
+    for body in [
+        "{not json",
+        "",
+        "[]",
+        r#"{"email": 1}"#,
+        r#"{"email":"a@b.c","password":"x","incoming":{"protocol":"gopher"}}"#,
+        r#"{"email":"a@b.c","password":"x","surprise":true}"#,
+    ] {
+        let reply = send(&app, post_check().body(Body::from(body)).unwrap()).await;
+        assert_error(&reply, StatusCode::BAD_REQUEST, "invalid_request");
+    }
+    // The wrong content type gets the same shape.
+    let reply = send(
+        &app,
+        Request::post("/api/v1/check")
+            .header(header::CONTENT_TYPE, "text/plain")
+            .body(Body::from("{}"))
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(reply.json["error"]["code"], "invalid_request");
+    assert!(reply.status.is_client_error());
+}
+
+#[tokio::test]
+async fn an_oversized_body_is_a_413_json_error_with_or_without_a_length() {
+    let app = app(config(|_| {}));
+    let huge = format!(r#"{{"email":"{}"}}"#, "a".repeat(100 * 1024));
+    // No declared length: the body is cut while it is read.
+    let reply = send(&app, post_check().body(Body::from(huge.clone())).unwrap()).await;
+    assert_error(&reply, StatusCode::PAYLOAD_TOO_LARGE, "body_too_large");
+    // Declared length: refused before reading.
+    let reply = send(
+        &app,
+        post_check()
+            .header(header::CONTENT_LENGTH, huge.len())
+            .body(Body::from(huge.clone()))
+            .unwrap(),
+    )
+    .await;
+    assert_error(&reply, StatusCode::PAYLOAD_TOO_LARGE, "body_too_large");
+}
+
+#[tokio::test]
+async fn the_rate_limit_counts_each_client_on_expensive_routes_only() {
+    let app = app(config(|c| c.rate_limit_per_minute = 2));
+    let check = |ip: &str| from_peer(post_check().body(Body::from("{}")).unwrap(), ip);
+    // The limiter runs before validation: invalid bodies count.
+    for _ in 0..2 {
+        let reply = send(&app, check("192.0.2.10")).await;
+        assert_error(&reply, StatusCode::BAD_REQUEST, "invalid_request");
+    }
+    let reply = send(&app, check("192.0.2.10")).await;
+    assert_error(&reply, StatusCode::TOO_MANY_REQUESTS, "rate_limited");
+    let retry: u64 = reply.headers[header::RETRY_AFTER]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=30).contains(&retry), "{retry}");
+    // Discovery shares the budget.
+    let reply = send(
+        &app,
+        from_peer(
+            Request::get("/api/v1/discover?email=a@example.com")
+                .body(Body::empty())
+                .unwrap(),
+            "192.0.2.10",
+        ),
+    )
+    .await;
+    assert_error(&reply, StatusCode::TOO_MANY_REQUESTS, "rate_limited");
+    // Another client is not affected.
+    let reply = send(&app, check("192.0.2.11")).await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST);
+    // Cheap routes are not limited.
+    for uri in ["/api/v1/health", "/api/v1/providers"] {
+        let req = from_peer(Request::get(uri).body(Body::empty()).unwrap(), "192.0.2.10");
+        assert_eq!(send(&app, req).await.status, StatusCode::OK, "{uri}");
+    }
+}
+
+#[tokio::test]
+async fn forwarded_for_is_used_only_when_trusted() {
+    let check = |xff: &str| {
+        from_peer(
+            post_check()
+                .header("x-forwarded-for", xff)
+                .body(Body::from("{}"))
+                .unwrap(),
+            "10.0.0.1",
+        )
+    };
+    // Untrusted: every request is the reverse proxy's, whatever the header says.
+    let app1 = app(config(|c| c.rate_limit_per_minute = 1));
+    assert_eq!(
+        send(&app1, check("198.51.100.1")).await.status,
+        StatusCode::BAD_REQUEST
+    );
+    let reply = send(&app1, check("198.51.100.2")).await;
+    assert_eq!(reply.status, StatusCode::TOO_MANY_REQUESTS);
+    // Trusted: the last entry (added by the reverse proxy) is the client.
+    let app2 = app(config(|c| {
+        c.rate_limit_per_minute = 1;
+        c.trust_forwarded_for = true;
+    }));
+    assert_eq!(
+        send(&app2, check("203.0.113.9, 198.51.100.1")).await.status,
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(
+        send(&app2, check("198.51.100.2")).await.status,
+        StatusCode::BAD_REQUEST
+    );
+    // A client cannot escape by forging earlier entries.
+    let reply = send(&app2, check("203.0.113.77, 198.51.100.1")).await;
+    assert_error(&reply, StatusCode::TOO_MANY_REQUESTS, "rate_limited");
+}
+
+#[tokio::test]
+async fn behind_a_trusted_reverse_proxy_the_forwarded_host_is_the_own_origin() {
+    let req = || {
+        Request::get("/api/v1/health")
+            .header(header::HOST, "127.0.0.1:8080")
+            .header("x-forwarded-host", "mail.example.com")
+            .header(header::ORIGIN, "https://mail.example.com")
+            .body(Body::empty())
+            .unwrap()
+    };
+    let untrusted = app(config(|_| {}));
+    assert_error(
+        &send(&untrusted, req()).await,
+        StatusCode::FORBIDDEN,
+        "origin_not_allowed",
+    );
+    let trusted = app(config(|c| c.trust_forwarded_for = true));
+    assert_eq!(send(&trusted, req()).await.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn foreign_origins_are_refused_and_allowed_ones_get_cors_headers() {
+    let app = app(config(|c| {
+        c.allowed_origin = vec!["https://webmail.example.org".to_owned()];
+    }));
+    let with_origin = |method: &str, uri: &str, origin: &str| {
+        Request::builder()
+            .method(method)
+            .uri(uri)
+            .header(header::HOST, "proxy.example.net:8080")
+            .header(header::ORIGIN, origin)
+            .header(header::CONTENT_TYPE, "application/json")
+    };
+    // A foreign page: 403 on every API route, with the JSON shape.
+    for (method, uri) in [("GET", "/api/v1/health"), ("POST", "/api/v1/check")] {
+        let req = with_origin(method, uri, "https://evil.example")
+            .body(Body::from("{}"))
+            .unwrap();
+        let reply = send(&app, req).await;
+        assert_error(&reply, StatusCode::FORBIDDEN, "origin_not_allowed");
+        assert!(
+            !reply
+                .headers
+                .contains_key(header::ACCESS_CONTROL_ALLOW_ORIGIN)
+        );
+    }
+    for origin in [
+        "null",
+        "*",
+        "http://proxy.example.net:8081",
+        "https://webmail.example.org.evil.example",
+    ] {
+        let req = with_origin("GET", "/api/v1/health", origin)
+            .body(Body::empty())
+            .unwrap();
+        assert_eq!(
+            send(&app, req).await.status,
+            StatusCode::FORBIDDEN,
+            "{origin}"
+        );
+    }
+    // The proxy's own origin works without CORS headers.
+    let req = with_origin("GET", "/api/v1/health", "http://proxy.example.net:8080")
+        .body(Body::empty())
+        .unwrap();
+    let reply = send(&app, req).await;
+    assert_eq!(reply.status, StatusCode::OK);
+    // An allowed origin gets its own name back, never `*`.
+    let req = with_origin("POST", "/api/v1/check", "https://webmail.example.org")
+        .body(Body::from("{}"))
+        .unwrap();
+    let reply = send(&app, req).await;
+    assert_error(&reply, StatusCode::BAD_REQUEST, "invalid_request");
+    assert_eq!(
+        reply.headers[header::ACCESS_CONTROL_ALLOW_ORIGIN],
+        "https://webmail.example.org"
+    );
+    assert!(
+        reply
+            .headers
+            .get_all(header::VARY)
+            .iter()
+            .any(|v| v.to_str().unwrap().contains("origin"))
+    );
+    // Preflight.
+    let req = with_origin("OPTIONS", "/api/v1/check", "https://webmail.example.org")
+        .header(header::ACCESS_CONTROL_REQUEST_METHOD, "POST")
+        .header(header::ACCESS_CONTROL_REQUEST_HEADERS, "content-type")
+        .body(Body::empty())
+        .unwrap();
+    let reply = send(&app, req).await;
+    assert!(reply.status.is_success(), "{}", reply.status);
+    assert_eq!(
+        reply.headers[header::ACCESS_CONTROL_ALLOW_ORIGIN],
+        "https://webmail.example.org"
+    );
+    let methods = reply.headers[header::ACCESS_CONTROL_ALLOW_METHODS]
+        .to_str()
+        .unwrap();
+    assert!(methods.contains("POST"), "{methods}");
+    let allowed = reply.headers[header::ACCESS_CONTROL_ALLOW_HEADERS]
+        .to_str()
+        .unwrap();
+    assert!(allowed.contains("content-type"), "{allowed}");
+    let req = with_origin("OPTIONS", "/api/v1/check", "https://evil.example")
+        .header(header::ACCESS_CONTROL_REQUEST_METHOD, "POST")
+        .body(Body::empty())
+        .unwrap();
+    assert_error(
+        &send(&app, req).await,
+        StatusCode::FORBIDDEN,
+        "origin_not_allowed",
+    );
+    // The static site is not an API: no origin check.
+    let req = with_origin("GET", "/", "https://evil.example")
+        .body(Body::empty())
+        .unwrap();
+    assert_eq!(send(&app, req).await.status, StatusCode::OK);
+}
+
+// ------------------------------------------------------------------ real socket
+
+struct Raw {
+    status: u16,
+    head: String,
+    json: Value,
+}
+
+impl Raw {
+    fn header(&self, name: &str) -> Option<String> {
+        self.head.lines().find_map(|l| {
+            let (n, v) = l.split_once(':')?;
+            n.eq_ignore_ascii_case(name).then(|| v.trim().to_owned())
+        })
+    }
+}
+
+fn read_reply(stream: &mut TcpStream) -> Raw {
+    let mut bytes = Vec::new();
+    let mut buf = [0u8; 8192];
+    loop {
+        match stream.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => bytes.extend_from_slice(&buf[..n]),
+        }
+    }
+    let text = String::from_utf8_lossy(&bytes).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("no HTTP reply: {text:?}"));
+    Raw {
+        status,
+        head: head.to_owned(),
+        json: serde_json::from_str(body.trim()).unwrap_or(Value::Null),
+    }
+}
+
+fn request(addr: SocketAddr, method: &str, path: &str, body: &str) -> Raw {
+    let mut s = TcpStream::connect(addr).unwrap();
+    write!(
+        s,
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    read_reply(&mut s)
+}
+
+/// Starts a check request whose body never finishes, so it stays in flight.
+fn hold_a_check(addr: SocketAddr) -> TcpStream {
+    let mut s = TcpStream::connect(addr).unwrap();
+    write!(
+        s,
+        "POST /api/v1/check HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\
+         Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n{{\"email\":"
+    )
+    .unwrap();
+    s
+}
+
+/// Sends invalid checks until one is answered with `status` (or gives up after many).
+fn check_until(addr: SocketAddr, status: u16) -> Raw {
+    for _ in 0..500 {
+        let reply = request(addr, "POST", "/api/v1/check", "{}");
+        if reply.status == status {
+            return reply;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    panic!("never got {status}");
+}
+
+#[test]
+fn rate_limit_and_body_limit_on_a_real_socket() {
+    let proxy = RunningProxy::start(config(|c| c.rate_limit_per_minute = 3)).unwrap();
+    for _ in 0..3 {
+        let r = request(proxy.addr, "POST", "/api/v1/check", "{oops");
+        assert_eq!(r.status, 400, "{}", r.head);
+        assert_eq!(r.json["error"]["code"], "invalid_request");
+    }
+    let r = request(proxy.addr, "POST", "/api/v1/check", "{}");
+    assert_eq!(r.status, 429, "{}", r.head);
+    assert_eq!(r.json["error"]["code"], "rate_limited");
+    let retry: u64 = r.header("retry-after").unwrap().parse().unwrap();
+    assert!(retry >= 1);
+    let r = request(proxy.addr, "GET", "/api/v1/health", "");
+    assert_eq!(r.status, 200);
+
+    // A declared 10 MB body is refused before it is sent.
+    let mut s = TcpStream::connect(proxy.addr).unwrap();
+    write!(
+        s,
+        "POST /api/v1/check HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\
+         Content-Type: application/json\r\nContent-Length: 10000000\r\n\r\n{{",
+        proxy.addr
+    )
+    .unwrap();
+    // Rate limited first (same client, over budget): the limiter runs before the body.
+    let r = read_reply(&mut s);
+    assert_eq!(r.status, 429);
+    let fresh = RunningProxy::start(config(|_| {})).unwrap();
+    let mut s = TcpStream::connect(fresh.addr).unwrap();
+    write!(
+        s,
+        "POST /api/v1/check HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\
+         Content-Type: application/json\r\nContent-Length: 10000000\r\n\r\n{{",
+        fresh.addr
+    )
+    .unwrap();
+    let r = read_reply(&mut s);
+    assert_eq!(r.status, 413, "{}", r.head);
+    assert_eq!(r.json["error"]["code"], "body_too_large");
+    // A chunked body with no declared length is cut while it is read.
+    let mut s = TcpStream::connect(fresh.addr).unwrap();
+    let chunk = format!("{{\"email\":\"{}\"}}", "a".repeat(100 * 1024));
+    write!(
+        s,
+        "POST /api/v1/check HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\
+         Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n\
+         {:x}\r\n{chunk}\r\n0\r\n\r\n",
+        fresh.addr,
+        chunk.len()
+    )
+    .unwrap();
+    let r = read_reply(&mut s);
+    assert_eq!(r.status, 413, "{}", r.head);
+    assert_eq!(r.json["error"]["code"], "body_too_large");
+}
+
+#[test]
+fn overload_sheds_expensive_requests_with_503() {
+    let proxy = RunningProxy::start(config(|c| c.max_concurrent_checks = 1)).unwrap();
+    let held = hold_a_check(proxy.addr);
+    // Once the held request owns the only slot, the next check is shed.
+    let r = check_until(proxy.addr, 503);
+    assert_eq!(r.json["error"]["code"], "overloaded");
+    assert!(r.header("retry-after").is_some());
+    // Cheap routes still answer.
+    assert_eq!(request(proxy.addr, "GET", "/api/v1/health", "").status, 200);
+    // When the held request ends, checks are served again.
+    drop(held);
+    let r = check_until(proxy.addr, 400);
+    assert_eq!(r.json["error"]["code"], "invalid_request");
+}
+
+#[test]
+fn a_request_over_the_timeout_is_a_504_json_error() {
+    let proxy = RunningProxy::start(config(|c| c.request_timeout = 0.3)).unwrap();
+    let mut held = hold_a_check(proxy.addr);
+    let r = read_reply(&mut held);
+    assert_eq!(r.status, 504, "{}", r.head);
+    assert_eq!(r.json["error"]["code"], "timeout");
+}

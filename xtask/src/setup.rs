@@ -28,6 +28,9 @@ const DEBIAN_TEST_PACKAGES: [&str; 7] = [
     "nodejs",
 ];
 
+/// Where npm's binaryen (wasm-opt 132) is installed; `web.rs` puts its `.bin` on PATH.
+pub const WASM_OPT_DIR: &str = "xtask/wasm-opt";
+
 /// The name under which Debian's toolchain is linked into rustup.
 pub const DEBIAN_TOOLCHAIN: &str = "web-debian";
 
@@ -54,6 +57,10 @@ pub fn run(tests: bool) -> anyhow::Result<Toolchain> {
     };
     trunk()?;
     wasm_bindgen()?;
+    npm_ci(
+        Path::new(WASM_OPT_DIR),
+        "wasm-opt for release builds (npm binaryen 132)",
+    )?;
     if tests {
         debian_packages(&DEBIAN_TEST_PACKAGES, "test servers, browser and DNS")?;
         npm_packages()?;
@@ -261,10 +268,16 @@ fn is_root() -> bool {
 }
 
 fn npm_packages() -> anyhow::Result<()> {
-    let dir = Path::new("tests/browser");
+    npm_ci(
+        Path::new("tests/browser"),
+        "browser tests (playwright-core, no browser download)",
+    )
+}
+
+/// `npm ci` in `dir` unless its node_modules is newer than its package-lock.json.
+fn npm_ci(dir: &Path, why: &str) -> anyhow::Result<()> {
     if !dir.join("package-lock.json").exists() {
-        println!("- npm packages: tests/browser has no package-lock.json (skip)");
-        return Ok(());
+        bail!("{} has no package-lock.json", dir.display());
     }
     let stamp = dir.join("node_modules/.package-lock.json");
     let fresh = match (
@@ -278,12 +291,13 @@ fn npm_packages() -> anyhow::Result<()> {
         _ => false,
     };
     if fresh {
-        println!("- npm packages for browser tests (playwright-core): installed (skip)");
+        println!("- npm packages for {why}: installed (skip)");
         return Ok(());
     }
-    println!(
-        "- npm packages for browser tests: npm ci in tests/browser (playwright-core, no browser download)"
-    );
+    if output(Command::new("npm").arg("--version")).is_none() {
+        debian_packages(&["nodejs", "npm"], &format!("npm (needed for {why})"))?;
+    }
+    println!("- npm packages for {why}: npm ci in {}", dir.display());
     exec(
         Command::new("npm")
             .args(["ci", "--no-audit", "--no-fund"])

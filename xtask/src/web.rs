@@ -17,7 +17,7 @@ fn wasm_env(cmd: &mut Command, toolchain: Toolchain) -> &mut Command {
                 cmd.env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_LINKER", linker);
             }
             cmd.env("RUSTUP_TOOLCHAIN", DEBIAN_TOOLCHAIN)
-            .env("RUSTC_BOOTSTRAP", "1")
+                .env("RUSTC_BOOTSTRAP", "1")
                 .env("CARGO_UNSTABLE_BUILD_STD", "std,panic_abort")
         }
     }
@@ -32,6 +32,14 @@ pub fn build(toolchain: Toolchain, release: bool) -> anyhow::Result<()> {
     ));
     let mut cmd = Command::new("trunk");
     cmd.arg("build").arg("--offline");
+    // npm's wasm-opt 132 first on PATH: Trunk takes it instead of downloading one.
+    let bin = crate::workspace_root()
+        .join(crate::setup::WASM_OPT_DIR)
+        .join("node_modules/.bin");
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let mut dirs = vec![bin];
+    dirs.extend(std::env::split_paths(&path));
+    cmd.env("PATH", std::env::join_paths(dirs)?);
     if release {
         cmd.arg("--release");
     }

@@ -41,7 +41,7 @@ impl AppState {
     pub fn new(config: Config) -> anyhow::Result<Self> {
         let providers = Arc::new(routes::load_providers(config.providers_file.as_deref())?);
         let discover = Arc::new(discover::Discoverer::new(
-            discover::DiscoverSettings::from_config(&config),
+            discover::DiscoverSettings::from_config(&config)?,
             policy::EgressPolicy {
                 allow_any_port: config.allow_any_port,
                 allow_private_targets: config.allow_private_targets,

@@ -35,13 +35,19 @@ test('the embed example receives mailsetup:verified', async () => {
   }
 });
 
-test('the embed example hears mailsetup:cancelled', async () => {
+test('the embed example: options (locale, email, providers) and mailsetup:cancelled', async () => {
   const chrome = await launch();
   try {
     const page = await openPage(chrome);
-    await page.goto(baseUrl() + '/examples/host.html?locale=ru');
+    // The host allows Gmail only: another domain gets a plain refusal, not a dead end.
+    await page.goto(baseUrl() + '/examples/host.html?locale=ru&providers=gmail&email=' +
+      encodeURIComponent(ALICE.email));
     const frame = page.frameLocator('iframe[data-testid="mailsetup-frame"]');
     await frame.getByTestId('step-heading').filter({ hasText: 'Какой у вас адрес почты?' }).waitFor();
+    assert.equal(await frame.getByTestId('email').inputValue(), ALICE.email, 'data-email pre-fills');
+    await frame.getByTestId('next').click();
+    await frame.getByTestId('email-error').filter({ hasText: /не поддерживает/ }).waitFor();
+    await frame.locator('main[data-step="address"]').waitFor();
     await frame.getByTestId('widget-cancel').click();
     await page.getByTestId('host-result').filter({ hasText: 'cancelled' }).waitFor({ timeout: 10000 });
   } finally {

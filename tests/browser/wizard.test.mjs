@@ -168,7 +168,13 @@ test('Gmail: the provider is recognised and its preparation links open Google se
   await withPage({}, async (page) => {
     await page.goto(baseUrl() + '/?locale=en');
     const w = new WizardPage(page);
-    await w.fillEmail('someone@gmial.com');
+    // Validation as you type: quiet while the address is unfinished, live once it could be whole.
+    await w.fillEmail('some one@gmail');
+    assert.equal((await w.byId('email-error').textContent()).trim(), '');
+    await w.byId('email').fill('some one@gmail.com');
+    await w.byId('email-error').filter({ hasText: /\S/ }).waitFor();
+    assert.equal(await w.byId('email').getAttribute('aria-invalid'), 'true');
+    await w.byId('email').fill('someone@gmial.com');
     await w.byId('suggestion').waitFor();
     await w.byId('use-suggestion').click();
     assert.equal(await w.byId('email').inputValue(), 'someone@gmail.com');

@@ -9,7 +9,7 @@
 //!   `autoconfig.D` over HTTPS; `wk`: `.well-known` at `D`, via a redirect, chunked;
 //!   `ispdb`: only in the ISP database; `http`: autoconfig over plain HTTP only.
 //! - `guess`: `imap.`/`smtp.`/`pop3.` at the good Dovecot (`127.0.0.1`), `mail.` at the
-//!   no-TLS one (`127.0.0.5`).
+//!   no-TLS one (`127.0.0.5`), the bare domain at servers that never answer (`127.0.0.7`).
 //! - `ad`: Microsoft Autodiscover (POX) only; `ex`: Autodiscover wants a login (401).
 //! - `both`: SRV and autoconfig disagree; `bogus`: bogus XML at both autoconfig URLs, good
 //!   SRV; `slow`: every method slower than any deadline except plain-HTTP autoconfig.
@@ -27,6 +27,9 @@ use mailsetup_shared::providers::Registry;
 use crate::dns::{DnsServer, Zone};
 use crate::mail::{MailServers, scenario};
 use crate::web::{Route, Site, WebServer};
+
+/// The address of the silent servers (accept, never answer) on the guessing ports.
+pub const SILENT: &str = "127.0.0.7";
 
 /// Longer than any deadline the tests use.
 pub const FOREVER: Duration = Duration::from_secs(60);
@@ -121,6 +124,17 @@ impl Fixture {
         crate::certs::issue(&certs, "web", &web_names).context("web certificate")?;
         let web = WebServer::start(site(), &certs.join("web.crt"), &certs.join("web.key"))?;
         let dns = DnsServer::start(zone(mail.ports))?;
+        let p = mail.ports;
+        for port in [
+            p.imaps,
+            p.imap,
+            p.pop3s,
+            p.pop3,
+            p.submissions,
+            p.submission,
+        ] {
+            silent(std::net::SocketAddr::from(([127, 0, 0, 7], port)))?;
+        }
         Ok(Self {
             dns,
             web,
@@ -191,6 +205,20 @@ impl Fixture {
     }
 }
 
+/// A server at `addr` that accepts connections and never says a word (like a port whose
+/// packets are dropped, but without waiting for a TCP timeout); runs until the process ends.
+fn silent(addr: std::net::SocketAddr) -> anyhow::Result<()> {
+    let listener =
+        std::net::TcpListener::bind(addr).with_context(|| format!("bind silent server {addr}"))?;
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming().flatten() {
+            held.push(stream);
+        }
+    });
+    Ok(())
+}
+
 /// The discovery target for `email` (`local@domain`, already lowercase ASCII).
 pub fn target(email: &str) -> Target {
     let (local, domain) = email.split_once('@').unwrap_or((email, ""));
@@ -245,6 +273,7 @@ fn zone(ports: crate::mail::Ports) -> Zone {
         .addr("smtp.guess.disc.test", good)
         .addr("pop3.guess.disc.test", good)
         .addr("mail.guess.disc.test", scenario::NO_TLS)
+        .addr("guess.disc.test", SILENT)
         // Disagreement: SRV says one host, autoconfig another.
         .srv(
             "_imaps._tcp.both.disc.test",

@@ -19,8 +19,13 @@ pub fn Address() -> impl IntoView {
     let email = Memo::new(move |_| c.w.with(|w| w.email.clone()));
     let error = Signal::derive(move || {
         let lang = c.lang.get();
-        let show = blurred.get() || c.w.with(|w| w.blocker.is_some());
         let e = email.get();
+        // As you type: quiet until the address could be complete (something after a dot
+        // behind the @), then live; after leaving the field or pressing Continue, always.
+        let looks_complete = e
+            .rsplit_once('@')
+            .is_some_and(|(_, d)| d.rsplit_once('.').is_some_and(|(_, tld)| !tld.is_empty()));
+        let show = looks_complete || blurred.get() || c.w.with(|w| w.blocker.is_some());
         let err = rules::email_error(&e)
             .filter(|_| show)
             .map(|t| t.get(lang).to_owned());

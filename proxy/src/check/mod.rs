@@ -10,14 +10,17 @@
 //! Invariant: sockets go only to the addresses [`net::resolve`] checked against the policy;
 //! the password is sent only by the protocol modules, never logged, never put in a report.
 //!
-//! The protocol clients are small and our own rather than async-imap and lettre: async-imap
-//! buffers a response until it parses, up to 512 MiB (its `ImapStream` capacity), so a
-//! 10 MB line is read whole; lettre resolves the host name itself (we must connect to the
-//! address the policy checked), reads replies with an unbounded `read_line`, and hides the
-//! rustls error behind `is_tls()`, which loses the certificate diagnosis. Each client here
-//! reads through [`net::Conn`], which bounds every line and the whole session.
+//! The protocol clients are small and our own rather than async-imap and lettre, because
+//! neither keeps our invariants: async-imap grows its read buffer until a response parses
+//! (its `ImapStream` allows up to 512 MiB in the versions we read), so a 10 MB line is read
+//! whole; lettre's `AsyncSmtpTransport` resolves the host name itself (we must connect to
+//! the address the policy checked), its connection reads replies with an unbounded
+//! `read_line`, and its error hides the rustls error behind `is_tls()`, which loses the
+//! certificate diagnosis. Each client here reads through [`net::Conn`], which bounds every
+//! line and the whole session and puts a deadline on every reply.
 
 pub mod diag;
+pub mod guard;
 mod imap;
 pub mod net;
 mod pop3;
@@ -46,6 +49,7 @@ pub struct Checker {
     policy: EgressPolicy,
     allow_plaintext: bool,
     limits: Limits,
+    logins: guard::LoginGuard,
 }
 
 /// The timeouts of a check.
@@ -72,6 +76,14 @@ pub enum CheckError {
         /// What is wrong.
         message: String,
     },
+    /// Too many failed logins for this account lately (429 `rate_limited`).
+    #[error("{message}")]
+    TooManyFailedLogins {
+        /// Seconds until a check of this account is accepted again.
+        retry_after: u64,
+        /// Why.
+        message: String,
+    },
     /// The policy forbids the target (403 `target_not_allowed`).
     #[error("{message}")]
     NotAllowed {
@@ -96,6 +108,10 @@ impl Checker {
                 allow_private_targets: config.allow_private_targets,
             },
             allow_plaintext: config.allow_plaintext,
+            logins: guard::LoginGuard::new(
+                config.max_failed_logins,
+                secs(config.failed_login_window),
+            ),
             limits: Limits {
                 connect: secs(config.connect_timeout),
                 tls: secs(config.tls_timeout),
@@ -120,6 +136,17 @@ impl Checker {
     /// against the egress policy.
     pub async fn prepare(&self, req: &CheckRequest) -> Result<Prepared, CheckError> {
         validate(req)?;
+        if let Err(wait) = self.logins.check(&account_key(req)) {
+            let minutes = wait.as_secs().div_ceil(60).max(1);
+            return Err(CheckError::TooManyFailedLogins {
+                retry_after: wait.as_secs().max(1),
+                message: format!(
+                    "This account was refused several times in the last minutes. To keep the \
+                     provider from locking it, try again in {minutes} min, after checking the \
+                     password."
+                ),
+            });
+        }
         let mut targets = Vec::new();
         if let Some(inc) = &req.incoming {
             targets.push((
@@ -241,6 +268,22 @@ impl Checker {
                 outgoing = Some(report);
             } else {
                 incoming = Some(report);
+            }
+        }
+        // Count refused logins (the server saw the password and said no); a login that
+        // worked forgets earlier failures.
+        let key = account_key(req);
+        for report in incoming.iter().chain(outgoing.iter()) {
+            let auth = report.steps.iter().find(|s| s.step == StepKind::Auth);
+            if let Some(auth) = auth {
+                let refused = !auth.ok
+                    && report
+                        .diagnosis
+                        .as_ref()
+                        .is_some_and(|d| d.server_reply.is_some());
+                if auth.ok || refused {
+                    self.logins.record(&key, refused);
+                }
             }
         }
         let ok = incoming.as_ref().is_none_or(|r: &SideReport| r.ok)
@@ -607,6 +650,17 @@ impl<'a> SideRun<'a> {
             capabilities: self.capabilities,
         }
     }
+}
+
+/// The failed-login key of the account a request logs in to.
+fn account_key(req: &CheckRequest) -> guard::AccountKey {
+    let username = req
+        .username
+        .as_deref()
+        .map(str::trim)
+        .filter(|u| !u.is_empty())
+        .unwrap_or(req.email.trim());
+    guard::LoginGuard::key(username, &req.email)
 }
 
 /// Awaits `f` when there is one.

@@ -6,6 +6,7 @@
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
+use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use mailsetup_shared::api::{Protocol, Security, Server, UsernameForm};
@@ -126,12 +127,47 @@ pub(super) async fn run(d: &Discoverer, c: &Collector, target: &Target) {
             }
         }
     }
-    let found = futures_util::future::join_all(probes.into_iter().map(|probe| {
+    let done: Mutex<Vec<Found>> = Mutex::new(Vec::new());
+    let (tx, mut rx) = tokio::sync::watch::channel(());
+    let all = futures_util::future::join_all(probes.into_iter().map(|probe| {
         let ips = resolved.get(&probe.host).cloned().unwrap_or_default();
-        run_probe(d, c, probe, ips, until, share)
-    }))
-    .await;
-    let mut found: Vec<Found> = found.into_iter().flatten().collect();
+        let (done, tx) = (&done, &tx);
+        async move {
+            if let Some(f) = run_probe(d, c, probe, ips, until, share).await {
+                lock(done).push(f);
+                tx.send_replace(());
+            }
+        }
+    }));
+    // Once IMAP and SMTP servers with valid certificates answered, the others (often
+    // filtered ports that never answer) get only a short while longer.
+    let good_enough = async {
+        loop {
+            let verified = |p: Protocol| {
+                lock(&done)
+                    .iter()
+                    .any(|f| f.probe.protocol == p && f.cert_ok)
+            };
+            if verified(Protocol::Imap) && verified(Protocol::Smtp) {
+                break;
+            }
+            if rx.changed().await.is_err() {
+                std::future::pending::<()>().await;
+            }
+        }
+        tokio::time::sleep(LINGER).await;
+    };
+    let early = tokio::select! {
+        _ = all => false,
+        () = good_enough => true,
+    };
+    if early {
+        c.abandon(
+            Method::Guess,
+            "stopped: servers with valid certificates were already found",
+        );
+    }
+    let mut found: Vec<Found> = done.into_inner().unwrap_or_else(PoisonError::into_inner);
     found.sort_by_key(|f| {
         (
             !f.cert_ok,
@@ -207,6 +243,13 @@ async fn run_probe(
             Some(Found { probe, cert_ok })
         }
     }
+}
+
+/// How long other probes may still run once verified IMAP and SMTP servers answered.
+const LINGER: Duration = Duration::from_millis(1000);
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// The part of the discovery deadline guessing may use.

@@ -110,22 +110,31 @@ impl Default for DiscoverSettings {
 pub const DEFAULT_ISPDB_URL: &str = "https://autoconfig.thunderbird.net/v1.1/";
 
 impl DiscoverSettings {
-    /// The settings the operator's flags ask for.
-    pub fn from_config(config: &crate::Config) -> Self {
-        Self {
-            timeout: secs(config.discover_timeout, Duration::from_secs(8)),
-            cache_ttl: secs(config.discover_cache_ttl, Duration::ZERO),
+    /// The settings the operator's flags ask for; refuses a deadline that is not a positive
+    /// number of seconds, a negative TTL and an ISPDB URL that is not http(s).
+    pub fn from_config(config: &crate::Config) -> anyhow::Result<Self> {
+        let timeout = Duration::try_from_secs_f64(config.discover_timeout)
+            .ok()
+            .filter(|d| !d.is_zero())
+            .ok_or_else(|| {
+                anyhow::anyhow!("--discover-timeout must be a positive number of seconds")
+            })?;
+        let cache_ttl = Duration::try_from_secs_f64(config.discover_cache_ttl).map_err(|_| {
+            anyhow::anyhow!("--discover-cache-ttl must be zero or a positive number of seconds")
+        })?;
+        if !config.ispdb_url.starts_with("https://") && !config.ispdb_url.starts_with("http://") {
+            anyhow::bail!("--ispdb-url must be an http(s) URL");
+        }
+        Ok(Self {
+            timeout,
+            cache_ttl,
             ispdb_url: config.ispdb_url.clone(),
             dns_server: config.dns_server,
             ports: config.discover_ports,
             grace: config.discover_grace,
             ..Self::default()
-        }
+        })
     }
-}
-
-fn secs(s: f64, fallback: Duration) -> Duration {
-    Duration::try_from_secs_f64(s).unwrap_or(fallback)
 }
 
 /// A discovery method, in rank order: the lower, the better its answer.
@@ -257,6 +266,22 @@ impl Collector {
                 ok,
                 ms: ms(started.elapsed()),
                 detail: Some(detail.into()),
+            });
+        }
+    }
+
+    /// Ends every pending step of `method` (a method that stopped its own steps early).
+    fn abandon(&self, method: Method, detail: &str) {
+        let mut g = self.lock();
+        let (stopped, kept): (Vec<_>, Vec<_>) = g.pending.drain(..).partition(|p| p.1 == method);
+        g.pending = kept;
+        for (_, method, target, started) in stopped {
+            g.entries.push(TraceEntry {
+                method: method.name().to_owned(),
+                target,
+                ok: false,
+                ms: ms(started.elapsed()),
+                detail: Some(detail.to_owned()),
             });
         }
     }
@@ -581,6 +606,29 @@ mod tests {
         assert!(c.settled_on().is_none());
         c.finish(Method::AutoconfigHttps);
         assert_eq!(c.settled_on(), Some(Method::Srv));
+    }
+
+    #[test]
+    fn flags_are_checked() {
+        let mut config = crate::Config::for_tests("/nonexistent");
+        assert_eq!(
+            DiscoverSettings::from_config(&config).unwrap().timeout,
+            Duration::from_secs(8)
+        );
+        config.discover_timeout = 0.0;
+        assert!(DiscoverSettings::from_config(&config).is_err());
+        config.discover_timeout = 2.5;
+        config.discover_cache_ttl = -1.0;
+        assert!(DiscoverSettings::from_config(&config).is_err());
+        config.discover_cache_ttl = 0.0;
+        config.ispdb_url = "ftp://x/".to_owned();
+        assert!(DiscoverSettings::from_config(&config).is_err());
+        config.ispdb_url = "https://ispdb.example/v1.1/".to_owned();
+        let s = DiscoverSettings::from_config(&config).unwrap();
+        assert_eq!(
+            (s.timeout, s.cache_ttl),
+            (Duration::from_millis(2500), Duration::ZERO)
+        );
     }
 
     #[test]

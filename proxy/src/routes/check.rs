@@ -122,6 +122,9 @@ fn context(headers: &HeaderMap, req: &CheckRequest) -> (Lang, Option<&'static Pr
 fn api_error(err: CheckError) -> ApiError {
     match err {
         CheckError::Invalid { field, message } => ApiError::invalid(field, message),
+        CheckError::TooManyFailedLogins { message, .. } => {
+            ApiError::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", message)
+        }
         CheckError::NotAllowed { field, message } => {
             ApiError::new(StatusCode::FORBIDDEN, "target_not_allowed", message).with_field(field)
         }

@@ -829,3 +829,41 @@ async fn imap_falls_back_to_authenticate_plain_when_login_is_rejected() {
     assert_eq!(s["capabilities"], json!(["IDLE", "MOVE"]));
     assert!(s["tls"].is_null());
 }
+
+#[tokio::test]
+async fn repeated_refused_logins_for_one_account_are_held_back() {
+    let mut c = config();
+    c.max_failed_logins = 2;
+    let app = mailsetup_proxy::app(AppState::new(c).unwrap());
+    let send = |body: Value| {
+        let app = app.clone();
+        async move {
+            let res = app
+                .oneshot(
+                    Request::post("/api/v1/check")
+                        .header("content-type", "application/json")
+                        .body(Body::from(body.to_string()))
+                        .unwrap(),
+                )
+                .await
+                .unwrap();
+            let status = res.status();
+            let bytes = res.into_body().collect().await.unwrap().to_bytes();
+            (status, serde_json::from_slice::<Value>(&bytes).unwrap())
+        }
+    };
+    let wrong = (users::BOB.0, "not-bobs-password");
+    for _ in 0..2 {
+        let (status, json) = send(incoming(wrong, imap(scenario::GOOD, "tls"))).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(json["incoming"]["diagnosis"]["code"], "auth_failed");
+    }
+    // The third attempt does not reach the server, whatever the protocol.
+    let (status, json) = send(outgoing(wrong, smtp(scenario::GOOD, "tls"))).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{json:#}");
+    assert_eq!(json["error"]["code"], "rate_limited");
+    // Other accounts are not affected.
+    let (status, json) = send(incoming(users::ALICE, imap(scenario::GOOD, "tls"))).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(json["ok"], true);
+}

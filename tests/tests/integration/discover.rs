@@ -302,6 +302,16 @@ async fn guessing_against_dovecot_prefers_implicit_tls_and_reports_certificate_n
         f.mail_ports.imap
     ));
     assert!(no_tls.contains("STARTTLS"), "{no_tls}");
+    // The bare domain never answers: its probes were stopped once verified IMAP and SMTP
+    // servers had answered, well before the deadline.
+    let silent = detail(&format!(
+        "IMAP guess.disc.test:{} (tls)",
+        f.mail_ports.imaps
+    ));
+    assert!(
+        silent.contains("stopped: servers with valid certificates"),
+        "{silent}"
+    );
     // A name with no address is in the trace as such.
     assert!(
         r.trace

@@ -471,3 +471,40 @@ fn a_request_over_the_timeout_is_a_504_json_error() {
     assert_eq!(r.status, 504, "{}", r.head);
     assert_eq!(r.json["error"]["code"], "timeout");
 }
+
+#[test]
+fn a_streamed_check_holds_its_slot_until_the_stream_ends() {
+    // A mail server that accepts and then says nothing keeps the check running.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = silent.local_addr().unwrap().port();
+    let proxy = RunningProxy::start(config(|c| {
+        c.max_concurrent_checks = 1;
+        c.allow_private_targets = true;
+        c.allow_any_port = true;
+    }))
+    .unwrap();
+    let body = format!(
+        r#"{{"email":"alice@example.test","password":"x","incoming":{{"protocol":"imap","host":"127.0.0.1","port":{port},"security":"tls"}}}}"#
+    );
+    let mut stream = TcpStream::connect(proxy.addr).unwrap();
+    write!(
+        stream,
+        "POST /api/v1/check/stream HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        proxy.addr,
+        body.len()
+    )
+    .unwrap();
+    let (server_side, _) = silent.accept().unwrap();
+    // The stream is running: its slot is taken.
+    let r = request(proxy.addr, "POST", "/api/v1/check", "{}");
+    assert_eq!(r.status, 503, "{}", r.head);
+    assert_eq!(r.json["error"]["code"], "overloaded");
+    // The server hangs up, the check ends, the stream sends its result and ends.
+    drop(server_side);
+    let mut text = String::new();
+    let _ = stream.read_to_string(&mut text);
+    assert!(text.contains("event: result"), "{text}");
+    let r = check_until(proxy.addr, 400);
+    assert_eq!(r.json["error"]["code"], "invalid_request");
+}

@@ -66,9 +66,47 @@ impl Options {
     }
 }
 
+/// Whether `url` (a referrer) belongs to `origin` (`scheme://host[:port]`): exactly, or
+/// followed by a path, so `https://a.com.evil.net` is not `https://a.com`.
+pub fn same_origin(url: &str, origin: &str) -> bool {
+    let origin = origin.trim_end_matches('/');
+    url == origin
+        || url
+            .strip_prefix(origin)
+            .is_some_and(|rest| rest.starts_with(['/', '?', '#']))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn referrer_origin_match_is_exact() {
+        assert!(same_origin(
+            "https://crm.example.com/settings/mail",
+            "https://crm.example.com"
+        ));
+        assert!(same_origin(
+            "https://crm.example.com/",
+            "https://crm.example.com"
+        ));
+        assert!(same_origin(
+            "https://crm.example.com",
+            "https://crm.example.com"
+        ));
+        assert!(!same_origin(
+            "https://crm.example.com.evil.net/",
+            "https://crm.example.com"
+        ));
+        assert!(!same_origin(
+            "https://crm.example.com:8443/",
+            "https://crm.example.com"
+        ));
+        assert!(!same_origin(
+            "http://crm.example.com/",
+            "https://crm.example.com"
+        ));
+    }
 
     #[test]
     fn options_parse() {

@@ -279,7 +279,7 @@ fn post_to_parent(c: Ctx, kind: &str, detail: Option<String>) {
         // Only talk to the origin the loader named, and only when that is really who framed
         // us (the referrer carries the embedding page's origin).
         let referrer = window.document().map(|d| d.referrer()).unwrap_or_default();
-        if !referrer.is_empty() && !referrer.starts_with(&origin) {
+        if !referrer.is_empty() && !crate::same_origin(&referrer, &origin) {
             return;
         }
         let Ok(Some(parent)) = window.parent() else {

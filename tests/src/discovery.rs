@@ -10,6 +10,7 @@
 //!   `ispdb`: only in the ISP database; `http`: autoconfig over plain HTTP only.
 //! - `guess`: `imap.`/`smtp.`/`pop3.` at the good Dovecot (`127.0.0.1`), `mail.` at the
 //!   no-TLS one (`127.0.0.5`), the bare domain at servers that never answer (`127.0.0.7`).
+//! - `once`: autoconfig answering after 300 ms (for concurrent requests sharing one run).
 //! - `ad`: Microsoft Autodiscover (POX) only; `ex`: Autodiscover wants a login (401).
 //! - `both`: SRV and autoconfig disagree; `bogus`: bogus XML at both autoconfig URLs, good
 //!   SRV; `slow`: every method slower than any deadline except plain-HTTP autoconfig.
@@ -120,6 +121,7 @@ impl Fixture {
             "autoconfig.slow.disc.test",
             "autodiscover.ad.disc.test",
             "autodiscover.ex.disc.test",
+            "autoconfig.once.disc.test",
         ];
         crate::certs::issue(&certs, "web", &web_names).context("web certificate")?;
         let web = WebServer::start(site(), &certs.join("web.crt"), &certs.join("web.key"))?;
@@ -268,6 +270,7 @@ fn zone(ports: crate::mail::Ports) -> Zone {
         .addr("autoconfig.slow.disc.test", good)
         .addr("autodiscover.ad.disc.test", good)
         .addr("autodiscover.ex.disc.test", good)
+        .addr("autoconfig.once.disc.test", good)
         // Guessing.
         .addr("imap.guess.disc.test", good)
         .addr("smtp.guess.disc.test", good)
@@ -351,6 +354,17 @@ fn site() -> Site {
             "autodiscover.ad.disc.test",
             AUTODISCOVER_PATH,
             Route::xml(autodiscover_xml("mail.ad.disc.test")).only("https"),
+        )
+        .route(
+            "autoconfig.once.disc.test",
+            ac,
+            Route::xml(config_xml(
+                "once.disc.test",
+                "imap.once.disc.test",
+                "smtp.once.disc.test",
+            ))
+            .delayed(Duration::from_millis(300))
+            .only("https"),
         )
         .route(
             "autodiscover.ex.disc.test",

@@ -25,6 +25,7 @@ mod mx;
 mod srv;
 mod tls;
 
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -408,6 +409,7 @@ pub struct Discoverer {
     tls: tls::Tls,
     providers: Arc<Registry>,
     cache: cache::Cache,
+    inflight: Mutex<HashMap<String, Arc<Flight>>>,
 }
 
 impl Discoverer {
@@ -429,6 +431,7 @@ impl Discoverer {
             tls,
             providers,
             cache,
+            inflight: Mutex::new(HashMap::new()),
         })
     }
 
@@ -450,10 +453,51 @@ impl Discoverer {
             }];
             return hit;
         }
+        // One discovery per domain at a time: a request for a domain already being
+        // discovered waits for that answer instead of sending the same probes again.
+        let (flight, leader) = {
+            let mut map = self.inflight.lock().unwrap_or_else(PoisonError::into_inner);
+            match map.get(&target.domain) {
+                Some(f) => (f.clone(), false),
+                None => {
+                    let f = Arc::new(tokio::sync::watch::channel(None).0);
+                    map.insert(target.domain.clone(), f.clone());
+                    (f, true)
+                }
+            }
+        };
+        if !leader {
+            let mut rx = flight.subscribe();
+            drop(flight);
+            if let Ok(answer) = rx.wait_for(Option::is_some).await
+                && let Some(mut answer) = answer.clone()
+            {
+                answer.trace.insert(
+                    0,
+                    TraceEntry {
+                        method: "cache".to_owned(),
+                        target: target.domain.clone(),
+                        ok: true,
+                        ms: ms(started.elapsed()),
+                        detail: Some(
+                            "shared the answer of the same discovery already running".to_owned(),
+                        ),
+                    },
+                );
+                return answer;
+            }
+            // The leader was cancelled: discover on our own.
+            return self.discover_uncached(target).await;
+        }
+        let _landing = Landing {
+            map: &self.inflight,
+            domain: &target.domain,
+        };
         let response = self.discover_uncached(target).await;
         if !response.candidates.is_empty() {
             self.cache.put(&target.domain, &response);
         }
+        flight.send_replace(Some(response.clone()));
         response
     }
 
@@ -517,6 +561,25 @@ impl Discoverer {
             ),
         }
         c.finish(Method::Builtin);
+    }
+}
+
+/// A discovery in progress; its answer is sent to every request waiting for it.
+type Flight = tokio::sync::watch::Sender<Option<DiscoverResponse>>;
+
+/// Removes a domain's flight when its leader ends, finished or cancelled (then the
+/// waiting requests see the channel close and discover on their own).
+struct Landing<'a> {
+    map: &'a Mutex<HashMap<String, Arc<Flight>>>,
+    domain: &'a str,
+}
+
+impl Drop for Landing<'_> {
+    fn drop(&mut self) {
+        self.map
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(self.domain);
     }
 }
 

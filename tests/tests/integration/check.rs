@@ -867,3 +867,47 @@ async fn repeated_refused_logins_for_one_account_are_held_back() {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(json["ok"], true);
 }
+
+#[tokio::test]
+async fn pop3_user_pass_and_smtp_auth_login_paths() {
+    // POP3 without SASL: USER/PASS, and the refusal is classified.
+    let pop3 = FakeServer::start(Behavior::Script(
+        Script::new("+OK fake POP3 ready")
+            .on("CAPA", "+OK\r\nUSER\r\nUIDL\r\n.")
+            .on("USER", "+OK")
+            .on("PASS", "-ERR [AUTH] Invalid login or password")
+            .on("QUIT", "+OK bye"),
+    ));
+    let body = json!({"email": "someone@example.com", "password": "secretsecret42",
+        "incoming": {"protocol": "pop3", "host": "127.0.0.1", "port": pop3.port(), "security": "none"}});
+    let s = side(body).await;
+    assert_eq!(code(&s), "auth_failed", "{s:#}");
+    assert!(
+        s["diagnosis"]["server_reply"]
+            .as_str()
+            .unwrap()
+            .contains("Invalid login")
+    );
+
+    // SMTP offering only AUTH LOGIN: user name and password each base64 on their own line.
+    let smtp = FakeServer::start(Behavior::Script(
+        Script::new("220 fake.example ESMTP")
+            .on("EHLO", "250-fake.example\r\n250-AUTH LOGIN\r\n250 8BITMIME")
+            .on("AUTH", "334 VXNlcm5hbWU6")
+            .on("c29tZW9uZUBleGFtcGxlLmNvbQ==", "334 UGFzc3dvcmQ6")
+            .on(
+                "c2VjcmV0c2VjcmV0NDI=",
+                "235 2.7.0 Authentication successful",
+            )
+            .on("MAIL", "250 2.1.0 Ok")
+            .on("RSET", "250 2.0.0 Ok")
+            .on("QUIT", "221 2.0.0 Bye"),
+    ));
+    let s = side(fake_smtp_side(&smtp, "someone@example.com")).await;
+    assert_eq!(s["ok"], true, "{s:#}");
+    assert_eq!(
+        step(&s, "auth").unwrap()["detail"],
+        "logged in with AUTH LOGIN"
+    );
+    assert_eq!(s["capabilities"], json!(["8BITMIME"]));
+}

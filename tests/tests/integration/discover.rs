@@ -463,6 +463,31 @@ async fn second_discovery_is_a_cache_hit() {
     assert!(other.trace.iter().all(|t| t.method != "cache"));
 }
 
+#[tokio::test]
+async fn concurrent_requests_for_one_domain_share_one_discovery() {
+    let f = fixture();
+    // Cache off: only the sharing of a running discovery is tested.
+    let d = f
+        .discoverer(f.settings(DEADLINE), Fixture::open_policy())
+        .unwrap();
+    let (ta, tb) = (target("alice@once.disc.test"), target("bob@once.disc.test"));
+    let (a, b) = tokio::join!(d.discover(&ta), d.discover(&tb));
+    assert_eq!(a.candidates, b.candidates, "{}", dump(&a));
+    assert_eq!(a.candidates[0].incoming.host, "imap.once.disc.test");
+    let shared = [&a, &b]
+        .iter()
+        .filter(|r| r.trace[0].method == "cache")
+        .count();
+    assert_eq!(shared, 1, "{}\n{}", dump(&a), dump(&b));
+    let fetches = f
+        .web
+        .seen()
+        .iter()
+        .filter(|s| s.starts_with("https autoconfig.once.disc.test"))
+        .count();
+    assert_eq!(fetches, 1);
+}
+
 async fn route(uri: &str) -> (StatusCode, serde_json::Value) {
     let f = fixture();
     let dir = std::env::temp_dir().join("mailsetup-empty-dist");

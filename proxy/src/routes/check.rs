@@ -25,10 +25,10 @@ pub async fn check(
     headers: HeaderMap,
     Json(req): Json<CheckRequest>,
 ) -> Result<Json<CheckResponse>, ApiError> {
-    let (lang, provider) = context(&headers, &req);
+    let (lang, provider) = context(&state, &headers, &req);
     state
         .checker
-        .check(&req, lang, provider)
+        .check(&req, lang, provider.as_ref())
         .await
         .map(Json)
         .map_err(api_error)
@@ -40,13 +40,15 @@ pub async fn check_stream(
     headers: HeaderMap,
     Json(req): Json<CheckRequest>,
 ) -> Result<Sse<axum::response::sse::KeepAliveStream<Events>>, ApiError> {
-    let (lang, provider) = context(&headers, &req);
+    let (lang, provider) = context(&state, &headers, &req);
     let prepared = state.checker.prepare(&req).await.map_err(api_error)?;
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
     let checker = state.checker.clone();
     let (done_tx, done_rx) = tokio::sync::oneshot::channel();
     let task = tokio::spawn(async move {
-        let report = checker.run(&req, prepared, lang, provider, Some(tx)).await;
+        let report = checker
+            .run(&req, prepared, lang, provider.as_ref(), Some(tx))
+            .await;
         let _ = done_tx.send(report);
     });
     Ok(Sse::new(Events {
@@ -107,15 +109,18 @@ impl Drop for Events {
     }
 }
 
-/// The language asked for and the provider of the address's domain.
-fn context(headers: &HeaderMap, req: &CheckRequest) -> (Lang, Option<&'static Provider>) {
+/// The language asked for and the provider of the address's domain, from the operator's
+/// registry (built-in data plus `--providers-file`).
+fn context(state: &AppState, headers: &HeaderMap, req: &CheckRequest) -> (Lang, Option<Provider>) {
     let lang = headers
         .get(header::ACCEPT_LANGUAGE)
         .and_then(|v| v.to_str().ok())
         .map_or(Lang::En, Lang::from_accept_language);
-    let provider = req.email.trim().rsplit_once('@').and_then(|(_, d)| {
-        mailsetup_shared::providers::builtin().by_domain(&d.to_ascii_lowercase())
-    });
+    let provider = req
+        .email
+        .trim()
+        .rsplit_once('@')
+        .and_then(|(_, d)| state.providers.by_domain(&d.to_ascii_lowercase()).cloned());
     (lang, provider)
 }
 

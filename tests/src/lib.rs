@@ -9,6 +9,7 @@ pub mod discovery;
 pub mod dns;
 pub mod fake;
 pub mod mail;
+pub mod postfix;
 pub mod proxy;
 pub mod web;
 

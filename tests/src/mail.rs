@@ -179,6 +179,11 @@ impl MailServers {
         SocketAddr::new(ip, port)
     }
 
+    /// The auth socket for the test Postfix (Dovecot's SASL protocol, any local user).
+    pub fn postfix_auth_socket(&self) -> PathBuf {
+        self.dir.join("run/auth-postfix")
+    }
+
     /// The last lines of Dovecot's log, for failure messages.
     pub fn log_tail(&self) -> String {
         let log = std::fs::read_to_string(self.dir.join("dovecot.log")).unwrap_or_default();
@@ -311,7 +316,15 @@ fn write_passwd_files(dir: &Path) -> anyhow::Result<()> {
     )?;
     std::fs::write(dir.join("passwd-pop3"), "")?;
     std::fs::write(dir.join("passwd-submission"), "")?;
-    for f in ["passwd", "passwd-imap", "passwd-pop3", "passwd-submission"] {
+    // Postfix (tests/src/postfix.rs) asks Dovecot's auth service as service `smtp`.
+    std::fs::write(dir.join("passwd-smtp"), "")?;
+    for f in [
+        "passwd",
+        "passwd-imap",
+        "passwd-pop3",
+        "passwd-submission",
+        "passwd-smtp",
+    ] {
         set_mode(&dir.join(f), 0o644)?;
     }
     Ok(())
@@ -394,6 +407,13 @@ local 127.0.0.5 {{
 submission_relay_host = 127.0.0.1
 submission_relay_port = {sink}
 submission_relay_trusted = no
+
+# For the test Postfix (tests/src/postfix.rs): SASL through Dovecot's auth protocol.
+service auth {{
+  unix_listener auth-postfix {{
+    mode = 0666
+  }}
+}}
 
 service imap-login {{
   inet_listener imap {{

@@ -1,7 +1,7 @@
 //! The JSON API's routes, one module per area; handlers are thin.
 
-mod discover;
 mod check;
+mod discover;
 mod health;
 mod providers;
 

@@ -8,6 +8,7 @@ mod check;
 mod edge;
 mod discover;
 mod harness;
+mod postfix;
 mod providers;
 
 use std::path::Path;

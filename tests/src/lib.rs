@@ -1,6 +1,6 @@
-//! Test harness for mailsetup: real mail servers on loopback ([`mail`]), their certificates
-//! ([`certs`]) and the proxy served on a real socket ([`proxy`]), for the integration and
-//! browser tests and the benchmarks.
+//! Test harness for mailsetup: real mail servers on loopback (Dovecot in [`mail`], Postfix
+//! in [`postfix`]), their certificates ([`certs`]) and the proxy served on a real socket
+//! ([`proxy`]), for the integration and browser tests and the benchmarks.
 
 #![warn(missing_docs)]
 

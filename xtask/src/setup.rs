@@ -18,11 +18,12 @@ const TRUNK_SERIES: &str = "0.21";
 const DEBIAN_WASM_PACKAGES: [&str; 4] = ["rustc-web", "cargo-web", "rust-web-src", "lld-22"];
 
 /// Debian packages the tests need: real mail servers, a real browser, a real DNS server.
-const DEBIAN_TEST_PACKAGES: [&str; 7] = [
+const DEBIAN_TEST_PACKAGES: [&str; 8] = [
     "dovecot-core",
     "dovecot-imapd",
     "dovecot-pop3d",
     "dovecot-submissiond",
+    "postfix",
     "chromium",
     "dnsmasq-base",
     "nodejs",
@@ -244,13 +245,16 @@ fn debian_packages(packages: &[&str], why: &str) -> anyhow::Result<()> {
         };
         exec(cmd.args(args))
     };
-    // Keep apt from starting a system-wide Dovecot on ports 110/143/993/995.
+    // Keep apt from starting a system-wide Dovecot on ports 110/143/993/995 (or Postfix).
     let policy = Path::new("/usr/sbin/policy-rc.d");
     let made_policy = !sudo && !policy.exists();
     if made_policy {
         use std::os::unix::fs::PermissionsExt as _;
         std::fs::write(policy, "#!/bin/sh\nexit 101\n")?;
         std::fs::set_permissions(policy, std::fs::Permissions::from_mode(0o755))?;
+    }
+    if missing.contains(&"postfix") {
+        preseed_postfix(sudo)?;
     }
     let result = apt(&["update", "-q"]).and_then(|()| {
         let mut args = vec!["install", "-y", "-q", "--no-install-recommends"];
@@ -261,6 +265,34 @@ fn debian_packages(packages: &[&str], why: &str) -> anyhow::Result<()> {
         let _ = std::fs::remove_file(policy);
     }
     result
+}
+
+/// Answers Postfix's install question ("General mailer configuration type") with "No
+/// configuration": the tests run their own private instance (tests/src/postfix.rs), and
+/// the system gets no mail server of its own.
+fn preseed_postfix(sudo: bool) -> anyhow::Result<()> {
+    use std::io::Write as _;
+    let mut cmd = if sudo {
+        let mut c = Command::new("sudo");
+        c.args(["-n", "debconf-set-selections"]);
+        c
+    } else {
+        Command::new("debconf-set-selections")
+    };
+    let mut child = cmd
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .context("cannot run debconf-set-selections")?;
+    child
+        .stdin
+        .take()
+        .context("no stdin for debconf-set-selections")?
+        .write_all(b"postfix postfix/main_mailer_type select No configuration\n")?;
+    let status = child.wait()?;
+    if !status.success() {
+        bail!("debconf-set-selections exited with {status}");
+    }
+    Ok(())
 }
 
 fn is_root() -> bool {

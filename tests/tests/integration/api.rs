@@ -61,3 +61,31 @@ fn http_get(addr: std::net::SocketAddr, path: &str) -> String {
     s.read_to_string(&mut out).unwrap();
     out
 }
+
+#[tokio::test]
+async fn static_files_are_compressed_when_the_browser_accepts_it() {
+    let dir = std::env::temp_dir().join(format!("mailsetup-dist-gz-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let js = "export function f() { return 'wizard'; }\n".repeat(200);
+    std::fs::write(dir.join("app.js"), &js).unwrap();
+    let app = mailsetup_proxy::app(AppState::new(Config::for_tests(&dir)).unwrap());
+    let res = app
+        .oneshot(
+            Request::get("/app.js")
+                .header("accept-encoding", "gzip")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()["content-encoding"], "gzip");
+    assert_eq!(res.headers()["x-content-type-options"], "nosniff");
+    let bytes = res.into_body().collect().await.unwrap().to_bytes();
+    assert!(
+        bytes.len() < js.len() / 4,
+        "{} of {}",
+        bytes.len(),
+        js.len()
+    );
+}

@@ -60,8 +60,23 @@ fn browser_tests_pass_in_headless_chromium() {
         out.status,
         screenshots.display()
     );
+    let passed = summary_count(&stdout, "pass");
     assert!(
-        stdout.contains("# pass") && !stdout.contains("# pass 0"),
+        passed.is_some_and(|n| n > 0),
         "no browser test ran:\n{stdout}"
     );
+    assert_eq!(summary_count(&stdout, "fail"), Some(0), "{stdout}");
+}
+
+/// A count from the summary node's test runner prints at the end (`ℹ pass 12` with the
+/// spec reporter, `# pass 12` with TAP).
+fn summary_count(stdout: &str, what: &str) -> Option<u32> {
+    stdout.lines().rev().find_map(|line| {
+        let rest = line
+            .trim()
+            .trim_start_matches(['ℹ', '#'])
+            .trim_start()
+            .strip_prefix(what)?;
+        rest.trim().parse().ok()
+    })
 }

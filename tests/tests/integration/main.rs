@@ -10,6 +10,7 @@ mod discover;
 mod harness;
 mod postfix;
 mod providers;
+mod secrets;
 
 use std::path::Path;
 

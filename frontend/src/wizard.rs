@@ -460,6 +460,7 @@ impl Wizard {
             | D::RateLimitedByServer
             | D::ServerTimeout
             | D::ProtocolError => Step::Test,
+            D::SenderRejected => Step::Address,
         }
     }
 

@@ -400,11 +400,14 @@ pub enum DiagnosisCode {
     ServerTimeout,
     /// The server answered something unexpected.
     ProtocolError,
+    /// The login worked but the server will not send mail from this address
+    /// (`MAIL FROM` refused: the address is not the account's own or an alias of it).
+    SenderRejected,
 }
 
 impl DiagnosisCode {
     /// Every code, in declaration order.
-    pub const ALL: [DiagnosisCode; 20] = [
+    pub const ALL: [DiagnosisCode; 21] = [
         Self::DnsNotFound,
         Self::ConnectRefused,
         Self::ConnectTimeout,
@@ -425,6 +428,7 @@ impl DiagnosisCode {
         Self::RateLimitedByServer,
         Self::ServerTimeout,
         Self::ProtocolError,
+        Self::SenderRejected,
     ];
 
     /// The `snake_case` wire name.
@@ -450,6 +454,7 @@ impl DiagnosisCode {
             Self::RateLimitedByServer => "rate_limited_by_server",
             Self::ServerTimeout => "server_timeout",
             Self::ProtocolError => "protocol_error",
+            Self::SenderRejected => "sender_rejected",
         }
     }
 }

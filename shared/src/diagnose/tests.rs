@@ -625,7 +625,21 @@ const TABLE: &[(&str, Protocol, Stage, &str, DiagnosisCode)] = &[
         Smtp,
         Stage::Sender,
         "553 5.7.1 Sender address rejected: not owned by user",
-        C::ProtocolError,
+        C::SenderRejected,
+    ),
+    (
+        "",
+        Smtp,
+        Stage::Sender,
+        "550 5.7.60 SMTP; Client does not have permissions to send as this sender",
+        C::SenderRejected,
+    ),
+    (
+        "",
+        Smtp,
+        Stage::Sender,
+        "451 4.3.0 Temporary lookup failure",
+        C::RateLimitedByServer,
     ),
 ];
 

@@ -5,8 +5,8 @@
 mod api;
 mod browser;
 mod check;
-mod edge;
 mod discover;
+mod edge;
 mod harness;
 mod postfix;
 mod providers;

@@ -1,13 +1,22 @@
 //! A typed client for the proxy's JSON API over the browser's `fetch`, with its own error
 //! type. Requests go to the page's own origin (the proxy serves the app).
+//!
+//! [`check_live`] reads the Server-Sent Events of `POST /api/v1/check/stream` from the
+//! response body as it arrives, handing each finished step on; when the stream cannot be
+//! had (an older proxy, a network hiccup) it falls back to the one-answer `POST /check`.
 
 use mailsetup_shared::api::{
     API_PREFIX, CheckRequest, CheckResponse, DiscoverResponse, ErrorBody, Lang, Provider,
+    StepReport,
 };
+use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{AbortSignal, Headers, Request, RequestInit, Response};
+use web_sys::{AbortSignal, Headers, ReadableStreamDefaultReader, Request, RequestInit, Response};
+
+use crate::sse::SseParser;
+use crate::wizard::Side;
 
 /// What can go wrong talking to the proxy.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -45,18 +54,20 @@ fn encode(s: &str) -> String {
     String::from(js_sys::encode_uri_component(s))
 }
 
-async fn send<T: DeserializeOwned>(
+/// Sends a request; the response whatever its status.
+async fn fetch(
     method: &str,
     path: &str,
     body: Option<String>,
     lang: Lang,
     signal: Option<&AbortSignal>,
-) -> Result<T, ApiError> {
+    accept: &str,
+) -> Result<Response, ApiError> {
     let window = web_sys::window().ok_or_else(|| ApiError::Network("no window".into()))?;
     let init = RequestInit::new();
     init.set_method(method);
     let headers = Headers::new().map_err(js_err)?;
-    headers.set("Accept", "application/json").map_err(js_err)?;
+    headers.set("Accept", accept).map_err(js_err)?;
     headers
         .set("Accept-Language", lang.code())
         .map_err(js_err)?;
@@ -72,31 +83,50 @@ async fn send<T: DeserializeOwned>(
     }
     let url = format!("{API_PREFIX}{path}");
     let req = Request::new_with_str_and_init(&url, &init).map_err(js_err)?;
-    let resp: Response = JsFuture::from(window.fetch_with_request(&req))
+    JsFuture::from(window.fetch_with_request(&req))
         .await
         .map_err(js_err)?
         .dyn_into()
-        .map_err(js_err)?;
-    let text = JsFuture::from(resp.text().map_err(js_err)?)
-        .await
-        .map_err(js_err)?
-        .as_string()
-        .unwrap_or_default();
+        .map_err(js_err)
+}
+
+async fn send<T: DeserializeOwned>(
+    method: &str,
+    path: &str,
+    body: Option<String>,
+    lang: Lang,
+    signal: Option<&AbortSignal>,
+) -> Result<T, ApiError> {
+    let resp = fetch(method, path, body, lang, signal, "application/json").await?;
+    let text = body_text(&resp).await?;
     if resp.ok() {
         serde_json::from_str(&text).map_err(|e| ApiError::Decode(e.to_string()))
     } else {
-        match serde_json::from_str::<ErrorBody>(&text) {
-            Ok(b) => Err(ApiError::Api {
-                status: resp.status(),
-                code: b.error.code,
-                message: b.error.message,
-            }),
-            Err(_) => Err(ApiError::Api {
-                status: resp.status(),
-                code: "http_error".into(),
-                message: format!("HTTP {}", resp.status()),
-            }),
-        }
+        Err(error_of(&resp, &text))
+    }
+}
+
+async fn body_text(resp: &Response) -> Result<String, ApiError> {
+    Ok(JsFuture::from(resp.text().map_err(js_err)?)
+        .await
+        .map_err(js_err)?
+        .as_string()
+        .unwrap_or_default())
+}
+
+/// The error a non-2xx answer stands for.
+fn error_of(resp: &Response, text: &str) -> ApiError {
+    match serde_json::from_str::<ErrorBody>(text) {
+        Ok(b) => ApiError::Api {
+            status: resp.status(),
+            code: b.error.code,
+            message: b.error.message,
+        },
+        Err(_) => ApiError::Api {
+            status: resp.status(),
+            code: "http_error".into(),
+            message: format!("HTTP {}", resp.status()),
+        },
     }
 }
 
@@ -124,4 +154,108 @@ pub async fn check(
 ) -> Result<CheckResponse, ApiError> {
     let body = serde_json::to_string(req).map_err(|e| ApiError::Decode(e.to_string()))?;
     send("POST", "/check", Some(body), lang, Some(signal)).await
+}
+
+/// The `data` of a `step` event.
+#[derive(Deserialize)]
+struct StepEvent {
+    side: String,
+    step: StepReport,
+}
+
+/// Why the live stream gave no result.
+enum StreamFailure {
+    /// A real answer: report it as is.
+    Final(ApiError),
+    /// The stream itself failed (no such endpoint, cut off, garbled): try `/check`.
+    Fallback,
+}
+
+/// `POST /api/v1/check/stream`: calls `on_step` for every step as it finishes and returns
+/// the whole answer at the end. Cancellable through `signal`. When the stream fails before
+/// its result (an older proxy without it, a network error) the check is run once more with
+/// the one-answer `POST /check`, so nothing breaks.
+pub async fn check_live(
+    req: &CheckRequest,
+    lang: Lang,
+    signal: &AbortSignal,
+    mut on_step: impl FnMut(Side, StepReport),
+) -> Result<CheckResponse, ApiError> {
+    let body = serde_json::to_string(req).map_err(|e| ApiError::Decode(e.to_string()))?;
+    match stream(body, lang, signal, &mut on_step).await {
+        Ok(resp) => Ok(resp),
+        Err(_) if signal.aborted() => Err(ApiError::Aborted),
+        Err(StreamFailure::Final(e)) => Err(e),
+        Err(StreamFailure::Fallback) => check(req, lang, signal).await,
+    }
+}
+
+async fn stream(
+    body: String,
+    lang: Lang,
+    signal: &AbortSignal,
+    on_step: &mut impl FnMut(Side, StepReport),
+) -> Result<CheckResponse, StreamFailure> {
+    let fallback = |_| StreamFailure::Fallback;
+    let resp = fetch(
+        "POST",
+        "/check/stream",
+        Some(body),
+        lang,
+        Some(signal),
+        "text/event-stream",
+    )
+    .await
+    .map_err(fallback)?;
+    if !resp.ok() {
+        let status = resp.status();
+        // No such route (an older proxy): the plain check will do.
+        if matches!(status, 404 | 405) {
+            return Err(StreamFailure::Fallback);
+        }
+        let text = body_text(&resp).await.map_err(StreamFailure::Final)?;
+        return Err(StreamFailure::Final(error_of(&resp, &text)));
+    }
+    let is_sse = resp
+        .headers()
+        .get("content-type")
+        .ok()
+        .flatten()
+        .is_some_and(|t| t.starts_with("text/event-stream"));
+    let Some(stream) = resp.body().filter(|_| is_sse) else {
+        return Err(StreamFailure::Fallback);
+    };
+    let reader: ReadableStreamDefaultReader =
+        stream.get_reader().dyn_into().map_err(|_| StreamFailure::Fallback)?;
+    let mut parser = SseParser::new();
+    loop {
+        let chunk = JsFuture::from(reader.read()).await.map_err(fallback)?;
+        let done = js_sys::Reflect::get(&chunk, &JsValue::from_str("done"))
+            .map(|d| d.is_truthy())
+            .unwrap_or(true);
+        if done {
+            return Err(StreamFailure::Fallback);
+        }
+        let value = js_sys::Reflect::get(&chunk, &JsValue::from_str("value")).map_err(fallback)?;
+        let bytes = js_sys::Uint8Array::new(&value).to_vec();
+        let events = parser.push(&bytes).map_err(|_| StreamFailure::Fallback)?;
+        for ev in events {
+            match ev.event.as_str() {
+                "step" => {
+                    // A step we cannot read is only a missing line on screen; the result
+                    // still has every step.
+                    if let Ok(s) = serde_json::from_str::<StepEvent>(&ev.data)
+                        && let Some(side) = Side::from_name(&s.side)
+                    {
+                        on_step(side, s.step);
+                    }
+                }
+                "result" => {
+                    let _ = reader.cancel();
+                    return serde_json::from_str(&ev.data).map_err(|_| StreamFailure::Fallback);
+                }
+                _ => {}
+            }
+        }
+    }
 }

@@ -6,6 +6,7 @@
 
 pub mod i18n;
 pub mod rules;
+pub mod sse;
 pub mod wizard;
 
 #[cfg(target_arch = "wasm32")]

@@ -217,10 +217,19 @@ pub fn start_check(c: Ctx) {
         std::time::Duration::from_secs(1),
     )
     .ok();
+    c.w.update(|w| w.start_check());
     let req = c.w.with_untracked(|w| w.check_request());
     let lang = c.lang.get_untracked();
     spawn_local(async move {
-        let res = api::check(&req, lang, &signal).await;
+        let on_step = {
+            let signal = signal.clone();
+            move |side, step| {
+                if !signal.aborted() {
+                    c.w.update(|w| w.record_step(side, step));
+                }
+            }
+        };
+        let res = api::check_live(&req, lang, &signal, on_step).await;
         drop(req);
         if let Some(t) = timer {
             t.clear();

@@ -6,7 +6,7 @@
 
 use mailsetup_shared::api::{
     CheckRequest, CheckResponse, DiagnosisCode, IncomingProtocol, IncomingTarget, OutgoingTarget,
-    Protocol, Provider, ProviderStatus, Security, SideReport, UsernameForm,
+    Protocol, Provider, ProviderStatus, Security, SideReport, StepKind, StepReport, UsernameForm,
 };
 use mailsetup_shared::secret::Password;
 use serde::Serialize;
@@ -118,6 +118,47 @@ pub enum Blocker {
     NotAllowed,
 }
 
+/// One side of a check.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Side {
+    /// IMAP or POP3.
+    Incoming,
+    /// SMTP.
+    Outgoing,
+}
+
+impl Side {
+    /// The side named in a live step event (`incoming` / `outgoing`).
+    pub fn from_name(name: &str) -> Option<Self> {
+        match name {
+            "incoming" => Some(Self::Incoming),
+            "outgoing" => Some(Self::Outgoing),
+            _ => None,
+        }
+    }
+
+    /// The stable name, as the proxy and `data-testid`s spell it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Incoming => "incoming",
+            Self::Outgoing => "outgoing",
+        }
+    }
+}
+
+/// Where one side of a running check stands, from the steps seen so far.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LiveState {
+    /// No step has finished yet.
+    Waiting,
+    /// Some steps finished, more to come.
+    Running,
+    /// The side signed out after every step passed.
+    Passed,
+    /// The side stopped at this failed step.
+    Failed(StepKind),
+}
+
 /// The settings that passed the check, handed to the host app.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Verified {
@@ -180,6 +221,10 @@ pub struct Wizard {
     pub allowed_providers: Vec<String>,
     /// The user changed a server field: discovery must not overwrite it.
     pub servers_edited: bool,
+    /// Steps of the running check finished so far, incoming side.
+    pub live_incoming: Vec<StepReport>,
+    /// Steps of the running check finished so far, outgoing side.
+    pub live_outgoing: Vec<StepReport>,
 }
 
 impl Default for Wizard {
@@ -206,6 +251,8 @@ impl Wizard {
             blocker: None,
             allowed_providers: Vec::new(),
             servers_edited: false,
+            live_incoming: Vec::new(),
+            live_outgoing: Vec::new(),
         }
     }
 
@@ -419,6 +466,44 @@ impl Wizard {
         }
     }
 
+    /// A new check starts: forget the steps of the previous one.
+    pub fn start_check(&mut self) {
+        self.live_incoming.clear();
+        self.live_outgoing.clear();
+        self.outcome = None;
+    }
+
+    /// A step of the running check finished (from the live stream). Ignored when the
+    /// wizard has left the test screen (a late event of a cancelled check).
+    pub fn record_step(&mut self, side: Side, step: StepReport) {
+        if self.step != Step::Test {
+            return;
+        }
+        match side {
+            Side::Incoming => self.live_incoming.push(step),
+            Side::Outgoing => self.live_outgoing.push(step),
+        }
+    }
+
+    /// The steps of one side of the running check finished so far.
+    pub fn live_steps(&self, side: Side) -> &[StepReport] {
+        match side {
+            Side::Incoming => &self.live_incoming,
+            Side::Outgoing => &self.live_outgoing,
+        }
+    }
+
+    /// Where one side of the running check stands: a failed step ends a side, and so
+    /// does signing out.
+    pub fn live_state(&self, side: Side) -> LiveState {
+        match self.live_steps(side).last() {
+            None => LiveState::Waiting,
+            Some(s) if !s.ok => LiveState::Failed(s.step),
+            Some(s) if s.step == StepKind::Logout => LiveState::Passed,
+            Some(_) => LiveState::Running,
+        }
+    }
+
     /// The check finished: show the result.
     pub fn finish_check(&mut self, response: CheckResponse) {
         self.outcome = Some(response);
@@ -428,6 +513,8 @@ impl Wizard {
     /// The user cancelled the running check.
     pub fn cancel_check(&mut self) {
         self.outcome = None;
+        self.live_incoming.clear();
+        self.live_outgoing.clear();
         self.step = Step::Servers;
     }
 
@@ -979,5 +1066,84 @@ mod tests {
         assert_eq!(w.step, Step::Prepare);
         assert!(w.advance());
         assert_eq!(w.step, Step::Password);
+    }
+
+    fn step(kind: StepKind, ok: bool) -> StepReport {
+        StepReport {
+            step: kind,
+            ok,
+            ms: 3,
+            detail: None,
+        }
+    }
+
+    fn on_test_step() -> Wizard {
+        let mut w = Wizard::new();
+        w.set_email("alice@example.test".into());
+        w.password = Password::new("abcdabcdabcdabcd");
+        assert!(w.advance() && w.advance() && w.advance());
+        assert_eq!(w.step, Step::Test);
+        w
+    }
+
+    #[test]
+    fn live_steps_are_recorded_per_side_and_say_where_each_side_stands() {
+        let mut w = on_test_step();
+        w.start_check();
+        assert_eq!(w.live_state(Side::Incoming), LiveState::Waiting);
+        assert_eq!(w.live_state(Side::Outgoing), LiveState::Waiting);
+        w.record_step(Side::Incoming, step(StepKind::Resolve, true));
+        w.record_step(Side::Outgoing, step(StepKind::Resolve, true));
+        w.record_step(Side::Incoming, step(StepKind::Connect, true));
+        assert_eq!(w.live_steps(Side::Incoming).len(), 2);
+        assert_eq!(w.live_steps(Side::Outgoing).len(), 1);
+        assert_eq!(w.live_state(Side::Incoming), LiveState::Running);
+        w.record_step(Side::Outgoing, step(StepKind::Auth, false));
+        assert_eq!(
+            w.live_state(Side::Outgoing),
+            LiveState::Failed(StepKind::Auth)
+        );
+        w.record_step(Side::Incoming, step(StepKind::Auth, true));
+        w.record_step(Side::Incoming, step(StepKind::Logout, true));
+        assert_eq!(w.live_state(Side::Incoming), LiveState::Passed);
+        // A later step after a failed one (a retried login) makes the side run again.
+        w.record_step(Side::Outgoing, step(StepKind::Auth, true));
+        assert_eq!(w.live_state(Side::Outgoing), LiveState::Running);
+        assert_eq!(
+            w.live_steps(Side::Incoming)
+                .iter()
+                .map(|s| s.step)
+                .collect::<Vec<_>>(),
+            [
+                StepKind::Resolve,
+                StepKind::Connect,
+                StepKind::Auth,
+                StepKind::Logout
+            ]
+        );
+    }
+
+    #[test]
+    fn a_new_check_or_a_cancel_clears_the_live_steps() {
+        let mut w = on_test_step();
+        w.start_check();
+        w.record_step(Side::Incoming, step(StepKind::Resolve, true));
+        w.start_check();
+        assert!(w.live_steps(Side::Incoming).is_empty());
+        w.record_step(Side::Outgoing, step(StepKind::Resolve, true));
+        w.cancel_check();
+        assert!(w.live_steps(Side::Outgoing).is_empty());
+        // A late event of the cancelled check is dropped: the wizard left the test screen.
+        w.record_step(Side::Outgoing, step(StepKind::Connect, true));
+        assert!(w.live_steps(Side::Outgoing).is_empty());
+        assert_eq!(w.live_state(Side::Outgoing), LiveState::Waiting);
+    }
+
+    #[test]
+    fn side_names_round_trip() {
+        for s in [Side::Incoming, Side::Outgoing] {
+            assert_eq!(Side::from_name(s.as_str()), Some(s));
+        }
+        assert_eq!(Side::from_name("sideways"), None);
     }
 }

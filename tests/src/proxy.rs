@@ -19,12 +19,8 @@ impl RunningProxy {
     /// Starts the proxy with `config` (its `listen` is replaced by a free loopback port).
     pub fn start(config: Config) -> anyhow::Result<Self> {
         let state = AppState::new(config).context("proxy state")?;
-        let std_listener =
-            std::net::TcpListener::bind("127.0.0.1:0").context("bind a loopback port")?;
-        std_listener.set_nonblocking(true)?;
-        let addr = std_listener.local_addr()?;
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-        let (ready_tx, ready_rx) = std::sync::mpsc::channel::<anyhow::Result<()>>();
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel::<anyhow::Result<SocketAddr>>();
         let thread = std::thread::spawn(move || {
             let runtime = match tokio::runtime::Builder::new_multi_thread()
                 .worker_threads(2)
@@ -38,14 +34,23 @@ impl RunningProxy {
                 }
             };
             runtime.block_on(async move {
-                let listener = match tokio::net::TcpListener::from_std(std_listener) {
+                // The same listen backlog as the binary (tokio's `TcpListener::bind`: 1024),
+                // so a burst of connections behaves as in production.
+                let listener = match listen_on_loopback() {
                     Ok(l) => l,
+                    Err(err) => {
+                        let _ = ready_tx.send(Err(err));
+                        return;
+                    }
+                };
+                let addr = match listener.local_addr() {
+                    Ok(a) => a,
                     Err(err) => {
                         let _ = ready_tx.send(Err(err.into()));
                         return;
                     }
                 };
-                let _ = ready_tx.send(Ok(()));
+                let _ = ready_tx.send(Ok(addr));
                 let shutdown = async {
                     let _ = stop_rx.await;
                 };
@@ -54,7 +59,7 @@ impl RunningProxy {
                 }
             });
         });
-        ready_rx.recv().context("proxy thread died")??;
+        let addr = ready_rx.recv().context("proxy thread died")??;
         Ok(Self {
             addr,
             stop: Some(stop_tx),
@@ -66,6 +71,15 @@ impl RunningProxy {
     pub fn url(&self) -> String {
         format!("http://{}", self.addr)
     }
+}
+
+/// A listener on a free loopback port with a backlog of 1024.
+fn listen_on_loopback() -> anyhow::Result<tokio::net::TcpListener> {
+    let socket = tokio::net::TcpSocket::new_v4().context("socket")?;
+    socket
+        .bind(SocketAddr::from(([127, 0, 0, 1], 0)))
+        .context("bind a loopback port")?;
+    socket.listen(1024).context("listen")
 }
 
 impl Drop for RunningProxy {

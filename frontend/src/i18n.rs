@@ -96,6 +96,16 @@ pub struct Strings {
     pub summary_email: &'static str,
     pub summary_login: &'static str,
     pub cancelled: &'static str,
+    /// A side of the live check before its first step finished.
+    pub live_waiting: &'static str,
+    /// The step under way (its name is not known until it ends).
+    pub live_next: &'static str,
+    /// Announced when a side passed every step (`{side}`).
+    pub live_side_ok: &'static str,
+    /// Announced when a side stopped at a failed step (`{side}`, `{step}`).
+    pub live_side_failed: &'static str,
+    /// Steps done so far on a side (`{n}`).
+    pub live_count: &'static str,
 }
 
 /// English.
@@ -188,6 +198,11 @@ pub static EN: Strings = Strings {
     summary_email: "Email address",
     summary_login: "User name",
     cancelled: "The check was cancelled.",
+    live_waiting: "Starting…",
+    live_next: "Next step in progress…",
+    live_side_ok: "{side}: every step passed.",
+    live_side_failed: "{side}: “{step}” failed.",
+    live_count: "{n} steps done",
 };
 
 /// Russian.
@@ -280,6 +295,11 @@ pub static RU: Strings = Strings {
     summary_email: "Адрес почты",
     summary_login: "Имя пользователя",
     cancelled: "Проверка отменена.",
+    live_waiting: "Начинаем…",
+    live_next: "Выполняется следующий шаг…",
+    live_side_ok: "{side}: все шаги пройдены.",
+    live_side_failed: "{side}: шаг «{step}» не удался.",
+    live_count: "Пройдено шагов: {n}",
 };
 
 /// The texts for `lang`.

@@ -28,31 +28,39 @@ pub struct TlsSettings {
 impl TlsSettings {
     /// The web PKI roots plus every certificate in the PEM files `extra_ca`.
     pub fn new(extra_ca: &[PathBuf]) -> anyhow::Result<Self> {
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let mut roots = RootCertStore {
-            roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
-        };
-        for path in extra_ca {
-            let mut n = 0;
-            for cert in CertificateDer::pem_file_iter(path)
-                .with_context(|| format!("cannot read CA file {}", path.display()))?
-            {
-                let cert = cert.with_context(|| format!("bad PEM in {}", path.display()))?;
-                roots
-                    .add(cert)
-                    .with_context(|| format!("bad CA certificate in {}", path.display()))?;
-                n += 1;
-            }
-            if n == 0 {
-                anyhow::bail!("no certificate in CA file {}", path.display());
-            }
-        }
-        let verifier =
-            WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider.clone())
-                .build()
-                .context("cannot build the certificate verifier")?;
+        let (provider, verifier) = trust(extra_ca)?;
         Ok(Self { provider, verifier })
     }
+}
+
+/// The crypto provider (ring) and a web PKI verifier trusting the web roots plus every
+/// certificate in the PEM files `extra_ca`: the one trust set of checks and discovery.
+pub fn trust(
+    extra_ca: &[PathBuf],
+) -> anyhow::Result<(Arc<CryptoProvider>, Arc<WebPkiServerVerifier>)> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut roots = RootCertStore {
+        roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+    };
+    for path in extra_ca {
+        let mut n = 0;
+        for cert in CertificateDer::pem_file_iter(path)
+            .with_context(|| format!("cannot read CA file {}", path.display()))?
+        {
+            let cert = cert.with_context(|| format!("bad PEM in {}", path.display()))?;
+            roots
+                .add(cert)
+                .with_context(|| format!("bad CA certificate in {}", path.display()))?;
+            n += 1;
+        }
+        if n == 0 {
+            anyhow::bail!("no certificate in CA file {}", path.display());
+        }
+    }
+    let verifier = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider.clone())
+        .build()
+        .context("cannot build the certificate verifier")?;
+    Ok((provider, verifier))
 }
 
 /// A TLS handshake that did not work out, already classified.
@@ -198,10 +206,15 @@ fn empty_info() -> TlsInfo {
     }
 }
 
-/// What a DER certificate says: subject, issuer, names, expiry and fingerprint.
-pub fn cert_info(der: &[u8]) -> Option<TlsInfo> {
+/// The subject alternative names of a DER certificate (DNS names and IP addresses).
+pub fn cert_names(der: &[u8]) -> Vec<String> {
+    x509_parser::parse_x509_certificate(der)
+        .map(|(_, cert)| san_names(&cert))
+        .unwrap_or_default()
+}
+
+fn san_names(cert: &x509_parser::certificate::X509Certificate<'_>) -> Vec<String> {
     use x509_parser::extensions::GeneralName;
-    let (_, cert) = x509_parser::parse_x509_certificate(der).ok()?;
     let mut names = Vec::new();
     if let Ok(Some(san)) = cert.subject_alternative_name() {
         for name in &san.value.general_names {
@@ -218,6 +231,13 @@ pub fn cert_info(der: &[u8]) -> Option<TlsInfo> {
             }
         }
     }
+    names
+}
+
+/// What a DER certificate says: subject, issuer, names, expiry and fingerprint.
+pub fn cert_info(der: &[u8]) -> Option<TlsInfo> {
+    let (_, cert) = x509_parser::parse_x509_certificate(der).ok()?;
+    let mut names = san_names(&cert);
     if names.is_empty()
         && let Some(cn) = cert
             .subject()

@@ -9,9 +9,8 @@ use anyhow::Context as _;
 use rustls::client::WebPkiServerVerifier;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::CryptoProvider;
-use rustls::pki_types::pem::PemObject as _;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
-use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
+use rustls::{ClientConfig, DigitallySignedStruct, SignatureScheme};
 
 /// The TLS configurations discovery uses.
 #[derive(Clone, Debug)]
@@ -25,23 +24,8 @@ pub struct Tls {
 impl Tls {
     /// Web PKI roots plus the certificates in each PEM file of `extra_ca`.
     pub fn new(extra_ca: &[std::path::PathBuf]) -> anyhow::Result<Self> {
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let mut roots = RootCertStore::empty();
-        roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-        for path in extra_ca {
-            let certs = CertificateDer::pem_file_iter(path)
-                .with_context(|| format!("cannot read CA file {}", path.display()))?;
-            for cert in certs {
-                let cert = cert.with_context(|| format!("bad PEM in {}", path.display()))?;
-                roots
-                    .add(cert)
-                    .with_context(|| format!("bad CA certificate in {}", path.display()))?;
-            }
-        }
-        let roots = Arc::new(roots);
-        let verifier = WebPkiServerVerifier::builder_with_provider(roots, provider.clone())
-            .build()
-            .context("TLS verifier")?;
+        // The same trust set as the checks.
+        let (provider, verifier) = crate::check::tls::trust(extra_ca)?;
         let strict = ClientConfig::builder_with_provider(provider.clone())
             .with_safe_default_protocol_versions()
             .context("TLS versions")?
@@ -137,30 +121,7 @@ impl ServerCertVerifier for Recorder {
 
 /// The subject alternative names of a DER certificate (DNS names and IP addresses).
 fn cert_names(der: &CertificateDer<'_>) -> Vec<String> {
-    use x509_parser::extensions::GeneralName;
-    let Ok((_, cert)) = x509_parser::parse_x509_certificate(der.as_ref()) else {
-        return Vec::new();
-    };
-    let Ok(Some(san)) = cert.subject_alternative_name() else {
-        return Vec::new();
-    };
-    san.value
-        .general_names
-        .iter()
-        .filter_map(|n| match n {
-            GeneralName::DNSName(s) => Some((*s).to_owned()),
-            GeneralName::IPAddress(b) => match b.len() {
-                4 => <[u8; 4]>::try_from(*b)
-                    .ok()
-                    .map(|a| std::net::Ipv4Addr::from(a).to_string()),
-                16 => <[u8; 16]>::try_from(*b)
-                    .ok()
-                    .map(|a| std::net::Ipv6Addr::from(a).to_string()),
-                _ => None,
-            },
-            _ => None,
-        })
-        .collect()
+    crate::check::tls::cert_names(der.as_ref())
 }
 
 /// The server name for a host (DNS name or IP literal).

@@ -196,7 +196,9 @@ async fn stream(
     signal: &AbortSignal,
     on_step: &mut impl FnMut(Side, StepReport),
 ) -> Result<CheckResponse, StreamFailure> {
-    let fallback = |_| StreamFailure::Fallback;
+    fn fallback<E>(_: E) -> StreamFailure {
+        StreamFailure::Fallback
+    }
     let resp = fetch(
         "POST",
         "/check/stream",
@@ -225,8 +227,10 @@ async fn stream(
     let Some(stream) = resp.body().filter(|_| is_sse) else {
         return Err(StreamFailure::Fallback);
     };
-    let reader: ReadableStreamDefaultReader =
-        stream.get_reader().dyn_into().map_err(|_| StreamFailure::Fallback)?;
+    let reader: ReadableStreamDefaultReader = stream
+        .get_reader()
+        .dyn_into()
+        .map_err(|_| StreamFailure::Fallback)?;
     let mut parser = SseParser::new();
     loop {
         let chunk = JsFuture::from(reader.read()).await.map_err(fallback)?;

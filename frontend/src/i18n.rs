@@ -104,8 +104,6 @@ pub struct Strings {
     pub live_side_ok: &'static str,
     /// Announced when a side stopped at a failed step (`{side}`, `{step}`).
     pub live_side_failed: &'static str,
-    /// Steps done so far on a side (`{n}`).
-    pub live_count: &'static str,
 }
 
 /// English.
@@ -202,7 +200,6 @@ pub static EN: Strings = Strings {
     live_next: "Next step in progress…",
     live_side_ok: "{side}: every step passed.",
     live_side_failed: "{side}: “{step}” failed.",
-    live_count: "{n} steps done",
 };
 
 /// Russian.
@@ -299,7 +296,6 @@ pub static RU: Strings = Strings {
     live_next: "Выполняется следующий шаг…",
     live_side_ok: "{side}: все шаги пройдены.",
     live_side_failed: "{side}: шаг «{step}» не удался.",
-    live_count: "Пройдено шагов: {n}",
 };
 
 /// The texts for `lang`.

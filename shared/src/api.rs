@@ -342,6 +342,25 @@ pub enum StepKind {
     Logout,
 }
 
+impl StepKind {
+    /// The `snake_case` wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Resolve => "resolve",
+            Self::Connect => "connect",
+            Self::Tls => "tls",
+            Self::Greeting => "greeting",
+            Self::Ehlo => "ehlo",
+            Self::Starttls => "starttls",
+            Self::Capabilities => "capabilities",
+            Self::Auth => "auth",
+            Self::Mailbox => "mailbox",
+            Self::Sender => "sender",
+            Self::Logout => "logout",
+        }
+    }
+}
+
 /// One step of a check.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StepReport {

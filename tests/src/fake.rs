@@ -49,6 +49,9 @@ pub struct Script {
     pub rules: Vec<(String, String)>,
     /// Close the connection after replying to this verb (e.g. `LOGOUT`, `QUIT`).
     pub close_after: Vec<String>,
+    /// `(verb, delay)`: wait this long before answering `verb` (a slow but honest server,
+    /// so a live view can be seen mid-check).
+    pub slow: Vec<(String, Duration)>,
 }
 
 impl Script {
@@ -58,7 +61,15 @@ impl Script {
             greeting: greeting.to_owned(),
             rules: Vec::new(),
             close_after: vec!["LOGOUT".to_owned(), "QUIT".to_owned()],
+            slow: Vec::new(),
         }
+    }
+
+    /// Answers `verb` only after `delay`.
+    #[must_use]
+    pub fn slow(mut self, verb: &str, delay: Duration) -> Self {
+        self.slow.push((verb.to_owned(), delay));
+        self
     }
 
     /// Adds a rule: answer `verb` with `reply`.
@@ -247,6 +258,9 @@ fn run_script(mut conn: TcpStream, script: &Script, stop: &AtomicBool) {
             None if pop3 => "-ERR unknown command".to_owned(),
             None => "500 5.5.1 unknown command".to_owned(),
         };
+        if let Some((_, delay)) = script.slow.iter().find(|(verb, _)| verb_matches(verb)) {
+            std::thread::sleep(*delay);
+        }
         if conn.write_all(format!("{reply}\r\n").as_bytes()).is_err() {
             return;
         }

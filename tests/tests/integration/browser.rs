@@ -4,6 +4,7 @@
 
 use std::process::Command;
 
+use mailsetup_tests::fake::{Behavior, FakeServer, Script};
 use mailsetup_tests::mail::MailServers;
 use mailsetup_tests::proxy::RunningProxy;
 use mailsetup_tests::workspace_root;
@@ -29,6 +30,14 @@ fn browser_tests_pass_in_headless_chromium() {
     );
     let mail = MailServers::shared();
     let proxy = RunningProxy::start(crate::test_config(&dist, mail)).expect("start the proxy");
+    // A submission server that greets at once but takes its time over the login, so the
+    // live test screen can be seen (and screenshotted) mid-check.
+    let slow_smtp = FakeServer::start(Behavior::Script(
+        Script::smtp("235 2.7.0 Authentication successful")
+            .on("MAIL", "250 2.1.0 Sender OK")
+            .on("RSET", "250 2.0.0 OK")
+            .slow("AUTH", std::time::Duration::from_secs(5)),
+    ));
     let screenshots = root.join("build/screenshots");
     let out = Command::new("node")
         .args(["--test", "--test-reporter=spec", "--test-concurrency=1"])
@@ -36,6 +45,7 @@ fn browser_tests_pass_in_headless_chromium() {
         .env("MAILSETUP_URL", proxy.url())
         .env("MAILSETUP_SCREENSHOTS", &screenshots)
         .env("MAILTEST_CA", &mail.ca_pem)
+        .env("MAILTEST_SLOW_SMTP_PORT", slow_smtp.port().to_string())
         .env("MAILTEST_IMAP_PORT", mail.ports.imap.to_string())
         .env("MAILTEST_IMAPS_PORT", mail.ports.imaps.to_string())
         .env("MAILTEST_POP3_PORT", mail.ports.pop3.to_string())

@@ -378,16 +378,22 @@ fn hold_a_check(addr: SocketAddr) -> TcpStream {
     s
 }
 
-/// Sends invalid checks until one is answered with `status` (or gives up after many).
+/// Sends invalid checks until one is answered with `status`, giving up after 30 s (a
+/// loaded machine may take a while to schedule the held request).
 fn check_until(addr: SocketAddr, status: u16) -> Raw {
-    for _ in 0..500 {
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let mut seen = Vec::new();
+    while std::time::Instant::now() < deadline {
         let reply = request(addr, "POST", "/api/v1/check", "{}");
         if reply.status == status {
             return reply;
         }
+        if !seen.contains(&reply.status) {
+            seen.push(reply.status);
+        }
         std::thread::sleep(Duration::from_millis(10));
     }
-    panic!("never got {status}");
+    panic!("never got {status} in 30 s; got {seen:?}");
 }
 
 #[test]

@@ -455,16 +455,42 @@ fn rate_limit_and_body_limit_on_a_real_socket() {
 
 #[test]
 fn overload_sheds_expensive_requests_with_503() {
-    let proxy = RunningProxy::start(config(|c| c.max_concurrent_checks = 1)).unwrap();
-    let held = hold_a_check(proxy.addr);
-    // Once the held request owns the only slot, the next check is shed.
-    let r = check_until(proxy.addr, 503);
+    // A mail server that accepts and then says nothing keeps one check running, and so
+    // its slot taken, for as long as the test wants.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = silent.local_addr().unwrap().port();
+    let proxy = RunningProxy::start(config(|c| {
+        c.max_concurrent_checks = 1;
+        c.allow_private_targets = true;
+        c.allow_any_port = true;
+        c.tls_timeout = 120.0;
+        c.side_timeout = 120.0;
+    }))
+    .unwrap();
+    let body = format!(
+        r#"{{"email":"alice@example.test","password":"x","incoming":{{"protocol":"imap","host":"127.0.0.1","port":{port},"security":"tls"}}}}"#
+    );
+    let mut held = TcpStream::connect(proxy.addr).unwrap();
+    write!(
+        held,
+        "POST /api/v1/check HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        proxy.addr,
+        body.len()
+    )
+    .unwrap();
+    // Once the mail server has the connection, the held check owns the only slot.
+    let (server_side, _) = silent.accept().unwrap();
+    let r = request(proxy.addr, "POST", "/api/v1/check", "{}");
+    assert_eq!(r.status, 503, "{}", r.head);
     assert_eq!(r.json["error"]["code"], "overloaded");
     assert!(r.header("retry-after").is_some());
     // Cheap routes still answer.
     assert_eq!(request(proxy.addr, "GET", "/api/v1/health", "").status, 200);
-    // When the held request ends, checks are served again.
-    drop(held);
+    // When the held check ends (the server hangs up), checks are served again.
+    drop(server_side);
+    let r = read_reply(&mut held);
+    assert_eq!(r.status, 200, "{}", r.head);
     let r = check_until(proxy.addr, 400);
     assert_eq!(r.json["error"]["code"], "invalid_request");
 }

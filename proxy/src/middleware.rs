@@ -8,7 +8,9 @@
 //! 503 `overloaded`, 504 `timeout`, 413 `body_too_large`.
 //!
 //! The limits run before any handler, so a request is counted before its body is read or
-//! validated.
+//! validated. The body of an expensive request is read whole (at most [`BODY_LIMIT`],
+//! within [`BODY_READ_TIMEOUT`]) *before* it may take a concurrency slot, so a client that
+//! sends its body slowly cannot hold the check slots (slowloris): it gets 408 `timeout`.
 
 use std::net::{IpAddr, SocketAddr};
 use std::path::Path;
@@ -35,6 +37,10 @@ use crate::limits::RateLimiter;
 
 /// Largest request body accepted, in bytes. A check request is well under 4 KiB.
 pub const BODY_LIMIT: usize = 64 * 1024;
+
+/// How long a client may take to send the body of an expensive request (also capped by
+/// `--request-timeout`).
+pub const BODY_READ_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Seconds a browser may cache a preflight answer.
 const PREFLIGHT_MAX_AGE: &str = "600";
@@ -299,6 +305,10 @@ async fn concurrency_limit(State(edge): State<Arc<Edge>>, req: Request, next: Ne
     if !is_expensive(req.uri().path()) || req.method() == Method::OPTIONS {
         return next.run(req).await;
     }
+    let req = match read_body_first(req, edge.timeout.min(BODY_READ_TIMEOUT)).await {
+        Ok(req) => req,
+        Err(res) => return *res,
+    };
     let Ok(permit) = edge.expensive.clone().try_acquire_owned() else {
         tracing::warn!("overloaded: refusing a request");
         let mut res = ApiError::new(
@@ -319,6 +329,35 @@ async fn concurrency_limit(State(edge): State<Arc<Edge>>, req: Request, next: Ne
             _permit: permit,
         })
     })
+}
+
+/// Reads the whole body (at most [`BODY_LIMIT`]) within `limit`, so that the request
+/// holds no scarce resource while a slow client trickles it in.
+async fn read_body_first(req: Request, limit: Duration) -> Result<Request, Box<Response>> {
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if declared.is_some_and(|n| n > BODY_LIMIT as u64) {
+        return Err(Box::new(ApiError::body_too_large().into_response()));
+    }
+    let (parts, body) = req.into_parts();
+    match tokio::time::timeout(limit, axum::body::to_bytes(body, BODY_LIMIT)).await {
+        Ok(Ok(bytes)) => Ok(Request::from_parts(parts, Body::from(bytes))),
+        Ok(Err(_)) => Err(Box::new(ApiError::body_too_large().into_response())),
+        Err(_) => Err(Box::new(
+            ApiError::new(
+                StatusCode::REQUEST_TIMEOUT,
+                "timeout",
+                format!(
+                    "The request body did not arrive within {} s.",
+                    limit.as_secs_f64()
+                ),
+            )
+            .into_response(),
+        )),
+    }
 }
 
 /// A response body that holds a concurrency permit until it is dropped.

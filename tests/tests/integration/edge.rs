@@ -497,10 +497,41 @@ fn overload_sheds_expensive_requests_with_503() {
 
 #[test]
 fn a_request_over_the_timeout_is_a_504_json_error() {
-    let proxy = RunningProxy::start(config(|c| c.request_timeout = 0.3)).unwrap();
-    let mut held = hold_a_check(proxy.addr);
-    let r = read_reply(&mut held);
+    // A mail server that accepts and says nothing keeps the check running past the limit.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = silent.local_addr().unwrap().port();
+    let proxy = RunningProxy::start(config(|c| {
+        c.request_timeout = 0.5;
+        c.allow_private_targets = true;
+        c.allow_any_port = true;
+    }))
+    .unwrap();
+    let body = format!(
+        r#"{{"email":"alice@example.test","password":"x","incoming":{{"protocol":"imap","host":"127.0.0.1","port":{port},"security":"tls"}}}}"#
+    );
+    let r = request(proxy.addr, "POST", "/api/v1/check", &body);
     assert_eq!(r.status, 504, "{}", r.head);
+    assert_eq!(r.json["error"]["code"], "timeout");
+    drop(silent);
+}
+
+#[test]
+fn a_slow_body_gets_408_and_never_holds_a_check_slot() {
+    let proxy = RunningProxy::start(config(|c| {
+        c.max_concurrent_checks = 1;
+        c.request_timeout = 1.0;
+    }))
+    .unwrap();
+    // A client that sends its headers and then trickles (here: never finishes) its body.
+    let mut slow = hold_a_check(proxy.addr);
+    // Meanwhile the only check slot is free for others.
+    for _ in 0..3 {
+        let r = request(proxy.addr, "POST", "/api/v1/check", "{}");
+        assert_eq!(r.status, 400, "{}", r.head);
+        assert_eq!(r.json["error"]["code"], "invalid_request");
+    }
+    let r = read_reply(&mut slow);
+    assert_eq!(r.status, 408, "{}", r.head);
     assert_eq!(r.json["error"]["code"], "timeout");
 }
 

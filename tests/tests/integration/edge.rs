@@ -378,6 +378,30 @@ fn hold_a_check(addr: SocketAddr) -> TcpStream {
     s
 }
 
+/// A mail server that accepts connections and never says a word (so a check against it
+/// runs until a timeout), and the body of an IMAP check against it.
+fn silent_server_and_check() -> (std::net::TcpListener, String) {
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = silent.local_addr().unwrap().port();
+    let body = format!(
+        r#"{{"email":"alice@example.test","password":"x","incoming":{{"protocol":"imap","host":"127.0.0.1","port":{port},"security":"tls"}}}}"#
+    );
+    (silent, body)
+}
+
+/// Sends a whole JSON POST on a new connection and returns it, unread.
+fn start_post(addr: SocketAddr, path: &str, body: &str) -> TcpStream {
+    let mut s = TcpStream::connect(addr).unwrap();
+    write!(
+        s,
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    s
+}
+
 /// Sends invalid checks until one is answered with `status`, giving up after 30 s (a
 /// loaded machine may take a while to schedule the held request).
 fn check_until(addr: SocketAddr, status: u16) -> Raw {
@@ -457,8 +481,7 @@ fn rate_limit_and_body_limit_on_a_real_socket() {
 fn overload_sheds_expensive_requests_with_503() {
     // A mail server that accepts and then says nothing keeps one check running, and so
     // its slot taken, for as long as the test wants.
-    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = silent.local_addr().unwrap().port();
+    let (silent, body) = silent_server_and_check();
     let proxy = RunningProxy::start(config(|c| {
         c.max_concurrent_checks = 1;
         c.allow_private_targets = true;
@@ -467,18 +490,7 @@ fn overload_sheds_expensive_requests_with_503() {
         c.side_timeout = 120.0;
     }))
     .unwrap();
-    let body = format!(
-        r#"{{"email":"alice@example.test","password":"x","incoming":{{"protocol":"imap","host":"127.0.0.1","port":{port},"security":"tls"}}}}"#
-    );
-    let mut held = TcpStream::connect(proxy.addr).unwrap();
-    write!(
-        held,
-        "POST /api/v1/check HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\
-         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-        proxy.addr,
-        body.len()
-    )
-    .unwrap();
+    let mut held = start_post(proxy.addr, "/api/v1/check", &body);
     // Once the mail server has the connection, the held check owns the only slot.
     let (server_side, _) = silent.accept().unwrap();
     let r = request(proxy.addr, "POST", "/api/v1/check", "{}");
@@ -498,17 +510,13 @@ fn overload_sheds_expensive_requests_with_503() {
 #[test]
 fn a_request_over_the_timeout_is_a_504_json_error() {
     // A mail server that accepts and says nothing keeps the check running past the limit.
-    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = silent.local_addr().unwrap().port();
+    let (silent, body) = silent_server_and_check();
     let proxy = RunningProxy::start(config(|c| {
         c.request_timeout = 0.5;
         c.allow_private_targets = true;
         c.allow_any_port = true;
     }))
     .unwrap();
-    let body = format!(
-        r#"{{"email":"alice@example.test","password":"x","incoming":{{"protocol":"imap","host":"127.0.0.1","port":{port},"security":"tls"}}}}"#
-    );
     let r = request(proxy.addr, "POST", "/api/v1/check", &body);
     assert_eq!(r.status, 504, "{}", r.head);
     assert_eq!(r.json["error"]["code"], "timeout");
@@ -538,26 +546,14 @@ fn a_slow_body_gets_408_and_never_holds_a_check_slot() {
 #[test]
 fn a_streamed_check_holds_its_slot_until_the_stream_ends() {
     // A mail server that accepts and then says nothing keeps the check running.
-    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = silent.local_addr().unwrap().port();
+    let (silent, body) = silent_server_and_check();
     let proxy = RunningProxy::start(config(|c| {
         c.max_concurrent_checks = 1;
         c.allow_private_targets = true;
         c.allow_any_port = true;
     }))
     .unwrap();
-    let body = format!(
-        r#"{{"email":"alice@example.test","password":"x","incoming":{{"protocol":"imap","host":"127.0.0.1","port":{port},"security":"tls"}}}}"#
-    );
-    let mut stream = TcpStream::connect(proxy.addr).unwrap();
-    write!(
-        stream,
-        "POST /api/v1/check/stream HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\
-         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-        proxy.addr,
-        body.len()
-    )
-    .unwrap();
+    let mut stream = start_post(proxy.addr, "/api/v1/check/stream", &body);
     let (server_side, _) = silent.accept().unwrap();
     // The stream is running: its slot is taken.
     let r = request(proxy.addr, "POST", "/api/v1/check", "{}");

@@ -82,19 +82,12 @@ pub async fn handshake(
     host: &str,
     timeout: Duration,
 ) -> Result<(TlsStream<TcpStream>, TlsInfo), TlsFailure> {
-    let bare = host
-        .strip_prefix('[')
-        .and_then(|h| h.strip_suffix(']'))
-        .unwrap_or(host);
-    let name = ServerName::try_from(bare.to_owned()).map_err(|err| TlsFailure {
+    let name = server_name(host).map_err(|detail| TlsFailure {
         code: DiagnosisCode::TlsFailed,
-        detail: format!("{host} cannot be used as a TLS server name: {err}"),
+        detail,
         cert: None,
     })?;
-    let recorder = Arc::new(Recorder {
-        inner: settings.verifier.clone(),
-        seen: Mutex::new(None),
-    });
+    let recorder = Arc::new(RecordingVerifier::new(settings.verifier.clone(), false));
     let config = rustls::ClientConfig::builder_with_provider(settings.provider.clone())
         .with_safe_default_protocol_versions()
         .map_err(|err| TlsFailure {
@@ -107,7 +100,7 @@ pub async fn handshake(
         .with_no_client_auth();
     let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
     let result = tokio::time::timeout(timeout, connector.connect(name, tcp)).await;
-    let seen_info = || recorder.seen().and_then(|der| cert_info(&der));
+    let seen_info = || recorder.seen().and_then(|(der, _)| cert_info(&der));
     match result {
         Err(_) => Err(TlsFailure {
             code: DiagnosisCode::ServerTimeout,
@@ -206,6 +199,16 @@ fn empty_info() -> TlsInfo {
     }
 }
 
+/// The TLS server name for a host: a DNS name or an IP literal, brackets allowed (`[::1]`).
+pub fn server_name(host: &str) -> Result<ServerName<'static>, String> {
+    let bare = host
+        .strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .unwrap_or(host);
+    ServerName::try_from(bare.to_owned())
+        .map_err(|err| format!("{host} cannot be used as a TLS server name: {err}"))
+}
+
 /// The subject alternative names of a DER certificate (DNS names and IP addresses).
 pub fn cert_names(der: &[u8]) -> Vec<String> {
     x509_parser::parse_x509_certificate(der)
@@ -270,21 +273,39 @@ pub fn cert_info(der: &[u8]) -> Option<TlsInfo> {
     })
 }
 
-/// Delegates verification to webpki and remembers the end-entity certificate, so a failed
-/// handshake can still say which names the certificate carries.
+/// Delegates verification to webpki and remembers the end-entity certificate and the
+/// verdict, so a failed handshake can still say which names the certificate carries.
+/// With `accept_any` (discovery's guessing probes) the handshake goes on whatever the
+/// verdict; otherwise the verdict is the verifier's answer (checks).
 #[derive(Debug)]
-struct Recorder {
+pub(crate) struct RecordingVerifier {
     inner: Arc<WebPkiServerVerifier>,
-    seen: Mutex<Option<CertificateDer<'static>>>,
+    accept_any: bool,
+    seen: Mutex<Option<Seen>>,
 }
 
-impl Recorder {
-    fn seen(&self) -> Option<CertificateDer<'static>> {
-        self.seen.lock().ok().and_then(|g| g.clone())
+/// The end-entity certificate a [`RecordingVerifier`] saw, and whether it verified.
+pub(crate) type Seen = (CertificateDer<'static>, Result<(), rustls::Error>);
+
+impl RecordingVerifier {
+    pub(crate) fn new(inner: Arc<WebPkiServerVerifier>, accept_any: bool) -> Self {
+        Self {
+            inner,
+            accept_any,
+            seen: Mutex::new(None),
+        }
+    }
+
+    /// What the last handshake showed, if it got as far as a certificate.
+    pub(crate) fn seen(&self) -> Option<Seen> {
+        self.seen
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
     }
 }
 
-impl ServerCertVerifier for Recorder {
+impl ServerCertVerifier for RecordingVerifier {
     fn verify_server_cert(
         &self,
         end_entity: &CertificateDer<'_>,
@@ -293,11 +314,19 @@ impl ServerCertVerifier for Recorder {
         ocsp_response: &[u8],
         now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
-        if let Ok(mut g) = self.seen.lock() {
-            *g = Some(end_entity.clone().into_owned());
-        }
-        self.inner
+        let verdict = self
+            .inner
             .verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)
+            .map(|_| ());
+        *self
+            .seen
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) =
+            Some((end_entity.clone().into_owned(), verdict.clone()));
+        match verdict {
+            Err(err) if !self.accept_any => Err(err),
+            _ => Ok(ServerCertVerified::assertion()),
+        }
     }
 
     fn verify_tls12_signature(

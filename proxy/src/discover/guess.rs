@@ -319,11 +319,7 @@ async fn probe_one(
             let _ = tls.shutdown().await;
         }
     }
-    let seen = seen
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-        .clone();
-    Ok(seen)
+    Ok(Seen::from_verifier(&seen))
 }
 
 /// Reads and checks the server's greeting.

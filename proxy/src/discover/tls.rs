@@ -3,14 +3,14 @@
 //! handshake whatever the certificate, but notes its names and whether it verified, so the
 //! trace can say which certificate names matched.
 
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 
 use anyhow::Context as _;
+use rustls::ClientConfig;
 use rustls::client::WebPkiServerVerifier;
-use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::CryptoProvider;
-use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
-use rustls::{ClientConfig, DigitallySignedStruct, SignatureScheme};
+
+use crate::check::tls::RecordingVerifier;
 
 /// The TLS configurations discovery uses.
 #[derive(Clone, Debug)]
@@ -38,26 +38,19 @@ impl Tls {
         })
     }
 
-    /// A configuration for one probe that accepts any certificate and records it in the
-    /// returned slot.
-    pub fn recording(&self) -> anyhow::Result<(Arc<ClientConfig>, SeenSlot)> {
-        let seen = Arc::new(Mutex::new(None));
-        let recorder = Recorder {
-            inner: self.verifier.clone(),
-            seen: seen.clone(),
-        };
+    /// A configuration for one probe that accepts any certificate, and the verifier that
+    /// records what it saw (see [`Seen::from_verifier`]).
+    pub fn recording(&self) -> anyhow::Result<(Arc<ClientConfig>, Arc<RecordingVerifier>)> {
+        let recorder = Arc::new(RecordingVerifier::new(self.verifier.clone(), true));
         let config = ClientConfig::builder_with_provider(self.provider.clone())
             .with_safe_default_protocol_versions()
             .context("TLS versions")?
             .dangerous()
-            .with_custom_certificate_verifier(Arc::new(recorder))
+            .with_custom_certificate_verifier(recorder.clone())
             .with_no_client_auth();
-        Ok((Arc::new(config), seen))
+        Ok((Arc::new(config), recorder))
     }
 }
-
-/// Where a recording configuration puts what it saw.
-pub type SeenSlot = Arc<Mutex<Option<Seen>>>;
 
 /// What a probe learnt about the server's certificate.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -68,64 +61,15 @@ pub struct Seen {
     pub verdict: Result<(), String>,
 }
 
-#[derive(Debug)]
-struct Recorder {
-    inner: Arc<WebPkiServerVerifier>,
-    seen: Arc<Mutex<Option<Seen>>>,
-}
-
-impl ServerCertVerifier for Recorder {
-    fn verify_server_cert(
-        &self,
-        end_entity: &CertificateDer<'_>,
-        intermediates: &[CertificateDer<'_>],
-        server_name: &ServerName<'_>,
-        ocsp_response: &[u8],
-        now: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        let verdict = self
-            .inner
-            .verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)
-            .map(|_| ())
-            .map_err(|e| e.to_string());
-        let seen = Seen {
-            names: cert_names(end_entity),
-            verdict,
-        };
-        *self.seen.lock().unwrap_or_else(PoisonError::into_inner) = Some(seen);
-        Ok(ServerCertVerified::assertion())
+impl Seen {
+    /// What `verifier` saw in the last handshake, if it got to a certificate.
+    pub(crate) fn from_verifier(verifier: &RecordingVerifier) -> Option<Self> {
+        verifier.seen().map(|(der, verdict)| Self {
+            names: crate::check::tls::cert_names(der.as_ref()),
+            verdict: verdict.map_err(|e| e.to_string()),
+        })
     }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.inner.verify_tls12_signature(message, cert, dss)
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.inner.verify_tls13_signature(message, cert, dss)
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.inner.supported_verify_schemes()
-    }
-}
-
-/// The subject alternative names of a DER certificate (DNS names and IP addresses).
-fn cert_names(der: &CertificateDer<'_>) -> Vec<String> {
-    crate::check::tls::cert_names(der.as_ref())
 }
 
 /// The server name for a host (DNS name or IP literal).
-pub fn server_name(host: &str) -> Result<ServerName<'static>, String> {
-    let bare = host.trim_start_matches('[').trim_end_matches(']');
-    ServerName::try_from(bare.to_owned()).map_err(|e| format!("bad TLS server name {host}: {e}"))
-}
+pub use crate::check::tls::server_name;

@@ -479,6 +479,14 @@ impl<'a> SideRun<'a> {
         self.current = Some((step, Instant::now()));
     }
 
+    /// Starts the greeting step and reads the server's first line (IMAP, POP3).
+    async fn read_greeting(&mut self, conn: &mut Conn) -> Result<String, Failure> {
+        self.start(StepKind::Greeting);
+        conn.read_line()
+            .await
+            .map_err(|e| self.fail(Failure::net(e, "waiting for the greeting")))
+    }
+
     /// Ends the current step as done.
     fn done(&mut self, detail: impl Into<Option<String>>) {
         self.close_current(true, detail.into());

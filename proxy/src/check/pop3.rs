@@ -52,11 +52,7 @@ pub(super) async fn run(
     mut conn: Conn,
     creds: &Creds<'_>,
 ) -> Result<(), Failure> {
-    side.start(StepKind::Greeting);
-    let greeting = conn
-        .read_line()
-        .await
-        .map_err(|e| side.fail(Failure::net(e, "waiting for the greeting")))?;
+    let greeting = side.read_greeting(&mut conn).await?;
     if greeting.starts_with("-ERR") {
         let f = side.classify(Stage::Greeting, &greeting);
         return Err(side.fail(f));

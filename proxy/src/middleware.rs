@@ -416,7 +416,7 @@ async fn body_limit(req: Request, next: Next) -> Response {
 
 /// The built front end; unknown paths get `index.html` so client-side routes work.
 /// The files are compressed on the way out (gzip or brotli, as the browser accepts: the
-/// wasm shrinks to about a quarter) and marked `nosniff`.
+/// wasm to about 40 % with gzip) and marked `nosniff`.
 pub fn static_site(dir: &Path) -> Router {
     let index = dir.join("index.html");
     Router::new()

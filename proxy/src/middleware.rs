@@ -331,15 +331,19 @@ async fn concurrency_limit(State(edge): State<Arc<Edge>>, req: Request, next: Ne
     })
 }
 
+/// Whether the request declares a body longer than [`BODY_LIMIT`].
+fn declares_too_large(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .is_some_and(|n| n > BODY_LIMIT as u64)
+}
+
 /// Reads the whole body (at most [`BODY_LIMIT`]) within `limit`, so that the request
 /// holds no scarce resource while a slow client trickles it in.
 async fn read_body_first(req: Request, limit: Duration) -> Result<Request, Box<Response>> {
-    let declared = req
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<u64>().ok());
-    if declared.is_some_and(|n| n > BODY_LIMIT as u64) {
+    if declares_too_large(req.headers()) {
         return Err(Box::new(ApiError::body_too_large().into_response()));
     }
     let (parts, body) = req.into_parts();
@@ -403,12 +407,7 @@ async fn timeout(State(edge): State<Arc<Edge>>, req: Request, next: Next) -> Res
 /// declared length are cut by `DefaultBodyLimit` and answered the same way by the `Json`
 /// extractor.
 async fn body_limit(req: Request, next: Next) -> Response {
-    let declared = req
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<u64>().ok());
-    if declared.is_some_and(|n| n > BODY_LIMIT as u64) {
+    if declares_too_large(req.headers()) {
         return ApiError::body_too_large().into_response();
     }
     next.run(req).await

@@ -116,6 +116,77 @@ pub struct Config {
     /// Seconds a whole request may take; beyond it: 504 `timeout`.
     #[arg(long, env = "MAILSETUP_REQUEST_TIMEOUT", default_value_t = 60.0)]
     pub request_timeout: f64,
+
+    /// Seconds a client may take to send a request's line and headers; an idle keep-alive
+    /// connection is closed after the same time.
+    #[arg(long, env = "MAILSETUP_HEADER_TIMEOUT", default_value = "10")]
+    pub header_timeout: Seconds,
+
+    /// Largest request line plus headers, in bytes; beyond it: 431 and the connection is
+    /// closed.
+    #[arg(long, env = "MAILSETUP_MAX_HEADER_BYTES", default_value_t = 16 * 1024)]
+    pub max_header_bytes: usize,
+
+    /// Open connections one client address (IPv6: one /64) may hold; more are closed at
+    /// once. 0: no cap. Not applied with `--trust-forwarded-for` (every connection then
+    /// comes from the reverse proxy, which should cap clients itself).
+    #[arg(
+        long,
+        env = "MAILSETUP_MAX_CONNECTIONS_PER_CLIENT",
+        default_value_t = 64
+    )]
+    pub max_connections_per_client: usize,
+
+    /// Open connections in all (also kept under the process's open-file limit, which the
+    /// proxy raises to the hard limit at start).
+    #[arg(long, env = "MAILSETUP_MAX_CONNECTIONS", default_value_t = 10_000)]
+    pub max_connections: usize,
+
+    /// The proxy's public base URL as browsers see it (`https://mail-setup.example.com`).
+    /// Its origin is the proxy's own origin for the API's origin check; without it, only
+    /// the listen address and `Host` headers that are IP literals or `localhost` count as
+    /// the proxy's own (a DNS-rebinding page's name never does).
+    #[arg(long, env = "MAILSETUP_PUBLIC_URL", value_parser = crate::middleware::parse_public_url)]
+    pub public_url: Option<String>,
+}
+
+/// A duration given in (fractional) seconds on the command line, e.g. `10` or `0.5`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Seconds(std::time::Duration);
+
+impl Seconds {
+    /// The duration.
+    pub fn get(self) -> std::time::Duration {
+        self.0
+    }
+
+    /// `d` as seconds.
+    pub fn new(d: std::time::Duration) -> Self {
+        Self(d)
+    }
+}
+
+impl std::str::FromStr for Seconds {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        let secs: f64 = s
+            .trim()
+            .parse()
+            .map_err(|_| format!("{s:?} is not a number of seconds"))?;
+        if secs.is_nan() || secs <= 0.0 {
+            return Err(format!("{s:?}: give a positive number of seconds"));
+        }
+        std::time::Duration::try_from_secs_f64(secs)
+            .map(Self)
+            .map_err(|_| format!("{s:?} seconds is out of range"))
+    }
+}
+
+impl std::fmt::Display for Seconds {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0.as_secs_f64())
+    }
 }
 
 impl Config {

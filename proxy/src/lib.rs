@@ -15,8 +15,8 @@ pub mod limits;
 mod middleware;
 pub mod policy;
 mod routes;
+pub mod serve;
 
-use std::future::Future;
 use std::sync::Arc;
 
 use axum::Router;
@@ -71,17 +71,4 @@ pub fn app(state: AppState) -> Router {
     )
 }
 
-/// Serves [`app`] on `listener` until `shutdown` resolves, then lets requests in flight end.
-pub async fn serve(
-    listener: tokio::net::TcpListener,
-    state: AppState,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> anyhow::Result<()> {
-    axum::serve(
-        listener,
-        app(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await?;
-    Ok(())
-}
+pub use serve::serve;

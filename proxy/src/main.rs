@@ -14,6 +14,8 @@ async fn main() -> anyhow::Result<()> {
         )
         .init();
     let config = Config::parse();
+    let fd_limit = mailsetup_proxy::serve::raise_fd_limit();
+    tracing::debug!(?fd_limit, "open-file limit");
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;

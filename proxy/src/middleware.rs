@@ -51,6 +51,8 @@ const ALLOWED_HEADERS: &str = "content-type, accept-language";
 /// What the edge layers share: built once per [`edge`] call.
 #[derive(Debug)]
 struct Edge {
+    /// The proxy's own origins: `--public-url`'s and the listen address's.
+    own_origins: Vec<String>,
     allowed_origins: Vec<String>,
     trust_forwarded_for: bool,
     limiter: RateLimiter,
@@ -60,7 +62,19 @@ struct Edge {
 
 impl Edge {
     fn new(config: &Config) -> Self {
+        let mut own_origins = Vec::new();
+        if let Some(url) = &config.public_url
+            && let Ok(origin) = public_url_origin(url)
+        {
+            own_origins.push(origin);
+        }
+        if !config.listen.ip().is_unspecified()
+            && let Ok(origin) = parse_origin(&format!("http://{}", config.listen))
+        {
+            own_origins.push(origin);
+        }
         Self {
+            own_origins,
             allowed_origins: config
                 .allowed_origin
                 .iter()
@@ -116,9 +130,20 @@ async fn origin_check(State(edge): State<Arc<Edge>>, req: Request, next: Next) -
         return next.run(req).await;
     };
     let text = origin.to_str().unwrap_or("");
-    let same = is_same_origin(text, host_of(&req).as_deref())
-        || (edge.trust_forwarded_for && is_same_origin(text, forwarded_host(&req)));
-    let allowed = same || parse_origin(text).is_ok_and(|o| edge.allowed_origins.contains(&o));
+    let normalised = parse_origin(text).ok();
+    let configured = normalised
+        .as_ref()
+        .is_some_and(|o| edge.own_origins.contains(o) || edge.allowed_origins.contains(o));
+    // A `Host` header is the browser's word for the name it connected to, and a
+    // DNS-rebinding page controls that name. So an origin equal to `Host` counts only when
+    // `Host` is an IP literal or `localhost`, which no rebinding page can be served from.
+    let literal_host = |host: Option<&str>| {
+        host.filter(|h| is_literal_host(h))
+            .is_some_and(|h| is_same_origin(text, Some(h)))
+    };
+    let same = literal_host(host_of(&req).as_deref())
+        || (edge.trust_forwarded_for && literal_host(forwarded_host(&req)));
+    let allowed = configured || same;
     if !allowed {
         tracing::debug!(origin = text, "origin refused");
         let mut res = ApiError::new(
@@ -203,6 +228,39 @@ fn is_same_origin(origin: &str, host: Option<&str>) -> bool {
     let host = host.to_ascii_lowercase();
     let (h_host, h_port) = split_port(&host, default_port);
     o_host == h_host && o_port == h_port
+}
+
+/// Whether the authority `host[:port]` names an IP address or `localhost`.
+fn is_literal_host(authority: &str) -> bool {
+    let authority = authority.trim().to_ascii_lowercase();
+    let (host, _) = split_port(&authority, 0);
+    let bare = host
+        .strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .unwrap_or(host);
+    bare == "localhost" || bare.parse::<IpAddr>().is_ok()
+}
+
+/// Checks `--public-url` (`http(s)://host[:port][/path]`, no query or fragment) and
+/// returns it without a trailing slash.
+pub(crate) fn parse_public_url(text: &str) -> Result<String, String> {
+    let url = text.trim().trim_end_matches('/');
+    if url.contains(['?', '#', ' ']) {
+        return Err(format!(
+            "{text:?}: give the base URL only, like https://mail-setup.example.com"
+        ));
+    }
+    public_url_origin(url)?;
+    Ok(url.to_owned())
+}
+
+/// The origin of a public URL.
+fn public_url_origin(url: &str) -> Result<String, String> {
+    let (scheme, rest) = url
+        .split_once("://")
+        .ok_or_else(|| format!("{url:?} is not a URL like https://mail-setup.example.com"))?;
+    let authority = rest.split('/').next().unwrap_or("");
+    parse_origin(&format!("{scheme}://{authority}"))
 }
 
 /// `host[:port]` (IPv6 in brackets) into the host and the port or `default`.

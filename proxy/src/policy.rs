@@ -133,36 +133,80 @@ fn v4_class(ip: Ipv4Addr) -> Option<&'static str> {
     }
 }
 
+/// The IPv4 address in segments `hi` and `lo` of an IPv6 address.
+fn v4_from(hi: u16, lo: u16) -> Ipv4Addr {
+    let [a, b] = hi.to_be_bytes();
+    let [c, d] = lo.to_be_bytes();
+    Ipv4Addr::new(a, b, c, d)
+}
+
+/// IPv6 classes. Only global unicast (2000::/3) is public, and within it every form that
+/// carries an IPv4 address (6to4, Teredo, NAT64, ISATAP) is judged by that address, so no
+/// IPv6 spelling reaches an IPv4 target the policy refuses.
 fn v6_class(ip: Ipv6Addr) -> Option<&'static str> {
     let s = ip.segments();
     if ip.is_unspecified() {
-        Some("unspecified")
-    } else if ip.is_loopback() {
-        Some("loopback")
-    } else if ip.is_multicast() {
-        Some("multicast")
-    } else if (s[0] & 0xffc0) == 0xfe80 {
-        Some("link-local")
-    } else if (s[0] & 0xfe00) == 0xfc00 {
-        Some("unique-local")
-    } else if (s[0] & 0xffc0) == 0xfec0 {
-        Some("site-local")
-    } else if s[0] == 0x2001 && s[1] == 0x0db8 {
-        Some("documentation")
-    } else if s[0] == 0x0064 && s[1] == 0xff9b {
-        // NAT64: judge the embedded IPv4 address.
-        let v4 = Ipv4Addr::new(
-            (s[6] >> 8) as u8,
-            (s[6] & 0xff) as u8,
-            (s[7] >> 8) as u8,
-            (s[7] & 0xff) as u8,
-        );
-        v4_class(v4).map(|_| "NAT64 non-public")
-    } else if s[0..6] == [0, 0, 0, 0, 0, 0] {
-        Some("IPv4-compatible (deprecated)")
-    } else {
-        None
+        return Some("unspecified");
     }
+    if ip.is_loopback() {
+        return Some("loopback");
+    }
+    if s[0..6] == [0, 0, 0, 0, 0, 0] {
+        return Some("IPv4-compatible (deprecated)");
+    }
+    // SIIT's IPv4-translated form, ::ffff:0:a.b.c.d (RFC 2765).
+    if s[0..6] == [0, 0, 0, 0, 0xffff, 0] {
+        return v4_class(v4_from(s[6], s[7])).map(|_| "IPv4-translated non-public");
+    }
+    if s[0] == 0x0064 && s[1] == 0xff9b {
+        if s[2..6] == [0, 0, 0, 0] {
+            // NAT64's well-known prefix 64:ff9b::/96 (RFC 6052): judge the IPv4 address.
+            return v4_class(v4_from(s[6], s[7])).map(|_| "NAT64 non-public");
+        }
+        // 64:ff9b:1::/48 is for local NAT64 networks (RFC 8215): never public.
+        return Some("local-use NAT64");
+    }
+    if ip.is_multicast() {
+        return Some("multicast");
+    }
+    if (s[0] & 0xffc0) == 0xfe80 {
+        return Some("link-local");
+    }
+    if (s[0] & 0xfe00) == 0xfc00 {
+        return Some("unique-local");
+    }
+    if (s[0] & 0xffc0) == 0xfec0 {
+        return Some("site-local");
+    }
+    if s[0] & 0xe000 != 0x2000 {
+        // Outside 2000::/3: not assigned for global unicast (100::/64 discard, ...).
+        return Some("reserved");
+    }
+    if s[0] == 0x2001 && s[1] == 0x0db8 || (s[0] & 0xfff0) == 0x3ff0 {
+        return Some("documentation");
+    }
+    if s[0] == 0x2001 && s[1] == 0 {
+        // Teredo (RFC 4380): the server's address in clear, the client's inverted.
+        let server = v4_from(s[2], s[3]);
+        let client = v4_from(!s[6], !s[7]);
+        if v4_class(server).is_some() || v4_class(client).is_some() {
+            return Some("Teredo non-public");
+        }
+        return None;
+    }
+    if s[0] == 0x2001 && s[1] < 0x0200 {
+        // The rest of 2001::/23: IETF protocol assignments (ORCHID, benchmarking, AMT...).
+        return Some("protocol-assignment");
+    }
+    if s[0] == 0x2002 {
+        // 6to4 (RFC 3056): 2002:a.b.c.d::/48.
+        return v4_class(v4_from(s[1], s[2])).map(|_| "6to4 non-public");
+    }
+    if (s[4] & 0xfdff) == 0 && s[5] == 0x5efe {
+        // ISATAP interface identifier (RFC 5214): ::0:5efe:a.b.c.d or ::200:5efe:a.b.c.d.
+        return v4_class(v4_from(s[6], s[7])).map(|_| "ISATAP non-public");
+    }
+    None
 }
 
 #[cfg(test)]
@@ -206,6 +250,47 @@ mod tests {
             "::127.0.0.1",
         ] {
             assert!(refused(ip), "{ip} should be refused");
+        }
+    }
+
+    /// Every IPv6 form that carries an IPv4 address is judged by that address (or refused
+    /// outright when its range is never public).
+    #[test]
+    fn ipv6_forms_embedding_ipv4_are_judged_by_the_ipv4_address() {
+        let table = [
+            // (address, refused?)
+            ("::ffff:127.0.0.1", true),                     // IPv4-mapped
+            ("::ffff:8.8.8.8", false),                      // IPv4-mapped, public
+            ("::ffff:0:127.0.0.1", true),                   // SIIT IPv4-translated
+            ("::ffff:0:10.1.2.3", true),                    // SIIT, private
+            ("::ffff:0:8.8.8.8", false),                    // SIIT, public
+            ("::127.0.0.1", true),                          // IPv4-compatible
+            ("::8.8.8.8", true),                            // IPv4-compatible, deprecated outright
+            ("2002:7f00:1::", true),                        // 6to4 of 127.0.0.1
+            ("2002:7f00:1::1", true),                       // 6to4 of 127.0.0.1, host part
+            ("2002:a00:1::", true),                         // 6to4 of 10.0.0.1
+            ("2002:c0a8:101::", true),                      // 6to4 of 192.168.1.1
+            ("2002:a9fe:a9fe::", true),                     // 6to4 of 169.254.169.254
+            ("2002:808:808::", false),                      // 6to4 of 8.8.8.8
+            ("2001:0:4136:e378:8000:63bf:80ff:fffe", true), // Teredo, client 127.0.0.1
+            ("2001:0:7f00:1::", true),                      // Teredo, server 127.0.0.1
+            ("2001:0:808:808:0:0:f7f7:f7f7", false), // Teredo, server 8.8.8.8, client 8.8.8.8
+            ("64:ff9b::7f00:1", true),               // NAT64 well-known, 127.0.0.1
+            ("64:ff9b::a00:1", true),                // NAT64 well-known, 10.0.0.1
+            ("64:ff9b::808:808", false),             // NAT64 well-known, 8.8.8.8
+            ("64:ff9b:1::7f00:1", true),             // local-use NAT64 /48, any form
+            ("64:ff9b:1:7f00:1::", true),            // local-use NAT64 with a /64 prefix
+            ("64:ff9b:1::808:808", true),            // local-use NAT64 even with a public v4
+            ("2a00:1450:4010::5efe:7f00:1", true),   // ISATAP of 127.0.0.1
+            ("2a00:1450:4010:0:200:5efe:a00:1", true), // ISATAP of 10.0.0.1
+            ("100::1", true),                        // discard-only
+            ("2001:2::1", true),                     // benchmarking
+            ("2001:10::1", true),                    // ORCHID
+            ("3fff::1", true),                       // documentation (RFC 9637)
+            ("4000::1", true),                       // outside global unicast
+        ];
+        for (ip, should_refuse) in table {
+            assert_eq!(refused(ip), should_refuse, "{ip}");
         }
     }
 

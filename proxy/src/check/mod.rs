@@ -24,6 +24,7 @@ pub mod guard;
 mod imap;
 pub mod net;
 mod pop3;
+pub mod redact;
 mod smtp;
 pub mod tls;
 
@@ -136,17 +137,6 @@ impl Checker {
     /// against the egress policy.
     pub async fn prepare(&self, req: &CheckRequest) -> Result<Prepared, CheckError> {
         validate(req)?;
-        if let Err(wait) = self.logins.check(&account_key(req)) {
-            let minutes = wait.as_secs().div_ceil(60).max(1);
-            return Err(CheckError::TooManyFailedLogins {
-                retry_after: wait.as_secs().max(1),
-                message: format!(
-                    "This account was refused several times in the last minutes. To keep the \
-                     provider from locking it, try again in {minutes} min, after checking the \
-                     password."
-                ),
-            });
-        }
         let mut targets = Vec::new();
         if let Some(inc) = &req.incoming {
             targets.push((
@@ -194,6 +184,29 @@ impl Checker {
             (Some(a), None) => vec![self.prepare_side(a).await?],
             _ => Vec::new(),
         };
+        // The failed-login guard counts per login and server (name and addresses), so no
+        // field the client chooses freely resets it.
+        let login = login_name(req);
+        let mut sides = sides;
+        for side in &mut sides {
+            let ips: Vec<std::net::IpAddr> = side
+                .resolved
+                .as_ref()
+                .map(|addrs| addrs.iter().map(SocketAddr::ip).collect())
+                .unwrap_or_default();
+            side.guard_keys = guard::LoginGuard::keys(login, &side.target.host, &ips);
+            if let Err(wait) = self.logins.check_all(&side.guard_keys) {
+                let minutes = wait.as_secs().div_ceil(60).max(1);
+                return Err(CheckError::TooManyFailedLogins {
+                    retry_after: wait.as_secs().max(1),
+                    message: format!(
+                        "This account was refused several times in the last minutes. To keep \
+                         the provider from locking it, try again in {minutes} min, after \
+                         checking the password."
+                    ),
+                });
+            }
+        }
         Ok(Prepared { sides })
     }
 
@@ -230,6 +243,7 @@ impl Checker {
             target,
             resolved,
             resolve_ms: elapsed_ms(started),
+            guard_keys: Vec::new(),
         })
     }
 
@@ -243,15 +257,9 @@ impl Checker {
         provider: Option<&Provider>,
         events: Option<Events>,
     ) -> CheckResponse {
-        let username = req
-            .username
-            .as_deref()
-            .map(str::trim)
-            .filter(|u| !u.is_empty())
-            .unwrap_or(req.email.trim());
         let creds = Creds {
             email: req.email.trim(),
-            username,
+            username: login_name(req),
             password: &req.password,
         };
         let run_one = |side: PreparedSide| {
@@ -259,21 +267,18 @@ impl Checker {
             let creds = &creds;
             Box::pin(async move { self.run_side(side, creds, lang, provider, events).await })
         };
+        let keys: Vec<Vec<guard::AccountKey>> = prepared
+            .sides
+            .iter()
+            .map(|side| side.guard_keys.clone())
+            .collect();
         let mut sides = prepared.sides.into_iter();
         let (first, second) = (sides.next().map(run_one), sides.next().map(run_one));
         let (first, second) = tokio::join!(optional(first), optional(second));
         let (mut incoming, mut outgoing) = (None, None);
-        for report in [first, second].into_iter().flatten() {
-            if report.protocol == Protocol::Smtp {
-                outgoing = Some(report);
-            } else {
-                incoming = Some(report);
-            }
-        }
-        // Count refused logins (the server saw the password and said no); a login that
-        // worked forgets earlier failures.
-        let key = account_key(req);
-        for report in incoming.iter().chain(outgoing.iter()) {
+        for (report, keys) in [first, second].into_iter().flatten().zip(&keys) {
+            // Count refused logins (the server saw the password and said no); a login that
+            // worked forgets earlier failures of that login at that server.
             let auth = report.steps.iter().find(|s| s.step == StepKind::Auth);
             if let Some(auth) = auth {
                 let refused = !auth.ok
@@ -282,8 +287,13 @@ impl Checker {
                         .as_ref()
                         .is_some_and(|d| d.server_reply.is_some());
                 if auth.ok || refused {
-                    self.logins.record(&key, refused);
+                    self.logins.record_all(keys, refused);
                 }
+            }
+            if report.protocol == Protocol::Smtp {
+                outgoing = Some(report);
+            } else {
+                incoming = Some(report);
             }
         }
         let ok = incoming.as_ref().is_none_or(|r: &SideReport| r.ok)
@@ -310,7 +320,8 @@ impl Checker {
             port = target.port,
             protocol = target.protocol.as_str()
         );
-        let mut run = SideRun::new(self, &target, provider);
+        let redactor = redact::Redactor::new(creds.username, creds.password.expose());
+        let mut run = SideRun::new(self, &target, provider, &redactor);
         let name = if target.protocol == Protocol::Smtp {
             "outgoing"
         } else {
@@ -382,6 +393,8 @@ struct PreparedSide {
     target: Target,
     resolved: Result<Vec<SocketAddr>, String>,
     resolve_ms: u64,
+    /// This side's keys in the failed-login guard.
+    guard_keys: Vec<guard::AccountKey>,
 }
 
 /// One server to check.
@@ -452,14 +465,22 @@ struct SideRun<'a> {
     capabilities: Vec<String>,
     tag: u32,
     events: Option<(Events, &'static str)>,
+    /// Takes the secret out of every server text before it is recorded.
+    redactor: &'a redact::Redactor,
 }
 
 impl<'a> SideRun<'a> {
-    fn new(checker: &'a Checker, target: &'a Target, provider: Option<&'a Provider>) -> Self {
+    fn new(
+        checker: &'a Checker,
+        target: &'a Target,
+        provider: Option<&'a Provider>,
+        redactor: &'a redact::Redactor,
+    ) -> Self {
         Self {
             checker,
             target,
             provider,
+            redactor,
             steps: Vec::new(),
             current: None,
             tls: None,
@@ -509,8 +530,10 @@ impl<'a> SideRun<'a> {
         }
     }
 
-    /// Records a finished step and tells the live listener, if any.
-    fn push_step(&mut self, report: StepReport) {
+    /// Records a finished step and tells the live listener, if any. The detail may quote
+    /// the server, so the secret is taken out first.
+    fn push_step(&mut self, mut report: StepReport) {
+        report.detail = report.detail.map(|d| self.redactor.text(&d));
         if let Some((tx, side)) = &self.events {
             let _ = tx.send(StepEvent {
                 side,
@@ -641,7 +664,8 @@ impl<'a> SideRun<'a> {
                     self.close_current(false, Some(failure.detail.clone()));
                 }
                 tracing::info!(code = failure.code.as_str(), "check side failed");
-                let mut d = diag::explain(failure.code, lang, self.provider, failure.server_reply);
+                let reply = failure.server_reply.map(|r| self.redactor.text(&r));
+                let mut d = diag::explain(failure.code, lang, self.provider, reply);
                 d.cert_names = failure.cert_names;
                 Some(d)
             }
@@ -655,20 +679,22 @@ impl<'a> SideRun<'a> {
             steps: self.steps,
             diagnosis,
             tls: self.tls,
-            capabilities: self.capabilities,
+            capabilities: self
+                .capabilities
+                .iter()
+                .map(|c| self.redactor.text(c))
+                .collect(),
         }
     }
 }
 
-/// The failed-login key of the account a request logs in to.
-fn account_key(req: &CheckRequest) -> guard::AccountKey {
-    let username = req
-        .username
+/// The login name of a request: `username`, or the address when it is absent or blank.
+fn login_name(req: &CheckRequest) -> &str {
+    req.username
         .as_deref()
         .map(str::trim)
         .filter(|u| !u.is_empty())
-        .unwrap_or(req.email.trim());
-    guard::LoginGuard::key(username, &req.email)
+        .unwrap_or(req.email.trim())
 }
 
 /// Awaits `f` when there is one.

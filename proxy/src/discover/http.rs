@@ -34,6 +34,9 @@ struct Url {
 }
 
 fn parse_url(url: &str) -> Result<Url, String> {
+    if url.chars().any(|c| c.is_control() || c.is_whitespace()) {
+        return Err("a URL with spaces or control characters".to_owned());
+    }
     let (https, rest) = if let Some(r) = url.strip_prefix("https://") {
         (true, r)
     } else if let Some(r) = url.strip_prefix("http://") {
@@ -276,6 +279,15 @@ fn parse_response(raw: &[u8], max_body: usize) -> Result<Response, String> {
         return Err("HTTP header too large".to_owned());
     }
     let head = std::str::from_utf8(&raw[..end]).map_err(|_| "HTTP header not text".to_owned())?;
+    // Lines end in CRLF (or LF); a CR or any other control character inside a line could
+    // smuggle text into the next request line (a redirect's Location), so it ends here.
+    if head.split('\n').any(|l| {
+        l.trim_end_matches('\r')
+            .chars()
+            .any(|c| c.is_control() && c != '\t')
+    }) {
+        return Err("malformed HTTP header (control character in a line)".to_owned());
+    }
     let status_line = head.lines().next().unwrap_or_default();
     let mut parts = status_line.split_whitespace();
     let version = parts.next().unwrap_or_default();
@@ -368,6 +380,12 @@ mod tests {
         assert_eq!((r.status, r.location.as_deref()), (302, Some("/x")));
         assert!(parse_response(b"HTTP/1.1 200 OK\r\n\r\n0123456789", 5).is_err());
         assert!(parse_response(b"SSH-2.0-OpenSSH\r\n", 5).is_err());
+        // A bare CR inside a header value would reach the next request line.
+        let smuggled = b"HTTP/1.1 302 Found\r\nLocation: /x\rHost: evil\r\n\r\n";
+        assert!(parse_response(smuggled, 100).is_err());
+        assert!(parse_response(b"HTTP/1.1 302 Found\r\nLocation: /x\x00y\r\n\r\n", 100).is_err());
+        assert!(parse_url("https://a.example/x\ry").is_err());
+        assert!(parse_url("https://a.example/x y").is_err());
         assert!(complete(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nab") == Some(true));
     }
 }

@@ -100,6 +100,7 @@ pub fn edge(router: Router, state: &AppState) -> Router {
         .layer(from_fn_with_state(edge.clone(), concurrency_limit))
         .layer(from_fn_with_state(edge.clone(), rate_limit))
         .layer(from_fn_with_state(edge, origin_check))
+        .layer(axum::middleware::from_fn(crate::error::localize))
         .layer(TraceLayer::new_for_http())
 }
 
@@ -146,12 +147,7 @@ async fn origin_check(State(edge): State<Arc<Edge>>, req: Request, next: Next) -
     let allowed = configured || same;
     if !allowed {
         tracing::debug!(origin = text, "origin refused");
-        let mut res = ApiError::new(
-            StatusCode::FORBIDDEN,
-            "origin_not_allowed",
-            "This page's origin may not use the mailsetup API. The operator can allow it with --allowed-origin.",
-        )
-        .into_response();
+        let mut res = ApiError::OriginNotAllowed.into_response();
         vary_origin(res.headers_mut());
         return res;
     }
@@ -323,15 +319,7 @@ async fn rate_limit(State(edge): State<Arc<Edge>>, req: Request, next: Next) -> 
             let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
             let secs = secs.max(1);
             tracing::info!(client = %ip, retry_after = secs, "rate limited");
-            let mut res = ApiError::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                "rate_limited",
-                format!("Too many checks from your address. Try again in {secs} s."),
-            )
-            .into_response();
-            res.headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
-            res
+            ApiError::ClientRateLimited { retry_after: secs }.into_response()
         }
     }
 }
@@ -369,15 +357,7 @@ async fn concurrency_limit(State(edge): State<Arc<Edge>>, req: Request, next: Ne
     };
     let Ok(permit) = edge.expensive.clone().try_acquire_owned() else {
         tracing::warn!("overloaded: refusing a request");
-        let mut res = ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "overloaded",
-            "The proxy is busy with other checks. Try again in a few seconds.",
-        )
-        .into_response();
-        res.headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from_static("2"));
-        return res;
+        return ApiError::Overloaded.into_response();
     };
     // The permit lives as long as the response body, so a streamed check counts until
     // its last event.
@@ -402,21 +382,16 @@ fn declares_too_large(headers: &HeaderMap) -> bool {
 /// holds no scarce resource while a slow client trickles it in.
 async fn read_body_first(req: Request, limit: Duration) -> Result<Request, Box<Response>> {
     if declares_too_large(req.headers()) {
-        return Err(Box::new(ApiError::body_too_large().into_response()));
+        return Err(Box::new(ApiError::BodyTooLarge.into_response()));
     }
     let (parts, body) = req.into_parts();
     match tokio::time::timeout(limit, axum::body::to_bytes(body, BODY_LIMIT)).await {
         Ok(Ok(bytes)) => Ok(Request::from_parts(parts, Body::from(bytes))),
-        Ok(Err(_)) => Err(Box::new(ApiError::body_too_large().into_response())),
+        Ok(Err(_)) => Err(Box::new(ApiError::BodyTooLarge.into_response())),
         Err(_) => Err(Box::new(
-            ApiError::new(
-                StatusCode::REQUEST_TIMEOUT,
-                "timeout",
-                format!(
-                    "The request body did not arrive within {} s.",
-                    limit.as_secs_f64()
-                ),
-            )
+            ApiError::BodyTimeout {
+                secs: limit.as_secs_f64(),
+            }
             .into_response(),
         )),
     }
@@ -452,12 +427,7 @@ impl http_body::Body for HoldPermit {
 async fn timeout(State(edge): State<Arc<Edge>>, req: Request, next: Next) -> Response {
     match tokio::time::timeout(edge.timeout, next.run(req)).await {
         Ok(res) => res,
-        Err(_) => ApiError::new(
-            StatusCode::GATEWAY_TIMEOUT,
-            "timeout",
-            "The request took too long.",
-        )
-        .into_response(),
+        Err(_) => ApiError::RequestTimeout.into_response(),
     }
 }
 
@@ -466,7 +436,7 @@ async fn timeout(State(edge): State<Arc<Edge>>, req: Request, next: Next) -> Res
 /// extractor.
 async fn body_limit(req: Request, next: Next) -> Response {
     if declares_too_large(req.headers()) {
-        return ApiError::body_too_large().into_response();
+        return ApiError::BodyTooLarge.into_response();
     }
     next.run(req).await
 }

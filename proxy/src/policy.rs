@@ -42,6 +42,32 @@ pub enum PolicyError {
     },
 }
 
+impl PolicyError {
+    /// The refusal in every language.
+    pub fn message(&self) -> mailsetup_shared::api::Text {
+        use mailsetup_shared::api::Text;
+        match self {
+            Self::PortNotAllowed(port) => Text::new(
+                self.to_string(),
+                format!(
+                    "порт {port} не почтовый (разрешены: 143, 993, 110, 995, 25, 465, 587, 2525)"
+                ),
+            ),
+            Self::WebPortNotAllowed(port) => Text::new(
+                self.to_string(),
+                format!("порт {port} не веб-порт (разрешены: 80, 443)"),
+            ),
+            Self::AddressNotAllowed { addr, .. } => Text::new(
+                self.to_string(),
+                format!(
+                    "{addr} не публичный адрес в интернете; к таким адресам этот сервис не \
+                     подключается"
+                ),
+            ),
+        }
+    }
+}
+
 impl EgressPolicy {
     /// Whether the port alone is allowed.
     pub fn check_port(&self, port: u16) -> Result<(), PolicyError> {

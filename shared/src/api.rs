@@ -203,6 +203,58 @@ pub struct Health {
     pub version: String,
 }
 
+/// Declares [`ErrorCode`] from one list, so the serde name, `as_str` and `ALL` never
+/// disagree.
+macro_rules! error_codes {
+    ($($(#[$doc:meta])* $variant:ident = $name:literal,)*) => {
+        /// The stable code of a request-level error (`ErrorDetail.code`). A product
+        /// contract: extend, never rename.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        pub enum ErrorCode {
+            $($(#[$doc])* #[serde(rename = $name)] $variant,)*
+        }
+
+        impl ErrorCode {
+            /// Every code.
+            pub const ALL: &[ErrorCode] = &[$(ErrorCode::$variant,)*];
+
+            /// The code as it appears on the wire.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(ErrorCode::$variant => $name,)*
+                }
+            }
+        }
+    };
+}
+
+error_codes! {
+    /// The body or a field is malformed.
+    InvalidRequest = "invalid_request",
+    /// The address is not a mail address.
+    InvalidEmail = "invalid_email",
+    /// No provider is known for the address's domain.
+    UnknownProvider = "unknown_provider",
+    /// The egress policy forbids the target.
+    TargetNotAllowed = "target_not_allowed",
+    /// The page's origin may not use the API.
+    OriginNotAllowed = "origin_not_allowed",
+    /// Too many requests from this client, or failed logins for this account.
+    RateLimited = "rate_limited",
+    /// Every check slot is busy.
+    Overloaded = "overloaded",
+    /// The body is over the limit.
+    BodyTooLarge = "body_too_large",
+    /// The body or the whole request took too long.
+    Timeout = "timeout",
+    /// No such API route.
+    NotFound = "not_found",
+    /// The route does not take this method.
+    MethodNotAllowed = "method_not_allowed",
+    /// The service failed to answer.
+    InternalError = "internal_error",
+}
+
 /// The one shape of every request-level error: `{"error": {...}}`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErrorBody {

@@ -42,8 +42,10 @@ pub struct Script {
     /// Sent on connect (lines separated by `\r\n`; a final `\r\n` is added).
     pub greeting: String,
     /// `(verb, reply)`: a received line matches when its first word, or its second word
-    /// (after an IMAP tag), equals `verb` case-insensitively. `{tag}` in the reply becomes
-    /// the first word of the received line. A final `\r\n` is added. Lines matching no rule
+    /// (after an IMAP tag), equals `verb` case-insensitively; the verb `*` matches any
+    /// line (put it last). `{tag}` in the reply becomes the first word of the received line
+    /// and `{line}` the whole line (servers that quote the client's command back). A final
+    /// `\r\n` is added. Lines matching no rule
     /// get `{tag} BAD unknown` for IMAP-looking greetings, `-ERR unknown` for POP3 and
     /// `500 5.5.1 unknown` otherwise.
     pub rules: Vec<(String, String)>,
@@ -251,9 +253,14 @@ fn run_script(mut conn: TcpStream, script: &Script, stop: &AtomicBool) {
             words.first().is_some_and(|w| w.eq_ignore_ascii_case(verb))
                 || (imap && words.get(1).is_some_and(|w| w.eq_ignore_ascii_case(verb)))
         };
-        let rule = script.rules.iter().find(|(verb, _)| verb_matches(verb));
+        let rule = script
+            .rules
+            .iter()
+            .find(|(verb, _)| verb == "*" || verb_matches(verb));
         let reply = match rule {
-            Some((_, reply)) => reply.replace("{tag}", tag),
+            Some((_, reply)) => reply
+                .replace("{tag}", tag)
+                .replace("{line}", line.trim_end_matches(['\r', '\n'])),
             None if imap => format!("{tag} BAD unknown command"),
             None if pop3 => "-ERR unknown command".to_owned(),
             None => "500 5.5.1 unknown command".to_owned(),

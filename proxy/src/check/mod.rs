@@ -33,7 +33,7 @@ use std::time::{Duration, Instant};
 
 use mailsetup_shared::api::{
     CheckRequest, CheckResponse, DiagnosisCode, IncomingProtocol, Lang, Protocol, Provider,
-    Security, SideReport, StepKind, StepReport, TlsInfo,
+    Security, SideReport, StepKind, StepReport, Text, TlsInfo,
 };
 use mailsetup_shared::secret::Password;
 use tracing::Instrument as _;
@@ -70,28 +70,26 @@ pub struct Limits {
 #[derive(Debug, PartialEq, Eq, thiserror::Error)]
 pub enum CheckError {
     /// A field is malformed (400 `invalid_request`).
-    #[error("{message}")]
+    #[error("{}", message.en)]
     Invalid {
         /// The field at fault.
         field: &'static str,
         /// What is wrong.
-        message: String,
+        message: Text,
     },
     /// Too many failed logins for this account lately (429 `rate_limited`).
-    #[error("{message}")]
+    #[error("too many failed logins; retry after {retry_after} s")]
     TooManyFailedLogins {
         /// Seconds until a check of this account is accepted again.
         retry_after: u64,
-        /// Why.
-        message: String,
     },
     /// The policy forbids the target (403 `target_not_allowed`).
-    #[error("{message}")]
+    #[error("{}", message.en)]
     NotAllowed {
         /// The field at fault.
         field: &'static str,
         /// Why.
-        message: String,
+        message: Text,
     },
 }
 
@@ -168,9 +166,12 @@ impl Checker {
                     } else {
                         "outgoing.security"
                     },
-                    message: "This proxy does not send passwords without encryption; choose \
-                              TLS or STARTTLS."
-                        .to_owned(),
+                    message: Text::new(
+                        "This proxy does not send passwords without encryption; choose TLS or \
+                         STARTTLS.",
+                        "Этот сервис не передаёт пароли без шифрования; выберите TLS или \
+                         STARTTLS.",
+                    ),
                 });
             }
         }
@@ -196,14 +197,8 @@ impl Checker {
                 .unwrap_or_default();
             side.guard_keys = guard::LoginGuard::keys(login, &side.target.host, &ips);
             if let Err(wait) = self.logins.check_all(&side.guard_keys) {
-                let minutes = wait.as_secs().div_ceil(60).max(1);
                 return Err(CheckError::TooManyFailedLogins {
                     retry_after: wait.as_secs().max(1),
-                    message: format!(
-                        "This account was refused several times in the last minutes. To keep \
-                         the provider from locking it, try again in {minutes} min, after \
-                         checking the password."
-                    ),
                 });
             }
         }
@@ -234,7 +229,7 @@ impl Checker {
                 };
                 return Err(CheckError::NotAllowed {
                     field,
-                    message: err.to_string(),
+                    message: err.message(),
                 });
             }
             Err(err @ ResolveError::NotFound { .. }) => Err(err.to_string()),
@@ -775,9 +770,9 @@ fn b64(s: &str) -> zeroize::Zeroizing<String> {
 
 /// Checks the fields of a request (400 on the first bad one).
 pub fn validate(req: &CheckRequest) -> Result<(), CheckError> {
-    let invalid = |field: &'static str, message: &str| CheckError::Invalid {
+    let invalid = |field: &'static str, en: &str, ru: &str| CheckError::Invalid {
         field,
-        message: message.to_owned(),
+        message: Text::new(en, ru),
     };
     let email = req.email.trim();
     let (local, domain) = email.split_once('@').unwrap_or(("", ""));
@@ -794,6 +789,7 @@ pub fn validate(req: &CheckRequest) -> Result<(), CheckError> {
         return Err(invalid(
             "email",
             "Enter a mail address like name@example.com.",
+            "Введите адрес почты, например name@example.com.",
         ));
     }
     if let Some(u) = &req.username
@@ -802,22 +798,29 @@ pub fn validate(req: &CheckRequest) -> Result<(), CheckError> {
         return Err(invalid(
             "username",
             "The user name is too long or has control characters.",
+            "Имя пользователя слишком длинное или содержит управляющие символы.",
         ));
     }
     let pw = req.password.expose();
     if pw.is_empty() {
-        return Err(invalid("password", "Enter the password."));
+        return Err(invalid(
+            "password",
+            "Enter the password.",
+            "Введите пароль.",
+        ));
     }
     if pw.len() > 1024 || pw.chars().any(|c| c == '\r' || c == '\n' || c == '\0') {
         return Err(invalid(
             "password",
             "The password is too long or has line breaks.",
+            "Пароль слишком длинный или содержит переводы строк.",
         ));
     }
     if req.incoming.is_none() && req.outgoing.is_none() {
         return Err(invalid(
             "incoming",
             "Give an incoming or an outgoing server (or both).",
+            "Укажите сервер входящей или исходящей почты (или оба).",
         ));
     }
     let host_ok = |h: &str| {
@@ -834,12 +837,14 @@ pub fn validate(req: &CheckRequest) -> Result<(), CheckError> {
             return Err(invalid(
                 "incoming.host",
                 "Enter a server name like imap.example.com.",
+                "Введите имя сервера, например imap.example.com.",
             ));
         }
         if inc.port == 0 {
             return Err(invalid(
                 "incoming.port",
                 "The port must be between 1 and 65535.",
+                "Порт должен быть от 1 до 65535.",
             ));
         }
         let _: IncomingProtocol = inc.protocol;
@@ -849,12 +854,14 @@ pub fn validate(req: &CheckRequest) -> Result<(), CheckError> {
             return Err(invalid(
                 "outgoing.host",
                 "Enter a server name like smtp.example.com.",
+                "Введите имя сервера, например smtp.example.com.",
             ));
         }
         if out.port == 0 {
             return Err(invalid(
                 "outgoing.port",
                 "The port must be between 1 and 65535.",
+                "Порт должен быть от 1 до 65535.",
             ));
         }
     }

@@ -11,7 +11,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::HeaderMap;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use mailsetup_shared::api::{CheckRequest, CheckResponse, Lang, Provider};
 
@@ -112,10 +112,8 @@ impl Drop for Events {
 /// The language asked for and the provider of the address's domain, from the operator's
 /// registry (built-in data plus `--providers-file`).
 fn context(state: &AppState, headers: &HeaderMap, req: &CheckRequest) -> (Lang, Option<Provider>) {
-    let lang = headers
-        .get(header::ACCEPT_LANGUAGE)
-        .and_then(|v| v.to_str().ok())
-        .map_or(Lang::En, Lang::from_accept_language);
+    let _ = headers;
+    let lang = crate::error::lang();
     let provider = req
         .email
         .trim()
@@ -127,11 +125,12 @@ fn context(state: &AppState, headers: &HeaderMap, req: &CheckRequest) -> (Lang, 
 fn api_error(err: CheckError) -> ApiError {
     match err {
         CheckError::Invalid { field, message } => ApiError::invalid(field, message),
-        CheckError::TooManyFailedLogins { message, .. } => {
-            ApiError::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", message)
+        CheckError::TooManyFailedLogins { retry_after } => {
+            ApiError::TooManyFailedLogins { retry_after }
         }
-        CheckError::NotAllowed { field, message } => {
-            ApiError::new(StatusCode::FORBIDDEN, "target_not_allowed", message).with_field(field)
-        }
+        CheckError::NotAllowed { field, message } => ApiError::TargetNotAllowed {
+            field: field.to_owned(),
+            message,
+        },
     }
 }

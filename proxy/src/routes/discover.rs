@@ -2,8 +2,7 @@
 
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
-use mailsetup_shared::api::{DiscoverResponse, Lang};
+use mailsetup_shared::api::{DiscoverResponse, Text};
 use mailsetup_shared::email::EmailAddress;
 
 use crate::AppState;
@@ -22,18 +21,26 @@ pub async fn discover(
     State(state): State<AppState>,
     query: Result<Query<DiscoverQuery>, QueryRejection>,
 ) -> Result<Json<DiscoverResponse>, ApiError> {
-    let Query(query) = query.map_err(|e| ApiError::invalid("email", e.body_text()))?;
-    let raw = query
-        .email
-        .ok_or_else(|| ApiError::invalid("email", "Give the address as ?email=..."))?;
-    let email = EmailAddress::parse(&raw).map_err(|e| {
-        ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "invalid_email",
-            e.message(Lang::En),
+    let Query(query) = query.map_err(|_| {
+        ApiError::invalid(
+            "email",
+            Text::new(
+                "Give the address as ?email=name@example.com.",
+                "Укажите адрес так: ?email=name@example.com.",
+            ),
         )
-        .with_field("email")
     })?;
+    let raw = query.email.ok_or_else(|| {
+        ApiError::invalid(
+            "email",
+            Text::new(
+                "Give the address as ?email=name@example.com.",
+                "Укажите адрес так: ?email=name@example.com.",
+            ),
+        )
+    })?;
+    let email = EmailAddress::parse(&raw)
+        .map_err(|e| ApiError::InvalidEmail(super::providers::email_text(&e)))?;
     Ok(Json(
         state.discover.discover(&Target::from_email(&email)).await,
     ))

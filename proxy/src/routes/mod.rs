@@ -22,13 +22,10 @@ pub fn api(state: AppState) -> Router {
         .route("/check/stream", post(check::check_stream))
         .route("/discover", get(discover::discover))
         .fallback(not_found)
+        .layer(axum::middleware::from_fn(crate::error::api_error_shape))
         .with_state(state)
 }
 
 async fn not_found() -> crate::error::ApiError {
-    crate::error::ApiError::new(
-        axum::http::StatusCode::NOT_FOUND,
-        "not_found",
-        "No such API route.",
-    )
+    crate::error::ApiError::NotFound
 }

@@ -3,8 +3,7 @@
 //! the knowledge base alone: no network).
 
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
-use mailsetup_shared::api::{Lang, Provider};
+use mailsetup_shared::api::{Lang, Provider, Text};
 use mailsetup_shared::email::{self, EmailAddress};
 use serde::Deserialize;
 
@@ -27,36 +26,22 @@ pub async fn list(State(state): State<AppState>) -> Json<Vec<Provider>> {
 /// The provider for `?email=`: 200 with it, 404 `unknown_provider`, 400 `invalid_email`.
 pub async fn lookup(
     State(state): State<AppState>,
-    headers: HeaderMap,
     query: Result<Query<LookupQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<Provider>, ApiError> {
-    let lang = headers
-        .get(header::ACCEPT_LANGUAGE)
-        .and_then(|v| v.to_str().ok())
-        .map_or(Lang::En, Lang::from_accept_language);
     let raw = query.ok().and_then(|Query(q)| q.email).unwrap_or_default();
-    let address = EmailAddress::parse(&raw).map_err(|e| {
-        ApiError::new(StatusCode::BAD_REQUEST, "invalid_email", e.message(lang)).with_field("email")
-    })?;
+    let address = EmailAddress::parse(&raw).map_err(|e| ApiError::InvalidEmail(email_text(&e)))?;
     if let Some(p) = state.providers.by_domain(address.domain()) {
         return Ok(Json(p.clone()));
     }
-    let domain = address.domain_unicode();
-    let mut message = match lang {
-        Lang::En => {
-            format!("No provider is known for {domain}; its servers can still be discovered.")
-        }
-        Lang::Ru => {
-            format!("Провайдер для {domain} неизвестен; его серверы ещё можно найти автоматически.")
-        }
-    };
-    if let Some(fixed) = email::suggest(address.as_str()) {
-        message.push_str(&match lang {
-            Lang::En => format!(" Did you mean {fixed}?"),
-            Lang::Ru => format!(" Может быть, {fixed}?"),
-        });
-    }
-    Err(ApiError::new(StatusCode::NOT_FOUND, "unknown_provider", message).with_field("email"))
+    Err(ApiError::UnknownProvider {
+        domain: address.domain_unicode().to_owned(),
+        suggestion: email::suggest(address.as_str()),
+    })
+}
+
+/// An address error in every language.
+pub(crate) fn email_text(e: &email::EmailError) -> Text {
+    Text::new(e.message(Lang::En), e.message(Lang::Ru))
 }
 
 /// The built-in providers plus the operator's file, if any: JSON (`[...]` or

@@ -868,6 +868,69 @@ async fn repeated_refused_logins_for_one_account_are_held_back() {
     assert_eq!(json["ok"], true);
 }
 
+/// The guard counts per login and server: a free field such as the address (and so its
+/// domain) does not start a fresh count, on `/check` or on `/check/stream`.
+#[tokio::test]
+async fn the_failed_login_guard_is_not_reset_by_another_address() {
+    let mut c = config();
+    c.max_failed_logins = 2;
+    let app = mailsetup_proxy::app(AppState::new(c).unwrap());
+    let send = |route: &'static str, body: Value| {
+        let app = app.clone();
+        async move {
+            let res = app
+                .oneshot(
+                    Request::post(route)
+                        .header("content-type", "application/json")
+                        .body(Body::from(body.to_string()))
+                        .unwrap(),
+                )
+                .await
+                .unwrap();
+            let status = res.status();
+            let retry_after = res.headers().get("retry-after").cloned();
+            let bytes = res.into_body().collect().await.unwrap().to_bytes();
+            (
+                status,
+                retry_after,
+                String::from_utf8_lossy(&bytes).into_owned(),
+            )
+        }
+    };
+    let attempt = |email: &str| {
+        json!({"email": email, "username": users::BOB.0, "password": "not-bobs-password",
+               "incoming": imap(scenario::GOOD, "tls")})
+    };
+    // Two refusals, each with another address and so another domain.
+    let (status, _, text) = send("/api/v1/check", attempt("x@d1.example")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(text.contains("auth_failed"), "{text}");
+    let (status, _, text) = send("/api/v1/check/stream", attempt("x@d2.example")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(text.contains("auth_failed"), "{text}");
+    // The third never reaches the server, whatever the address and route.
+    for (route, email) in [
+        ("/api/v1/check", "x@d3.example"),
+        ("/api/v1/check/stream", "y@d4.example"),
+        ("/api/v1/check", users::BOB.0),
+    ] {
+        let (status, retry_after, text) = send(route, attempt(email)).await;
+        assert_eq!(
+            status,
+            StatusCode::TOO_MANY_REQUESTS,
+            "{route} {email}: {text}"
+        );
+        assert!(text.contains("\"rate_limited\""), "{text}");
+        assert!(retry_after.is_some(), "{route}: no Retry-After");
+    }
+    // The same login through the same server's other protocol: the same mailbox.
+    let mut smtp_attempt = attempt("z@d5.example");
+    smtp_attempt.as_object_mut().unwrap().remove("incoming");
+    smtp_attempt["outgoing"] = smtp(scenario::GOOD, "tls");
+    let (status, _, _) = send("/api/v1/check", smtp_attempt).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+}
+
 #[tokio::test]
 async fn pop3_user_pass_and_smtp_auth_login_paths() {
     // POP3 without SASL: USER/PASS, and the refusal is classified.

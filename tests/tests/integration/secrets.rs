@@ -231,3 +231,92 @@ async fn whole_checks_leak_no_password_into_logs_or_responses() {
     write!(probe, "PASS {WRONG}").unwrap();
     assert!(leak(&probe.text(), user, WRONG).is_some());
 }
+
+/// Servers that quote the client's line back in their refusals (some do: `-ERR [AUTH]
+/// failed: PASS <password>`, an SMTP `535` with the `AUTH PLAIN` argument): the secret is
+/// in no response, no stream event and no report text, in any form, for every way the
+/// proxy sends it (IMAP LOGIN and AUTHENTICATE PLAIN, POP3 PASS and AUTH PLAIN, SMTP AUTH
+/// PLAIN and AUTH LOGIN).
+#[tokio::test]
+async fn servers_quoting_the_secret_back_never_get_it_into_a_report() {
+    use mailsetup_tests::fake::{Behavior, FakeServer, Script};
+    let user = "echo.user@example.test";
+    let secret = "Echo-\"Secr3t\"\\pass-91";
+    let imap_login = FakeServer::start(Behavior::Script(
+        Script::new("* OK IMAP4rev1 echo ready")
+            .on("CAPABILITY", "* CAPABILITY IMAP4rev1\r\n{tag} OK done")
+            .on("LOGIN", "{tag} NO [AUTHENTICATIONFAILED] you sent: {line}")
+            .on("LOGOUT", "* BYE\r\n{tag} OK bye"),
+    ));
+    let imap_sasl = FakeServer::start(Behavior::Script(
+        Script::new("* OK IMAP4rev1 echo ready")
+            .on(
+                "CAPABILITY",
+                "* CAPABILITY IMAP4rev1 AUTH=PLAIN LOGINDISABLED\r\n{tag} OK done",
+            )
+            .on("AUTHENTICATE", "+ ")
+            .on("LOGOUT", "* BYE\r\n{tag} OK bye")
+            // The SASL response line; AUTHENTICATE is the proxy's second command.
+            .on("*", "a2 NO [AUTHENTICATIONFAILED] you sent: {line}"),
+    ));
+    let pop3_pass = FakeServer::start(Behavior::Script(
+        Script::new("+OK echo POP3")
+            .on("CAPA", "+OK\r\nUSER\r\n.")
+            .on("USER", "+OK")
+            .on("PASS", "-ERR [AUTH] failed: {line}")
+            .on("QUIT", "+OK bye"),
+    ));
+    let pop3_sasl = FakeServer::start(Behavior::Script(
+        Script::new("+OK echo POP3")
+            .on("CAPA", "+OK\r\nSASL PLAIN\r\n.")
+            .on("AUTH", "-ERR [AUTH] you sent {line}")
+            .on("QUIT", "+OK bye"),
+    ));
+    let smtp_plain = FakeServer::start(Behavior::Script(
+        Script::new("220 echo ESMTP")
+            .on("EHLO", "250-echo\r\n250-AUTH PLAIN\r\n250 8BITMIME")
+            .on("AUTH", "535 5.7.8 Authentication failed: {line}")
+            .on("QUIT", "221 bye"),
+    ));
+    let smtp_login = FakeServer::start(Behavior::Script(
+        Script::new("220 echo ESMTP")
+            .on("EHLO", "250-echo\r\n250-AUTH LOGIN\r\n250 8BITMIME")
+            .on("AUTH", "334 VXNlcm5hbWU6")
+            .on(&base64(user.as_bytes()), "334 UGFzc3dvcmQ6")
+            .on("QUIT", "221 bye")
+            .on("*", "535-5.7.8 you sent\r\n535 5.7.8 {line}"),
+    ));
+    let incoming = |s: &FakeServer, protocol: &str| json!({"protocol": protocol, "host": "127.0.0.1", "port": s.port(), "security": "none"});
+    let outgoing =
+        |s: &FakeServer| json!({"host": "127.0.0.1", "port": s.port(), "security": "none"});
+    let bodies = [
+        json!({"incoming": incoming(&imap_login, "imap")}),
+        json!({"incoming": incoming(&imap_sasl, "imap")}),
+        json!({"incoming": incoming(&pop3_pass, "pop3")}),
+        json!({"incoming": incoming(&pop3_sasl, "pop3")}),
+        json!({"outgoing": outgoing(&smtp_plain)}),
+        json!({"outgoing": outgoing(&smtp_login)}),
+    ];
+    for target in &bodies {
+        let mut body = json!({"email": user, "password": secret});
+        for (k, v) in target.as_object().unwrap() {
+            body[k] = v.clone();
+        }
+        for route in ["/api/v1/check", "/api/v1/check/stream"] {
+            let (status, text) = run(route, &body).await;
+            assert_eq!(status, StatusCode::OK, "{route} {body}: {text}");
+            assert_clean(
+                &format!("response of {route} for {target}"),
+                &text,
+                user,
+                secret,
+            );
+            // Quoted secrets without the escapes, or upper-cased, are gone too.
+            let lower = text.to_ascii_lowercase();
+            assert!(!lower.contains("secr3t"), "{route} {target}: {text}");
+            // The servers did quote the line back: the report shows where it was cut out.
+            assert!(text.contains("[redacted]"), "{route} {target}: {text}");
+            assert!(text.contains("auth_failed"), "{route} {target}: {text}");
+        }
+    }
+}

@@ -4,6 +4,7 @@
 
 #![warn(missing_docs)]
 
+pub mod binary;
 pub mod certs;
 pub mod discovery;
 pub mod dns;

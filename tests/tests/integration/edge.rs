@@ -210,14 +210,293 @@ async fn behind_a_trusted_reverse_proxy_the_forwarded_host_is_the_own_origin() {
         StatusCode::FORBIDDEN,
         "origin_not_allowed",
     );
+    // A forwarded name is a client's word too (a DNS-rebinding page sends its own name):
+    // the proxy's public origin comes from --public-url.
     let trusted = app(config(|c| c.trust_forwarded_for = true));
-    assert_eq!(send(&trusted, req()).await.status, StatusCode::OK);
+    assert_error(
+        &send(&trusted, req()).await,
+        StatusCode::FORBIDDEN,
+        "origin_not_allowed",
+    );
+    let configured = app(config(|c| {
+        c.trust_forwarded_for = true;
+        c.public_url = Some("https://mail.example.com".to_owned());
+    }));
+    assert_eq!(send(&configured, req()).await.status, StatusCode::OK);
+}
+
+/// A DNS-rebinding page is served from the attacker's name pointing at the proxy, so its
+/// `Origin` equals the `Host` its requests carry. Only the configured public origin, the
+/// listen address and IP-literal or `localhost` hosts count as the proxy's own.
+#[tokio::test]
+async fn a_dns_rebinding_page_is_not_the_proxys_own_origin() {
+    let req = |host: &str, origin: &str| {
+        Request::post("/api/v1/check")
+            .header(header::HOST, host)
+            .header(header::ORIGIN, origin)
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from("{}"))
+            .unwrap()
+    };
+    let plain = app(config(|_| {}));
+    let rebinding = send(
+        &plain,
+        req(
+            "rebind.attacker.example:8080",
+            "http://rebind.attacker.example:8080",
+        ),
+    )
+    .await;
+    assert_error(&rebinding, StatusCode::FORBIDDEN, "origin_not_allowed");
+    // IP literals and localhost: a rebinding page cannot have these names.
+    for (host, origin) in [
+        ("127.0.0.1:8080", "http://127.0.0.1:8080"),
+        ("[::1]:8080", "http://[::1]:8080"),
+        ("localhost:8080", "http://localhost:8080"),
+        ("10.1.2.3", "http://10.1.2.3"),
+    ] {
+        let reply = send(&plain, req(host, origin)).await;
+        // Past the origin check: the empty body is what is refused.
+        assert_error(&reply, StatusCode::BAD_REQUEST, "invalid_request");
+    }
+    // With --public-url, that origin is the proxy's own whatever `Host` says.
+    let public = app(config(|c| {
+        c.public_url = Some("https://mail-setup.example.com/".to_owned());
+    }));
+    let reply = send(
+        &public,
+        req("internal-name:8080", "https://mail-setup.example.com"),
+    )
+    .await;
+    assert_error(&reply, StatusCode::BAD_REQUEST, "invalid_request");
+    let reply = send(
+        &public,
+        req("rebind.attacker.example", "http://rebind.attacker.example"),
+    )
+    .await;
+    assert_error(&reply, StatusCode::FORBIDDEN, "origin_not_allowed");
+}
+
+/// Errors the framework makes (a wrong method, an unknown route) have the API's shape.
+#[tokio::test]
+async fn framework_errors_have_the_api_shape() {
+    let app = app(config(|_| {}));
+    let reply = send(
+        &app,
+        Request::get("/api/v1/check").body(Body::empty()).unwrap(),
+    )
+    .await;
+    assert_error(&reply, StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed");
+    assert!(
+        reply.headers.contains_key(header::ALLOW),
+        "{:?}",
+        reply.headers
+    );
+    let reply = send(
+        &app,
+        Request::delete("/api/v1/providers")
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_error(&reply, StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed");
+    let reply = send(
+        &app,
+        Request::get("/api/v1/no-such-route")
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_error(&reply, StatusCode::NOT_FOUND, "not_found");
+}
+
+/// A secret sent in the wrong JSON type is never quoted back.
+#[tokio::test]
+async fn a_password_of_the_wrong_type_is_not_echoed() {
+    let app = app(config(|_| {}));
+    for password in [
+        "987654321012",
+        "true",
+        "[\"hunter2secret\"]",
+        "{\"x\":\"hunter2secret\"}",
+    ] {
+        let body = format!(
+            r#"{{"email":"a@example.com","password":{password},"incoming":{{"protocol":"imap","host":"imap.example.com","port":993,"security":"tls"}}}}"#
+        );
+        for lang in ["en", "ru"] {
+            let reply = send(
+                &app,
+                post_check()
+                    .header(header::ACCEPT_LANGUAGE, lang)
+                    .body(Body::from(body.clone()))
+                    .unwrap(),
+            )
+            .await;
+            assert_error(&reply, StatusCode::BAD_REQUEST, "invalid_request");
+            assert_eq!(reply.json["error"]["field"], "password", "{}", reply.json);
+            let text = reply.json.to_string();
+            assert!(!text.contains("987654321012"), "{text}");
+            assert!(!text.contains("hunter2"), "{text}");
+            assert!(!text.contains("true"), "{text}");
+        }
+    }
+}
+
+fn is_cyrillic(text: &str) -> bool {
+    text.chars().any(|c| ('\u{400}'..='\u{4ff}').contains(&c))
+}
+
+/// Every error code the API can answer, produced by a real request, in English and in
+/// Russian: the code is the same, the message is in the language asked.
+#[tokio::test]
+async fn every_error_code_speaks_english_and_russian() {
+    use mailsetup_shared::api::ErrorCode;
+    let plain = || app(config(|_| {}));
+    let check_body = |host: &str| {
+        format!(
+            r#"{{"email":"a@example.com","password":"secret","incoming":{{"protocol":"imap","host":"{host}","port":993,"security":"tls"}}}}"#
+        )
+    };
+    // (code, app, request builder)
+    type Make = Box<dyn Fn() -> Request<Body>>;
+    let cases: Vec<(ErrorCode, axum::Router, Make)> = vec![
+        (
+            ErrorCode::InvalidRequest,
+            plain(),
+            Box::new(|| post_check().body(Body::from("{not json")).unwrap()),
+        ),
+        (
+            ErrorCode::InvalidEmail,
+            plain(),
+            Box::new(|| {
+                Request::get("/api/v1/providers/lookup?email=not-an-address")
+                    .body(Body::empty())
+                    .unwrap()
+            }),
+        ),
+        (
+            ErrorCode::UnknownProvider,
+            plain(),
+            Box::new(|| {
+                Request::get("/api/v1/providers/lookup?email=a%40unknown-domain.example")
+                    .body(Body::empty())
+                    .unwrap()
+            }),
+        ),
+        (
+            ErrorCode::TargetNotAllowed,
+            plain(),
+            Box::new(move || {
+                post_check()
+                    .body(Body::from(check_body("127.0.0.1")))
+                    .unwrap()
+            }),
+        ),
+        (
+            ErrorCode::OriginNotAllowed,
+            plain(),
+            Box::new(|| {
+                Request::get("/api/v1/health")
+                    .header(header::ORIGIN, "https://evil.example")
+                    .body(Body::empty())
+                    .unwrap()
+            }),
+        ),
+        (
+            ErrorCode::RateLimited,
+            app(config(|c| c.rate_limit_per_minute = 1)),
+            Box::new(|| from_peer(post_check().body(Body::from("{}")).unwrap(), "192.0.2.9")),
+        ),
+        (
+            ErrorCode::Overloaded,
+            app(config(|c| c.max_concurrent_checks = 0)),
+            Box::new(|| post_check().body(Body::from("{}")).unwrap()),
+        ),
+        (
+            ErrorCode::BodyTooLarge,
+            plain(),
+            Box::new(|| {
+                post_check()
+                    .header(header::CONTENT_LENGTH, 10_000_000)
+                    .body(Body::from("{}"))
+                    .unwrap()
+            }),
+        ),
+        (
+            ErrorCode::Timeout,
+            app(config(|c| c.request_timeout = 0.2)),
+            Box::new(|| {
+                // A body that never ends.
+                let stream = futures_util::stream::pending::<Result<Vec<u8>, std::io::Error>>();
+                post_check().body(Body::from_stream(stream)).unwrap()
+            }),
+        ),
+        (
+            ErrorCode::NotFound,
+            plain(),
+            Box::new(|| {
+                Request::get("/api/v1/nothing-here")
+                    .body(Body::empty())
+                    .unwrap()
+            }),
+        ),
+        (
+            ErrorCode::MethodNotAllowed,
+            plain(),
+            Box::new(|| Request::get("/api/v1/check").body(Body::empty()).unwrap()),
+        ),
+    ];
+    let mut walked = Vec::new();
+    for (code, app, make) in &cases {
+        let mut messages = Vec::new();
+        for lang in ["en-US,en;q=0.9", "ru-RU,ru;q=0.9"] {
+            // Rate limits: the first request of the minute passes.
+            if *code == ErrorCode::RateLimited {
+                let _ = send(app, make()).await;
+            }
+            let mut req = make();
+            req.headers_mut()
+                .insert(header::ACCEPT_LANGUAGE, lang.parse().unwrap());
+            let reply = send(app, req).await;
+            assert_eq!(
+                reply.json["error"]["code"],
+                code.as_str(),
+                "{lang}: {}",
+                reply.json
+            );
+            let message = reply.json["error"]["message"].as_str().unwrap().to_owned();
+            assert!(!message.is_empty());
+            messages.push(message);
+        }
+        assert!(
+            !is_cyrillic(&messages[0]),
+            "{code:?} English: {}",
+            messages[0]
+        );
+        assert!(
+            is_cyrillic(&messages[1]),
+            "{code:?} Russian: {}",
+            messages[1]
+        );
+        walked.push(*code);
+    }
+    // Every code but the safety net for framework-made 5xx answers, which no request can
+    // cause on purpose; a new code must be added above.
+    let mut expected: Vec<ErrorCode> = ErrorCode::ALL
+        .iter()
+        .copied()
+        .filter(|c| *c != ErrorCode::InternalError)
+        .collect();
+    expected.sort_by_key(|c| c.as_str());
+    walked.sort_by_key(|c| c.as_str());
+    assert_eq!(walked, expected);
 }
 
 #[tokio::test]
 async fn foreign_origins_are_refused_and_allowed_ones_get_cors_headers() {
     let app = app(config(|c| {
         c.allowed_origin = vec!["https://webmail.example.org".to_owned()];
+        c.public_url = Some("http://proxy.example.net:8080".to_owned());
     }));
     let with_origin = |method: &str, uri: &str, origin: &str| {
         Request::builder()

@@ -11,6 +11,7 @@ mod harness;
 mod postfix;
 mod providers;
 mod secrets;
+mod slow_clients;
 
 use std::path::Path;
 

@@ -40,6 +40,8 @@ fn main() -> anyhow::Result<()> {
     config.allow_plaintext = true;
     config.extra_ca = vec![mail.ca_pem.clone()];
     config.max_concurrent_checks = concurrent.max(64);
+    // Every client is 127.0.0.1 here: no per-client connection cap.
+    config.max_connections_per_client = 0;
     let direct_state = mailsetup_proxy::AppState::new(config.clone())?;
     let proxy = RunningProxy::start(config)?;
     let p = mail.ports;

@@ -288,10 +288,7 @@ fn operator_file_still_refuses_malformed_hosts() {
         let text =
             ON_PREMISES_TOML.replace("\"mail\", port = 587", &format!("\"{host}\", port = 587"));
         let mut c = config();
-        c.providers_file = Some(operator_file(
-            &format!("bad-host-{}.toml", host.len()),
-            &text,
-        ));
+        c.providers_file = Some(operator_file(&format!("bad-host-{i}.toml"), &text));
         let err = format!("{:#}", AppState::new(c).unwrap_err());
         assert!(
             err.contains(host) && err.contains("IP address"),

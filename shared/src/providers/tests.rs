@@ -353,6 +353,11 @@ fn new_domains_find_their_providers() {
         ("libertysurf.fr", "free_fr"),
         ("fn.de", "freenet"),
         ("freenetmail.de", "freenet"),
+        // FairEmail's providers.xml, not ISPDB.
+        ("9online.fr", "sfr"),
+        ("bossmail.de", "freenet"),
+        ("justmail.de", "freenet"),
+        ("linuxmail.org", "mail_com"),
         ("xfinity.com", "comcast"),
         ("zoho.in", "zoho_in"),
         ("zohomail.in", "zoho_in"),

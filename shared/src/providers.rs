@@ -71,7 +71,8 @@ pub fn parse_json(text: &str) -> Result<Vec<Provider>, String> {
 
 /// Rewrites the Unicode names of an operator's provider (domains, `*.suffix` and `label.*`
 /// patterns, MX patterns, server hosts) as punycode, so `пример.рф` is stored as
-/// `xn--e1afmkfd.xn--p1ai`. ASCII names are left as written, so the schema check still
+/// `xn--e1afmkfd.xn--p1ai` (through [`crate::validate::validate_host`], the check of every
+/// host field). ASCII names are left as written, so the schema check still
 /// refuses uppercase or malformed ones; a name that does not convert is left as written
 /// and refused by the check, naming it.
 fn to_punycode(p: &mut schema::RawProvider) {
@@ -86,10 +87,8 @@ fn to_punycode(p: &mut schema::RawProvider) {
         } else {
             ("", name.as_str(), "")
         };
-        if let Ok(ascii) = idna::domain_to_ascii(core)
-            && !ascii.is_empty()
-            && ascii.split('.').all(schema::schema_valid_label)
-        {
+        // The same IDN conversion and label check as every host field.
+        if let Ok(ascii) = crate::validate::validate_host(core) {
             *name = format!("{prefix}{ascii}{suffix}");
         }
     }

@@ -687,11 +687,12 @@ pub enum CandidateSource {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Confidence {
-    /// A guess, or data fetched over plain HTTP.
+    /// A guess, or data fetched over plain HTTP; for a fact, one secondary source.
     Low,
-    /// DNS data (SRV) or a central database.
+    /// DNS data (SRV) or a central database; for a fact, several secondary sources agree.
     Medium,
-    /// The knowledge base, or the domain's own answer over HTTPS.
+    /// The knowledge base, or the domain's own answer over HTTPS; for a fact, the
+    /// provider's own help.
     High,
 }
 

@@ -23,7 +23,7 @@ fn main() {
         Ok(f) => f,
         Err(e) => fail(&format!("{path} does not match the schema: {e}")),
     };
-    let errors = check_providers(&file.provider);
+    let errors = check_providers(&file.provider, DataOrigin::Builtin);
     if !errors.is_empty() {
         fail(&format!(
             "{path} fails the schema check:\n  {}",

@@ -819,6 +819,8 @@ mod tests {
             resets: vec![],
             limits: vec![],
             sources: vec![],
+            name_ru: None,
+            ispdb_differs: None,
         }
     }
 

@@ -647,6 +647,21 @@ pub struct AppPasswordFormat {
     pub group: Option<u8>,
     /// How it looks, for the hint under the field ("16 letters in groups of four").
     pub hint: Text,
+    /// How sure the knowledge base is about this format.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confidence: Option<Confidence>,
+    /// Where the format comes from (an https URL).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+}
+
+/// Why a provider's first IMAP or SMTP server is not one Thunderbird's ISPDB lists.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IspdbDiffers {
+    /// Why, in a full sentence.
+    pub reason: String,
+    /// The newer source that says otherwise.
+    pub source: String,
 }
 
 /// Everything the product knows about one mail provider.
@@ -654,9 +669,14 @@ pub struct AppPasswordFormat {
 pub struct Provider {
     /// Stable id, e.g. `gmail`, `yandex`.
     pub id: String,
-    /// Display name.
+    /// Display name (English, and every language without its own name).
     pub name: String,
-    /// Domains served: exact (`gmail.com`) or a suffix pattern (`*.onmicrosoft.com`).
+    /// The name in Russian where the service has one ("Яндекс Почта"); see
+    /// `Provider::display_name`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name_ru: Option<String>,
+    /// Domains served: exact (`gmail.com`), a suffix pattern (`*.onmicrosoft.com`) or a
+    /// label under any public suffix (`outlook.*`, see `providers::suffix`).
     pub domains: Vec<String>,
     /// MX host patterns that reveal the provider behind a custom domain
     /// (`*.google.com`, `mx.yandex.net`).
@@ -683,6 +703,9 @@ pub struct Provider {
     pub limits: Vec<Text>,
     /// The provider's help pages the facts come from.
     pub sources: Vec<String>,
+    /// Why the first IMAP or SMTP server differs from Thunderbird's ISPDB, when it does.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ispdb_differs: Option<IspdbDiffers>,
 }
 
 impl Provider {
@@ -712,15 +735,16 @@ pub enum CandidateSource {
     Guess,
 }
 
-/// How far a discovery candidate can be trusted.
+/// How far a discovery candidate, or a fact in the knowledge base, can be trusted.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Confidence {
-    /// A guess, or data fetched over plain HTTP.
+    /// A guess, or data fetched over plain HTTP; for a fact, one secondary source.
     Low,
-    /// DNS data (SRV) or a central database.
+    /// DNS data (SRV) or a central database; for a fact, several secondary sources agree.
     Medium,
-    /// The knowledge base, or the domain's own answer over HTTPS.
+    /// The knowledge base, or the domain's own answer over HTTPS; for a fact, the
+    /// provider's own help.
     High,
 }
 

@@ -347,7 +347,7 @@ impl Vars<'_> {
                 .find_map(|s| s.url.clone())
         };
         match name {
-            "provider" => Some(p.name.clone()),
+            "provider" => Some(p.display_name(self.lang).to_owned()),
             "app_password_url" => step_url(StepTopic::AppPassword),
             "enable_access_url" => step_url(StepTopic::EnableAccess),
             "two_factor_url" => step_url(StepTopic::TwoFactor),

@@ -5,16 +5,24 @@
 //! in `providers/schema.rs` and embeds it as JSON, so the wasm build carries no TOML
 //! parser, a bad entry fails the build (and `cargo test`), and the embedded data can never
 //! be stale. Operators add providers with [`Registry::from_json`] (same schema, checked the
-//! same way) and [`Registry::with_extra`].
+//! same way, but server hosts may be IP addresses or single-label names and domains may be
+//! written in Unicode) and [`Registry::with_extra`].
+//!
+//! Domain patterns: an exact domain (`gmail.com`) wins; then the longest `*.suffix`
+//! (any subdomain of the suffix); then `label.*`, the label under a public suffix (see
+//! [`suffix`]: `outlook.*` matches `outlook.at` and `outlook.com.ar`, not
+//! `outlook.evil.com`).
 
 use std::sync::OnceLock;
 
-use crate::api::Provider;
+use crate::api::{Lang, Provider};
 
 /// The schema of the data file and its check, shared with the build script.
 pub mod schema {
     include!("providers/schema.rs");
 }
+
+pub mod suffix;
 
 /// The embedded data file as JSON, written by `build.rs`.
 const BUILTIN_JSON: &str = include_str!(concat!(env!("OUT_DIR"), "/providers.json"));
@@ -43,19 +51,61 @@ pub fn builtin() -> &'static Registry {
 pub fn parse_json(text: &str) -> Result<Vec<Provider>, String> {
     let value: serde_json::Value =
         serde_json::from_str(text).map_err(|e| format!("not valid JSON: {e}"))?;
-    let raw: Vec<schema::RawProvider> = if value.is_array() {
+    let mut raw: Vec<schema::RawProvider> = if value.is_array() {
         serde_json::from_value(value).map_err(|e| format!("does not match the schema: {e}"))?
     } else {
         serde_json::from_value::<schema::RawFile>(value)
             .map_err(|e| format!("does not match the schema: {e}"))?
             .provider
     };
-    let errors = schema::check_providers(&raw);
+    for p in &mut raw {
+        to_punycode(p);
+    }
+    let errors = schema::check_providers(&raw, schema::DataOrigin::Operator);
     if !errors.is_empty() {
         return Err(errors.join("\n"));
     }
     let json = serde_json::to_value(&raw).map_err(|e| e.to_string())?;
     serde_json::from_value(json).map_err(|e| e.to_string())
+}
+
+/// Rewrites the Unicode names of an operator's provider (domains, `*.suffix` and `label.*`
+/// patterns, MX patterns, server hosts) as punycode, so `пример.рф` is stored as
+/// `xn--e1afmkfd.xn--p1ai` (through [`crate::validate::validate_host`], the check of every
+/// host field). ASCII names are left as written, so the schema check still
+/// refuses uppercase or malformed ones; a name that does not convert is left as written
+/// and refused by the check, naming it.
+fn to_punycode(p: &mut schema::RawProvider) {
+    fn convert(name: &mut String) {
+        if name.is_ascii() {
+            return;
+        }
+        let (prefix, core, suffix) = if let Some(rest) = name.strip_prefix("*.") {
+            ("*.", rest, "")
+        } else if let Some(rest) = name.strip_suffix(".*") {
+            ("", rest, ".*")
+        } else {
+            ("", name.as_str(), "")
+        };
+        // The same IDN conversion and label check as every host field.
+        if let Ok(ascii) = crate::validate::validate_host(core) {
+            *name = format!("{prefix}{ascii}{suffix}");
+        }
+    }
+    p.domains.iter_mut().for_each(convert);
+    p.mx.iter_mut().for_each(convert);
+    p.servers.iter_mut().for_each(|s| convert(&mut s.host));
+}
+
+impl Provider {
+    /// The provider's name in `lang`: the Russian name where the data has one, else
+    /// [`Provider::name`] (which is also the English name).
+    pub fn display_name(&self, lang: Lang) -> &str {
+        match (lang, &self.name_ru) {
+            (Lang::Ru, Some(ru)) => ru,
+            _ => &self.name,
+        }
+    }
 }
 
 impl Registry {
@@ -98,10 +148,18 @@ impl Registry {
     }
 
     /// The provider serving addresses at `domain` (any case, Unicode or punycode, a
-    /// trailing dot tolerated): an exact domain first, then the longest `*.suffix` pattern.
+    /// trailing dot tolerated): an exact domain first, then the longest `*.suffix` pattern,
+    /// then a `label.*` pattern when the rest of the domain is a public suffix.
     pub fn by_domain(&self, domain: &str) -> Option<&Provider> {
         let domain = normalize_host(domain)?;
-        self.lookup(&domain, |p| &p.domains)
+        self.lookup(&domain, |p| &p.domains).or_else(|| {
+            let label = suffix::label_under_public_suffix(&domain)?;
+            self.providers.iter().find(|p| {
+                p.domains
+                    .iter()
+                    .any(|d| d.strip_suffix(".*") == Some(label))
+            })
+        })
     }
 
     /// The provider whose MX host patterns match `mx_host` (a trailing dot tolerated), for
@@ -145,298 +203,25 @@ impl Registry {
         self.providers
             .iter()
             .flat_map(|p| p.domains.iter())
-            .filter(|d| !d.starts_with("*."))
+            .filter(|d| !d.starts_with("*.") && !d.ends_with(".*"))
             .map(String::as_str)
     }
 }
 
 /// Lowercase ASCII (punycode) form of a host name, without a trailing dot; `None` when it
-/// is not a valid name.
+/// is not a valid name (so a pattern such as `outlook.*` or `*.example` never matches itself).
 fn normalize_host(host: &str) -> Option<String> {
     let host = host.trim();
     let host = host.strip_suffix('.').unwrap_or(host);
     if host.is_empty() {
         return None;
     }
-    idna::domain_to_ascii(host).ok().filter(|h| !h.is_empty())
+    idna::domain_to_ascii(host).ok().filter(|h| {
+        !h.is_empty()
+            && h.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.')
+    })
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::api::ProviderStatus;
-
-    #[test]
-    fn builtin_json_parses_and_is_not_empty() {
-        assert!(builtin().all().len() >= 2);
-        assert_eq!(builtin().all()[0].id, "gmail");
-        assert_eq!(builtin().all()[1].id, "yandex");
-    }
-
-    #[test]
-    fn the_data_file_passes_the_schema_check() {
-        let text = include_str!("../data/providers.toml");
-        let file: schema::RawFile = toml::from_str(text).unwrap();
-        let errors = schema::check_providers(&file.provider);
-        assert!(errors.is_empty(), "{}", errors.join("\n"));
-        assert_eq!(file.provider.len(), builtin().all().len());
-    }
-
-    #[test]
-    fn lookups_by_domain_are_case_insensitive_and_tolerate_a_trailing_dot() {
-        let r = builtin();
-        assert_eq!(r.by_domain("gmail.com").unwrap().id, "gmail");
-        assert_eq!(r.by_domain("GoogleMail.COM.").unwrap().id, "gmail");
-        assert_eq!(r.by_domain(" ya.ru ").unwrap().id, "yandex");
-        assert!(r.by_domain("example.org").is_none());
-        assert!(r.by_domain("").is_none());
-        assert!(r.by_domain("..").is_none());
-    }
-
-    #[test]
-    fn every_domain_and_mx_pattern_of_every_provider_finds_it() {
-        let r = builtin();
-        for p in r.all() {
-            for d in &p.domains {
-                let probe = match d.strip_prefix("*.") {
-                    Some(suffix) => format!("tenant.{suffix}"),
-                    None => d.to_uppercase(),
-                };
-                assert_eq!(r.by_domain(&probe).map(|x| &x.id), Some(&p.id), "{probe}");
-            }
-            for m in &p.mx {
-                let probe = match m.strip_prefix("*.") {
-                    Some(suffix) => format!("mx1.{suffix}."),
-                    None => format!("{m}."),
-                };
-                assert_eq!(r.by_mx_host(&probe).map(|x| &x.id), Some(&p.id), "{probe}");
-            }
-        }
-    }
-
-    #[test]
-    fn lookup_table() {
-        let r = builtin();
-        let domains = [
-            ("gmail.com", "gmail"),
-            ("GoogleMail.com", "gmail"),
-            ("yandex.kz", "yandex"),
-            ("ya.ru", "yandex"),
-            ("narod.ru", "yandex"),
-            ("hotmail.co.uk", "outlook"),
-            ("live.ru", "outlook"),
-            ("msn.com", "outlook"),
-            ("yahoo.co.uk", "yahoo"),
-            ("ymail.com", "yahoo"),
-            ("yahoo.co.jp", "yahoo_japan"),
-            ("me.com", "icloud"),
-            ("mac.com", "icloud"),
-            ("bk.ru", "mailru"),
-            ("internet.ru", "mailru"),
-            ("lenta.ru", "rambler"),
-            ("ro.ru", "rambler"),
-            ("gmx.de", "gmx_de"),
-            ("gmx.com", "gmx_com"),
-            ("web.de", "webde"),
-            ("pm.me", "proton"),
-            ("foxmail.com", "qq"),
-            ("126.com", "netease126"),
-            ("t-online.de", "tonline"),
-            ("contoso.onmicrosoft.com", "microsoft365"),
-        ];
-        for (d, id) in domains {
-            assert_eq!(r.by_domain(d).map(|p| p.id.as_str()), Some(id), "{d}");
-        }
-        let mx = [
-            ("aspmx.l.google.com.", "google_workspace"),
-            ("alt1.aspmx.l.google.com", "google_workspace"),
-            ("smtp.google.com", "google_workspace"),
-            ("contoso-com.mail.protection.outlook.com", "microsoft365"),
-            ("mx.yandex.net.", "yandex360"),
-            ("emx.mail.ru", "vk_workmail"),
-            ("mx.zoho.com", "zoho"),
-            ("mx.zoho.eu", "zoho_eu"),
-            ("in1-smtp.messagingengine.com", "fastmail"),
-            ("mail.protonmail.ch", "proton"),
-            ("mx01.mail.icloud.com", "icloud"),
-        ];
-        for (h, id) in mx {
-            assert_eq!(r.by_mx_host(h).map(|p| p.id.as_str()), Some(id), "{h}");
-        }
-        assert!(r.by_mx_host("mx.example.com").is_none());
-        assert!(r.by_mx_host("google.com").is_none());
-    }
-
-    #[test]
-    fn coverage_and_honest_statuses() {
-        let r = builtin();
-        assert!(r.all().len() >= 30, "{}", r.all().len());
-        assert_eq!(
-            r.by_id("outlook").unwrap().status,
-            ProviderStatus::OauthOnly
-        );
-        assert_eq!(r.by_id("proton").unwrap().status, ProviderStatus::Broken);
-        let gmail = r.by_id("gmail").unwrap();
-        assert_eq!(gmail.app_password.as_ref().unwrap().length, 16);
-        assert!(
-            gmail
-                .limits
-                .iter()
-                .any(|l| l.en.contains("2500 MB") && l.en.contains("500 MB"))
-        );
-        assert_eq!(r.by_id("yandex").unwrap().resets.len(), 4);
-        for p in r.all() {
-            assert!(!p.sources.is_empty(), "{}", p.id);
-        }
-    }
-
-    /// A minimal valid provider in TOML, to break one rule at a time.
-    const GOOD: &str = r#"
-[[provider]]
-id = "x"
-name = "X"
-domains = ["x.example"]
-status = "needs_preparation"
-status_note = { en = "e", ru = "р" }
-sources = ["https://x.example/help"]
-servers = [
-  { protocol = "imap", host = "imap.x.example", port = 993, security = "tls" },
-  { protocol = "smtp", host = "smtp.x.example", port = 465, security = "tls" },
-]
-[[provider.steps]]
-topic = "app_password"
-url = "https://x.example/settings#apps"
-title = { en = "t", ru = "т" }
-body = { en = "b", ru = "б" }
-"#;
-
-    fn schema_errors(toml_text: &str) -> Vec<String> {
-        match toml::from_str::<schema::RawFile>(toml_text) {
-            Ok(f) => schema::check_providers(&f.provider),
-            Err(e) => vec![e.to_string()],
-        }
-    }
-
-    #[test]
-    fn schema_check_rejects_each_broken_rule() {
-        assert!(schema_errors(GOOD).is_empty(), "{:?}", schema_errors(GOOD));
-        let twice = format!("{GOOD}{}", GOOD.replace("id = \"x\"", "id = \"y\""));
-        let cases = [
-            (
-                GOOD.replace("name = \"X\"", "name = \"X\"\ncolour = \"red\""),
-                "unknown field",
-            ),
-            (
-                GOOD.replace("sources = [\"https://x.example/help\"]", "sources = []"),
-                "no source",
-            ),
-            (
-                GOOD.replace("https://x.example/help", "http://x.example/help"),
-                "not a valid https URL",
-            ),
-            (
-                GOOD.replace("https://x.example/help", "https://x example/help"),
-                "not a valid https URL",
-            ),
-            (
-                GOOD.replace("https://x.example/settings#apps", "https://x.example/a b"),
-                "step 1 url",
-            ),
-            (
-                GOOD.replace("ru = \"б\"", "ru = \"\""),
-                "Russian text is empty",
-            ),
-            (
-                GOOD.replace("en = \"t\"", "en = \" \""),
-                "English text is empty",
-            ),
-            (
-                GOOD.replace("[\"x.example\"]", "[\"X.example\"]"),
-                "not a lowercase ASCII domain",
-            ),
-            (
-                GOOD.replace("[\"x.example\"]", "[\"x_y.example\"]"),
-                "not a lowercase ASCII domain",
-            ),
-            (
-                GOOD.replace("status_note = { en = \"e\", ru = \"р\" }\n", ""),
-                "needs a status_note",
-            ),
-            (
-                GOOD.replace(
-                    "security = \"tls\" },\n  { protocol = \"smtp\"",
-                    "security = \"tls\" },\n  { protocol = \"smpt\"",
-                ),
-                "unknown variant",
-            ),
-            (GOOD.replace("port = 993", "port = 0"), "port 0"),
-            (
-                GOOD.replace("\"smtp\", host", "\"imap\", host"),
-                "no SMTP server",
-            ),
-            (
-                GOOD.replace("topic = \"app_password\"", "topic = \"app_pasword\""),
-                "unknown variant",
-            ),
-            (twice.clone(), "already claimed"),
-            (
-                format!("{GOOD}{}", GOOD.replace("x.example\"]", "z.example\"]")),
-                "used twice",
-            ),
-        ];
-        for (text, want) in cases {
-            let errors = schema_errors(&text);
-            assert!(
-                errors.iter().any(|e| e.contains(want)),
-                "want {want:?}, got {errors:?}"
-            );
-        }
-    }
-
-    fn extra(id: &str, domains: &[&str], mx: &[&str]) -> String {
-        format!(
-            r#"[{{"id":"{id}","name":"X","domains":{},"mx":{},"status":"broken",
-                "status_note":{{"en":"e","ru":"р"}},"sources":["https://example.com/help"]}}]"#,
-            serde_json::to_string(domains).unwrap(),
-            serde_json::to_string(mx).unwrap()
-        )
-    }
-
-    #[test]
-    fn operator_providers_win_and_suffix_patterns_match_subdomains_only() {
-        let json = extra(
-            "corp",
-            &["gmail.com", "*.corp.example", "xn--e1afmkfd.xn--p1ai"],
-            &["*.mx.corp.example"],
-        );
-        let added = Registry::from_json(&json).unwrap();
-        let r = Registry::builtin().with_extra(added.all().to_vec());
-        assert_eq!(r.by_domain("gmail.com").unwrap().id, "corp");
-        assert_eq!(r.by_domain("googlemail.com").unwrap().id, "gmail");
-        assert_eq!(r.by_domain("a.b.corp.example").unwrap().id, "corp");
-        assert!(r.by_domain("corp.example").is_none());
-        assert!(r.by_domain("xcorp.example").is_none());
-        assert_eq!(r.by_domain("ПРИМЕР.РФ").unwrap().id, "corp");
-        assert_eq!(r.by_mx_host("mx1.mx.corp.example.").unwrap().id, "corp");
-        assert_eq!(r.by_id("corp").unwrap().status, ProviderStatus::Broken);
-    }
-
-    #[test]
-    fn operator_files_are_schema_checked() {
-        assert!(Registry::from_json("not json").is_err());
-        // Unknown key.
-        let bad = extra("x", &["x.example"], &[]).replace("\"name\"", "\"nmae\"");
-        assert!(Registry::from_json(&bad).unwrap_err().contains("nmae"));
-        // No source.
-        let bad = extra("x", &["x.example"], &[]).replace("https://example.com/help", "");
-        assert!(Registry::from_json(&bad).is_err());
-        // Plain http source.
-        let bad = extra("x", &["x.example"], &[]).replace("https://", "http://");
-        assert!(Registry::from_json(&bad).unwrap_err().contains("https"));
-        // Uppercase domain.
-        assert!(Registry::from_json(&extra("x", &["X.example"], &[])).is_err());
-        // The object shape of the TOML file works too.
-        let obj = format!(r#"{{"provider":{}}}"#, extra("x", &["x.example"], &[]));
-        assert_eq!(Registry::from_json(&obj).unwrap().all().len(), 1);
-    }
-}
+mod tests;

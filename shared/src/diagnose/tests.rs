@@ -28,6 +28,8 @@ fn provider(id: &str, name: &str, status: ProviderStatus, steps: Vec<PrepStep>) 
         resets: Vec::new(),
         limits: Vec::new(),
         sources: vec!["https://example.com/".to_owned()],
+        name_ru: None,
+        ispdb_differs: None,
     }
 }
 

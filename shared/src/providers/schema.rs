@@ -139,6 +139,28 @@ pub struct RawStep {
     pub url: Option<String>,
 }
 
+/// How sure the data is about a fact, as in `api::Confidence`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RawConfidence {
+    /// Seen in one secondary source or inferred.
+    Low,
+    /// Several secondary sources agree.
+    Medium,
+    /// The provider's own help says so.
+    High,
+}
+
+/// Why a provider's first IMAP or SMTP server is not one Thunderbird's ISPDB lists.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawIspdbDiffers {
+    /// Why, in a full sentence.
+    pub reason: String,
+    /// The newer source (https) that says otherwise.
+    pub source: String,
+}
+
 /// What the provider's app passwords look like.
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -152,6 +174,12 @@ pub struct RawAppPassword {
     pub group: Option<u8>,
     /// The hint under the password field.
     pub hint: RawText,
+    /// How sure the data is about this format (required in the built-in data).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confidence: Option<RawConfidence>,
+    /// Where the format comes from, an https URL (required in the built-in data).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
 }
 
 /// One provider, as written in the data file.
@@ -162,7 +190,10 @@ pub struct RawProvider {
     pub id: String,
     /// Display name.
     pub name: String,
-    /// Exact domains and `*.suffix` patterns.
+    /// The name Russian speakers know the service by, where one exists.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name_ru: Option<String>,
+    /// Exact domains, `*.suffix` patterns and `label.*` patterns.
     #[serde(default)]
     pub domains: Vec<String>,
     /// MX host patterns.
@@ -191,6 +222,20 @@ pub struct RawProvider {
     /// Help pages the facts come from.
     #[serde(default)]
     pub sources: Vec<String>,
+    /// Why the first IMAP or SMTP server differs from Thunderbird's ISPDB, when it does.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ispdb_differs: Option<RawIspdbDiffers>,
+}
+
+/// Whose file is checked: the built-in data gets the strictest rules; an operator's
+/// `--providers-file` may also name on-premises servers by IP address or by a single-label
+/// name (`localhost`, `mail`), and need not rate its app-password formats.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DataOrigin {
+    /// shared/data/providers.toml.
+    Builtin,
+    /// An operator's `--providers-file`.
+    Operator,
 }
 
 /// True for a lowercase ASCII host name of two or more LDH labels (punycode allowed).
@@ -202,23 +247,43 @@ pub fn schema_valid_domain(d: &str) -> bool {
     if labels.len() < 2 {
         return false;
     }
-    let label_ok = |l: &str| {
-        !l.is_empty()
-            && l.len() <= 63
-            && !l.starts_with('-')
-            && !l.ends_with('-')
-            && l.bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-    };
+    let label_ok = schema_valid_label;
     let tld_ok = labels
         .last()
         .is_some_and(|t| !t.bytes().all(|b| b.is_ascii_digit()));
     labels.iter().all(|l| label_ok(l)) && tld_ok
 }
 
-/// True for an exact domain or a `*.suffix` pattern over a valid domain.
+/// True for one lowercase LDH label (`mail`, `localhost`).
+pub fn schema_valid_label(l: &str) -> bool {
+    !l.is_empty()
+        && l.len() <= 63
+        && !l.starts_with('-')
+        && !l.ends_with('-')
+        && l.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
+/// True for an exact domain, a `*.suffix` pattern over a valid domain, or a `label.*`
+/// pattern ("this label under any public suffix", see `providers::suffix`).
 pub fn schema_valid_pattern(p: &str) -> bool {
+    if let Some(label) = p.strip_suffix(".*") {
+        return schema_valid_label(label) && !label.bytes().all(|b| b.is_ascii_digit());
+    }
     schema_valid_domain(p.strip_prefix("*.").unwrap_or(p))
+}
+
+/// True for a server host the data may name: a lowercase host name of two or more labels;
+/// for operator files also an IPv4 or IPv6 address (without brackets) or one label.
+pub fn schema_valid_server_host(h: &str, origin: DataOrigin) -> bool {
+    match origin {
+        DataOrigin::Builtin => schema_valid_domain(h),
+        DataOrigin::Operator => {
+            schema_valid_domain(h)
+                || h.parse::<std::net::IpAddr>().is_ok()
+                || (schema_valid_label(h) && !h.bytes().all(|b| b.is_ascii_digit()))
+        }
+    }
 }
 
 /// True for an absolute `https://host[:port][/path][?query][#fragment]` URL with a valid
@@ -260,13 +325,15 @@ fn schema_check_text(errors: &mut Vec<String>, id: &str, what: &str, t: &RawText
 /// Checks a list of providers against the schema's rules; every problem is one message
 /// naming the provider. An empty result means the list is good.
 ///
-/// Rules: ids unique and `[a-z0-9_-]+`; a name; domains and MX patterns lowercase valid
-/// names or `*.suffix` patterns, no domain claimed twice; servers on valid hosts and
-/// non-zero ports, with an incoming and an SMTP server for providers that work; at least
-/// one https source; every URL https and well formed; every text non-empty in English and
-/// Russian; a status note for anything but `works`; steps for `needs_preparation`; a sane
-/// app password format.
-pub fn check_providers(list: &[RawProvider]) -> Vec<String> {
+/// Rules: ids unique and `[a-z0-9_-]+`; a name (and a non-empty `name_ru` if given);
+/// domains lowercase valid names, `*.suffix` or `label.*` patterns, MX patterns names or
+/// `*.suffix`, no domain claimed twice; servers on valid hosts (see
+/// [`schema_valid_server_host`]) and non-zero ports, with an incoming and an SMTP server
+/// for providers that work; at least one https source; every URL https and well formed;
+/// every text non-empty in English and Russian; a status note for anything but `works`;
+/// steps for `needs_preparation`; a sane app password format, in the built-in data with
+/// its confidence and an https source; an `ispdb_differs` with a reason and an https source.
+pub fn check_providers(list: &[RawProvider], origin: DataOrigin) -> Vec<String> {
     let mut errors = Vec::new();
     let mut ids = std::collections::BTreeSet::new();
     let mut domains: std::collections::BTreeMap<String, String> = Default::default();
@@ -285,13 +352,16 @@ pub fn check_providers(list: &[RawProvider]) -> Vec<String> {
         if p.name.trim().is_empty() {
             errors.push(format!("provider `{id}`: the name is empty"));
         }
+        if p.name_ru.as_ref().is_some_and(|n| n.trim().is_empty()) {
+            errors.push(format!("provider `{id}`: name_ru is empty (leave it out instead)"));
+        }
         if p.domains.is_empty() && p.mx.is_empty() {
             errors.push(format!("provider `{id}`: neither domains nor mx patterns"));
         }
         for d in &p.domains {
             if !schema_valid_pattern(d) {
                 errors.push(format!(
-                    "provider `{id}`: domain `{d}` is not a lowercase ASCII domain or *.suffix"
+                    "provider `{id}`: domain `{d}` is not a lowercase ASCII domain, *.suffix or label.*"
                 ));
             }
             if let Some(other) = domains.insert(d.clone(), id.to_owned()) {
@@ -301,16 +371,22 @@ pub fn check_providers(list: &[RawProvider]) -> Vec<String> {
             }
         }
         for m in &p.mx {
-            if !schema_valid_pattern(m) {
+            if m.ends_with(".*") || !schema_valid_pattern(m) {
                 errors.push(format!(
                     "provider `{id}`: mx pattern `{m}` is not a lowercase host or *.suffix"
                 ));
             }
         }
         for s in &p.servers {
-            if !schema_valid_domain(&s.host) {
+            if !schema_valid_server_host(&s.host, origin) {
+                let allowed = match origin {
+                    DataOrigin::Builtin => "a lowercase host name",
+                    DataOrigin::Operator => {
+                        "a lowercase host name, a single-label name or an IP address"
+                    }
+                };
                 errors.push(format!(
-                    "provider `{id}`: server host `{}` is not a lowercase host name",
+                    "provider `{id}`: server host `{}` is not {allowed}",
                     s.host
                 ));
             }
@@ -377,6 +453,31 @@ pub fn check_providers(list: &[RawProvider]) -> Vec<String> {
                 ));
             }
             schema_check_text(&mut errors, id, "app_password hint", &a.hint);
+            if origin == DataOrigin::Builtin && a.confidence.is_none() {
+                errors.push(format!(
+                    "provider `{id}`: app_password needs a confidence (low, medium, high)"
+                ));
+            }
+            match (&a.source, origin) {
+                (None, DataOrigin::Builtin) => errors.push(format!(
+                    "provider `{id}`: app_password needs a source (an https URL)"
+                )),
+                (Some(u), _) if !schema_valid_https_url(u) => errors.push(format!(
+                    "provider `{id}`: app_password source `{u}` is not a valid https URL"
+                )),
+                _ => {}
+            }
+        }
+        if let Some(d) = &p.ispdb_differs {
+            if d.reason.trim().is_empty() {
+                errors.push(format!("provider `{id}`: ispdb_differs needs a reason"));
+            }
+            if !schema_valid_https_url(&d.source) {
+                errors.push(format!(
+                    "provider `{id}`: ispdb_differs source `{}` is not a valid https URL",
+                    d.source
+                ));
+            }
         }
         for t in &p.resets {
             schema_check_text(&mut errors, id, "resets", t);

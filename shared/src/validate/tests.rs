@@ -21,6 +21,8 @@ fn provider_with(format: Option<AppPasswordFormat>) -> Provider {
         resets: vec![],
         limits: vec![],
         sources: vec![],
+        name_ru: None,
+        ispdb_differs: None,
     }
 }
 
@@ -161,6 +163,8 @@ fn check_app_password_table() {
         charset: Charset::Lowercase,
         group: Some(4),
         hint: Text::new("x", "x"),
+        confidence: None,
+        source: None,
     }));
     assert!(check_app_password("abcd-efgh-ijkl-mnop", Some(&icloud)).is_empty());
     // An alphanumeric format accepts digits and capitals.
@@ -169,6 +173,8 @@ fn check_app_password_table() {
         charset: Charset::Alphanumeric,
         group: None,
         hint: Text::new("x", "x"),
+        confidence: None,
+        source: None,
     }));
     assert!(check_app_password("aB3dE6gH", Some(&alnum)).is_empty());
     assert_eq!(

@@ -233,3 +233,66 @@ fn a_bad_operator_providers_file_stops_the_start() {
     c.providers_file = Some(std::env::temp_dir().join("mailsetup-no-such-file.json"));
     assert!(AppState::new(c).is_err());
 }
+
+/// An operator's on-premises provider: servers by IP address and by single-label name,
+/// domains written in Unicode.
+const ON_PREMISES_TOML: &str = r#"
+[[provider]]
+id = "onprem"
+name = "On-premises mail"
+domains = ["пример.рф", "*.почта.рф", "corp.example"]
+status = "works"
+sources = ["https://intranet.example/mail"]
+servers = [
+  { protocol = "imap", host = "10.0.0.25", port = 993, security = "tls" },
+  { protocol = "pop3", host = "::1", port = 995, security = "tls" },
+  { protocol = "smtp", host = "mail", port = 587, security = "starttls" },
+  { protocol = "smtp", host = "localhost", port = 25, security = "none" },
+]
+"#;
+
+#[tokio::test]
+async fn operator_file_accepts_ip_and_single_label_hosts_and_unicode_domains() {
+    let mut c = config();
+    c.providers_file = Some(operator_file("onprem.toml", ON_PREMISES_TOML));
+    for email in [
+        "a@пример.рф",
+        "a@ПРИМЕР.РФ",
+        "a@xn--e1afmkfd.xn--p1ai",
+        "a@hr.почта.рф",
+        "a@hr.xn--80a1acny.xn--p1ai",
+        "a@corp.example",
+    ] {
+        let (status, body) = get_with(c.clone(), &lookup_uri(email), "en").await;
+        assert_eq!(status, StatusCode::OK, "{email}: {body}");
+        assert_eq!(body["id"], "onprem", "{email}");
+    }
+    let (_, body) = get_with(c, &lookup_uri("a@corp.example"), "en").await;
+    assert_eq!(body["domains"][0], "xn--e1afmkfd.xn--p1ai");
+    assert_eq!(body["domains"][1], "*.xn--80a1acny.xn--p1ai");
+    let hosts: Vec<&str> = body["servers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["host"].as_str().unwrap())
+        .collect();
+    assert_eq!(hosts, ["10.0.0.25", "::1", "mail", "localhost"]);
+}
+
+#[test]
+fn operator_file_still_refuses_malformed_hosts() {
+    for (i, host) in ["Mail", "[::1]", "mail_server", "-mail"]
+        .into_iter()
+        .enumerate()
+    {
+        let text =
+            ON_PREMISES_TOML.replace("\"mail\", port = 587", &format!("\"{host}\", port = 587"));
+        let mut c = config();
+        c.providers_file = Some(operator_file(&format!("bad-host-{i}.toml"), &text));
+        let err = format!("{:#}", AppState::new(c).unwrap_err());
+        assert!(
+            err.contains(host) && err.contains("IP address"),
+            "{host}: {err}"
+        );
+    }
+}

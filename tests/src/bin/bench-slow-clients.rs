@@ -13,7 +13,8 @@
 //! (`VmHWM`, `VmRSS`), how many clients were dropped, and when.
 //!
 //! Run: `cargo run --release -p mailsetup-tests --bin bench-slow-clients [C] [I]`
-//! (C defaults to 1000, I to 20000). `MAILSETUP_PROXY_BIN=path` runs another build.
+//! (C defaults to 1000, I to 15000 or what the open-file limit leaves room for).
+//! `MAILSETUP_PROXY_BIN=path` runs another build.
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -184,13 +185,15 @@ async fn main() -> anyhow::Result<()> {
         .transpose()
         .context("C must be a number")?
         .unwrap_or(1000);
+    let fd_limit = rlimit::increase_nofile_limit(u64::MAX).unwrap_or(1024);
+    let room = usize::try_from(fd_limit.saturating_sub(2000)).unwrap_or(usize::MAX);
     let sockets: usize = std::env::args()
         .nth(2)
         .map(|s| s.parse())
         .transpose()
         .context("I must be a number")?
-        .unwrap_or(20_000);
-    let _ = rlimit::increase_nofile_limit(u64::MAX);
+        .unwrap_or(15_000)
+        .min(room.max(100));
     static HEAD_64K: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
     static HEAD_8K: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
     let head = |size: usize| {

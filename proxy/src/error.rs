@@ -344,8 +344,10 @@ fn json_error(text: &str) -> ApiError {
             format!("Тело запроса не подходит: {p}{what}"),
         )
     };
+    // An unknown field is not a field of the request: nothing to point at.
+    let field = path.filter(|_| !what.starts_with("unknown field"));
     ApiError::Invalid {
-        field: path.map(str::to_owned),
+        field: field.map(str::to_owned),
         message: Text::new(en, ru),
     }
 }

@@ -4,7 +4,7 @@
 //! A check is validated and resolved up front ([`Checker::prepare`]): bad fields are
 //! [`CheckError::Invalid`], targets the egress policy refuses are
 //! [`CheckError::NotAllowed`], names that do not resolve become a `dns_not_found` side
-//! report. Then both sides run concurrently ([`Checker::run`]), each under the side
+//! report, and a resolver that gives no answer a `dns_failed` one. Then both sides run concurrently ([`Checker::run`]), each under the side
 //! timeout, every step under its own timeout (see [`net`]).
 //!
 //! Invariant: sockets go only to the addresses [`net::resolve`] checked against the policy;
@@ -36,9 +36,11 @@ use mailsetup_shared::api::{
     Security, SideReport, StepKind, StepReport, TlsInfo,
 };
 use mailsetup_shared::secret::Password;
+use mailsetup_shared::validate::parse_host;
 use tracing::Instrument as _;
 
 use crate::config::Config;
+use crate::dns::Resolver;
 use crate::policy::EgressPolicy;
 use net::{Conn, NetError, ResolveError, Stream};
 use tls::TlsSettings;
@@ -46,6 +48,7 @@ use tls::TlsSettings;
 /// Everything a check needs that lives as long as the proxy.
 #[derive(Debug)]
 pub struct Checker {
+    resolver: Resolver,
     tls: TlsSettings,
     policy: EgressPolicy,
     allow_plaintext: bool,
@@ -100,9 +103,11 @@ fn secs(s: f64) -> Duration {
 }
 
 impl Checker {
-    /// Builds the checker from the operator's configuration (loads `--extra-ca` files).
-    pub fn new(config: &Config) -> anyhow::Result<Self> {
+    /// Builds the checker from the operator's configuration (loads `--extra-ca` files),
+    /// resolving names with `resolver` (the proxy's one resolver, shared with discovery).
+    pub fn new(config: &Config, resolver: Resolver) -> anyhow::Result<Self> {
         Ok(Self {
+            resolver,
             tls: TlsSettings::new(&config.extra_ca)?,
             policy: EgressPolicy {
                 allow_any_port: config.allow_any_port,
@@ -141,23 +146,13 @@ impl Checker {
         if let Some(inc) = &req.incoming {
             targets.push((
                 "incoming",
-                Target {
-                    protocol: inc.protocol.into(),
-                    host: inc.host.trim().to_owned(),
-                    port: inc.port,
-                    security: inc.security,
-                },
+                Target::new(inc.protocol.into(), &inc.host, inc.port, inc.security),
             ));
         }
         if let Some(out) = &req.outgoing {
             targets.push((
                 "outgoing",
-                Target {
-                    protocol: Protocol::Smtp,
-                    host: out.host.trim().to_owned(),
-                    port: out.port,
-                    security: out.security,
-                },
+                Target::new(Protocol::Smtp, &out.host, out.port, out.security),
             ));
         }
         for (side, target) in &targets {
@@ -217,6 +212,7 @@ impl Checker {
     ) -> Result<PreparedSide, CheckError> {
         let started = Instant::now();
         let resolved = match net::resolve(
+            &self.resolver,
             &self.policy,
             &target.host,
             target.port,
@@ -237,7 +233,12 @@ impl Checker {
                     message: err.to_string(),
                 });
             }
-            Err(err @ ResolveError::NotFound { .. }) => Err(err.to_string()),
+            Err(err @ ResolveError::NotFound { .. }) => {
+                Err((DiagnosisCode::DnsNotFound, err.to_string()))
+            }
+            Err(err @ ResolveError::Failed { .. }) => {
+                Err((DiagnosisCode::DnsFailed, err.to_string()))
+            }
         };
         Ok(PreparedSide {
             target,
@@ -340,14 +341,14 @@ impl Checker {
                     });
                     addrs
                 }
-                Err(reason) => {
+                Err((code, reason)) => {
                     run.push_step(StepReport {
                         step: StepKind::Resolve,
                         ok: false,
                         ms: prepared.resolve_ms,
                         detail: Some(reason.clone()),
                     });
-                    return Err(Failure::new(DiagnosisCode::DnsNotFound, reason));
+                    return Err(Failure::new(code, reason));
                 }
             };
             match tokio::time::timeout(self.limits.side, run.protocol(&addrs, creds)).await {
@@ -391,7 +392,8 @@ pub struct Prepared {
 #[derive(Debug)]
 struct PreparedSide {
     target: Target,
-    resolved: Result<Vec<SocketAddr>, String>,
+    /// The checked addresses, or the diagnosis (`dns_not_found`, `dns_failed`) and why.
+    resolved: Result<Vec<SocketAddr>, (DiagnosisCode, String)>,
     resolve_ms: u64,
     /// This side's keys in the failed-login guard.
     guard_keys: Vec<guard::AccountKey>,
@@ -401,9 +403,31 @@ struct PreparedSide {
 #[derive(Clone, Debug)]
 struct Target {
     protocol: Protocol,
+    /// The host for the network: ASCII (punycode for international names); what is
+    /// resolved, the TLS server name and the name certificates are checked against.
     host: String,
+    /// The host for people (reports): the name in Unicode, or the IP address.
+    display: String,
     port: u16,
     security: Security,
+}
+
+impl Target {
+    /// A target from a validated request field.
+    fn new(protocol: Protocol, host: &str, port: u16, security: Security) -> Self {
+        let (host, display) = match parse_host(host) {
+            Ok(h) => (h.ascii().to_owned(), h.unicode().to_owned()),
+            // Not reached after `validate`; kept as typed.
+            Err(_) => (host.trim().to_owned(), host.trim().to_owned()),
+        };
+        Self {
+            protocol,
+            host,
+            display,
+            port,
+            security,
+        }
+    }
 }
 
 /// Who logs in.
@@ -673,7 +697,7 @@ impl<'a> SideRun<'a> {
         SideReport {
             ok: diagnosis.is_none(),
             protocol: self.target.protocol,
-            host: self.target.host.clone(),
+            host: self.target.display.clone(),
             port: self.target.port,
             security: self.target.security,
             steps: self.steps,
@@ -820,15 +844,8 @@ pub fn validate(req: &CheckRequest) -> Result<(), CheckError> {
             "Give an incoming or an outgoing server (or both).",
         ));
     }
-    let host_ok = |h: &str| {
-        let h = h.trim();
-        !h.is_empty()
-            && h.len() <= 253
-            && h.chars()
-                .all(|c| c.is_ascii_alphanumeric() || ".-_:[]".contains(c))
-            && !h.starts_with('.')
-            && !h.starts_with('-')
-    };
+    // The same host rules as the wizard's: a name in Unicode or punycode, or an IP address.
+    let host_ok = |h: &str| parse_host(h).is_ok();
     if let Some(inc) = &req.incoming {
         if !host_ok(&inc.host) {
             return Err(invalid(

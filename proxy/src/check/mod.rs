@@ -35,6 +35,7 @@ use mailsetup_shared::api::{
     CheckRequest, CheckResponse, DiagnosisCode, IncomingProtocol, Lang, Protocol, Provider,
     Security, SideReport, StepKind, StepReport, TlsInfo,
 };
+use mailsetup_shared::email::EmailAddress;
 use mailsetup_shared::secret::Password;
 use mailsetup_shared::validate::parse_host;
 use tracing::Instrument as _;
@@ -258,8 +259,9 @@ impl Checker {
         provider: Option<&Provider>,
         events: Option<Events>,
     ) -> CheckResponse {
+        let email = network_address(&req.email);
         let creds = Creds {
-            email: req.email.trim(),
+            email: &email,
             username: login_name(req),
             password: &req.password,
         };
@@ -712,6 +714,16 @@ impl<'a> SideRun<'a> {
     }
 }
 
+/// The address as the network needs it (SMTP's `MAIL FROM`): an international domain in
+/// punycode, since servers without SMTPUTF8 refuse UTF-8 there. An address the shared
+/// parser does not take (it passed `validate`) is used as sent.
+fn network_address(email: &str) -> String {
+    match EmailAddress::parse(email) {
+        Ok(address) => address.as_str().to_owned(),
+        Err(_) => email.trim().to_owned(),
+    }
+}
+
 /// The login name of a request: `username`, or the address when it is absent or blank.
 fn login_name(req: &CheckRequest) -> &str {
     req.username
@@ -936,6 +948,48 @@ mod tests {
         assert_eq!(
             field(|r| r.outgoing.as_mut().unwrap().port = 0),
             "outgoing.port"
+        );
+    }
+
+    #[test]
+    fn hosts_follow_the_shared_rules_in_unicode_and_punycode() {
+        let with_host = |host: &str| {
+            let mut r = request();
+            r.incoming.as_mut().unwrap().host = host.to_owned();
+            r.outgoing.as_mut().unwrap().host = host.to_owned();
+            validate(&r)
+        };
+        for good in [
+            "imap.пример.рф",
+            "IMAP.ПРИМЕР.РФ",
+            "imap.xn--e1afmkfd.xn--p1ai",
+            "[::1]",
+            "192.0.2.1",
+        ] {
+            assert_eq!(with_host(good), Ok(()), "{good}");
+        }
+        for bad in [
+            "xn--zz.example.com",
+            "imap.example.com:993",
+            "imap_1.example.com",
+        ] {
+            assert!(
+                matches!(
+                    with_host(bad),
+                    Err(CheckError::Invalid {
+                        field: "incoming.host",
+                        ..
+                    })
+                ),
+                "{bad}"
+            );
+        }
+        let t = Target::new(Protocol::Imap, " IMAP.Пример.рф. ", 993, Security::Tls);
+        assert_eq!(t.host, "imap.xn--e1afmkfd.xn--p1ai");
+        assert_eq!(t.display, "imap.пример.рф");
+        assert_eq!(
+            network_address("anna@Пример.РФ"),
+            "anna@xn--e1afmkfd.xn--p1ai"
         );
     }
 

@@ -14,6 +14,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use mailsetup_shared::api::{CheckRequest, CheckResponse, Lang, Provider};
+use mailsetup_shared::email::EmailAddress;
 
 use crate::AppState;
 use crate::check::CheckError;
@@ -116,11 +117,11 @@ fn context(state: &AppState, headers: &HeaderMap, req: &CheckRequest) -> (Lang, 
         .get(header::ACCEPT_LANGUAGE)
         .and_then(|v| v.to_str().ok())
         .map_or(Lang::En, Lang::from_accept_language);
-    let provider = req
-        .email
-        .trim()
-        .rsplit_once('@')
-        .and_then(|(_, d)| state.providers.by_domain(&d.to_ascii_lowercase()).cloned());
+    // The same address parser as lookup and discovery (international domains in Unicode
+    // or punycode alike).
+    let provider = EmailAddress::parse(&req.email)
+        .ok()
+        .and_then(|email| state.providers.by_domain(email.domain()).cloned());
     (lang, provider)
 }
 

@@ -196,3 +196,160 @@ async fn outgoing_names_use_the_same_resolver() {
     assert_eq!(status, StatusCode::OK, "{json:#}");
     assert_eq!(json["outgoing"]["ok"], true, "{json:#}");
 }
+
+#[tokio::test]
+async fn an_international_name_is_checked_as_unicode_and_as_punycode() {
+    let dns = DnsServer::start(zone()).unwrap();
+    for host in [
+        "imap.пример.рф",
+        "IMAP.ПРИМЕР.РФ",
+        "imap.xn--e1afmkfd.xn--p1ai",
+    ] {
+        let side = incoming(config(dns.addr), host).await;
+        assert_eq!(side["ok"], true, "{host}: {side:#}\n{}", mail().log_tail());
+        // People see the Unicode form; DNS and the certificate check used punycode.
+        assert_eq!(side["host"], "imap.пример.рф", "{side:#}");
+        let names = side["tls"]["names"].as_array().unwrap();
+        assert!(
+            names.iter().any(|n| n == "imap.xn--e1afmkfd.xn--p1ai"),
+            "{side:#}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn an_international_address_is_accepted_and_sent_as_punycode() {
+    let dns = DnsServer::start(zone()).unwrap();
+    // The mailbox logs in as alice; the address checked as sender is international.
+    let body = json!({"email": "anna@пример.рф", "username": users::ALICE.0,
+        "password": users::ALICE.1,
+        "incoming": imaps("imap.пример.рф"), "outgoing": smtps("smtp.пример.рф")});
+    let (status, json) = post(config(dns.addr), &body).await;
+    assert_eq!(status, StatusCode::OK, "{json:#}");
+    assert_eq!(json["ok"], true, "{json:#}\n{}", mail().log_tail());
+    let sender = json["outgoing"]["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["step"] == "sender")
+        .unwrap();
+    // MAIL FROM carries the domain in punycode: a server without SMTPUTF8 accepts it.
+    assert!(
+        sender["detail"]
+            .as_str()
+            .unwrap()
+            .starts_with("anna@xn--e1afmkfd.xn--p1ai accepted"),
+        "{sender:#}"
+    );
+}
+
+/// A configuration asking `dns` and knowing one more provider, Primer Mail, whose domain
+/// is `пример.рф` (given in punycode, as the provider schema wants it).
+fn config_with_primer(dns: std::net::SocketAddr) -> Config {
+    let dir = std::env::temp_dir().join(format!("mailsetup-idn-providers-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("providers.json");
+    std::fs::write(
+        &file,
+        r#"[{"id":"primer","name":"Primer Mail","domains":["xn--e1afmkfd.xn--p1ai"],
+            "servers":[{"protocol":"imap","host":"imap.xn--e1afmkfd.xn--p1ai","port":993,"security":"tls"},
+                       {"protocol":"smtp","host":"smtp.xn--e1afmkfd.xn--p1ai","port":465,"security":"tls"}],
+            "status":"works","sources":["https://help.primer.example/imap"]}]"#,
+    )
+    .unwrap();
+    let mut c = config(dns);
+    c.providers_file = Some(file);
+    c
+}
+
+/// `s` percent-encoded for a query string.
+fn query(s: &str) -> String {
+    let mut q = String::new();
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            q.push(char::from(b));
+        } else {
+            q.push_str(&format!("%{b:02X}"));
+        }
+    }
+    q
+}
+
+async fn get(config: Config, uri: &str) -> (StatusCode, Value) {
+    let app = mailsetup_proxy::app(AppState::new(config).unwrap());
+    let res = app
+        .oneshot(Request::get(uri).body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    let status = res.status();
+    let bytes = res.into_body().collect().await.unwrap().to_bytes();
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    )
+}
+
+#[tokio::test]
+async fn an_international_address_gets_its_provider_on_every_route() {
+    let dns = DnsServer::start(zone()).unwrap();
+    let c = config_with_primer(dns.addr);
+    for email in [
+        "anna@пример.рф",
+        "Anna@ПРИМЕР.РФ",
+        "anna@xn--e1afmkfd.xn--p1ai",
+    ] {
+        // The check: a refused login is explained with the provider's name.
+        let body = json!({"email": email, "username": users::ALICE.0,
+            "password": "wrong-password-1", "incoming": imaps("imap.пример.рф")});
+        let (status, json) = post(c.clone(), &body).await;
+        assert_eq!(status, StatusCode::OK, "{json:#}");
+        let diagnosis = &json["incoming"]["diagnosis"];
+        assert_eq!(diagnosis["code"], "auth_failed", "{json:#}");
+        assert!(
+            diagnosis["message"]
+                .as_str()
+                .unwrap()
+                .contains("Primer Mail"),
+            "{email}: {diagnosis:#}"
+        );
+        // The lookup and discovery.
+        let uri = format!("/api/v1/providers/lookup?email={}", query(email));
+        let (status, json) = get(c.clone(), &uri).await;
+        assert_eq!(status, StatusCode::OK, "{email}: {json:#}");
+        assert_eq!(json["id"], "primer", "{email}: {json:#}");
+        let uri = format!("/api/v1/discover?email={}", query(email));
+        let (status, json) = get(c.clone(), &uri).await;
+        assert_eq!(status, StatusCode::OK, "{email}: {json:#}");
+        assert_eq!(json["domain"], "xn--e1afmkfd.xn--p1ai", "{json:#}");
+        assert_eq!(json["provider"]["id"], "primer", "{json:#}");
+    }
+}
+
+#[tokio::test]
+async fn the_stream_checks_an_international_name() {
+    let dns = DnsServer::start(zone()).unwrap();
+    let body = json!({"email": "anna@пример.рф", "username": users::ALICE.0,
+        "password": users::ALICE.1, "incoming": imaps("imap.пример.рф")});
+    let app = mailsetup_proxy::app(AppState::new(config(dns.addr)).unwrap());
+    let res = app
+        .oneshot(
+            Request::post("/api/v1/check/stream")
+                .header("content-type", "application/json")
+                .body(Body::from(body.to_string()))
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let bytes = res.into_body().collect().await.unwrap().to_bytes();
+    let text = String::from_utf8(bytes.to_vec()).unwrap();
+    let result = text
+        .split("event: result\n")
+        .nth(1)
+        .and_then(|rest| rest.lines().next())
+        .and_then(|line| line.strip_prefix("data: "))
+        .unwrap_or_else(|| panic!("no result event: {text}"));
+    let result: Value = serde_json::from_str(result).unwrap();
+    assert_eq!(result["ok"], true, "{result:#}");
+    assert_eq!(result["incoming"]["host"], "imap.пример.рф");
+}

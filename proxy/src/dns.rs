@@ -252,8 +252,13 @@ mod tests {
 
     #[tokio::test]
     async fn an_ip_literal_resolves_without_a_dns_server() {
-        // Port 9 on loopback: nothing answers, so any query would fail.
-        let r = Resolver::new(Some(SocketAddr::from(([127, 0, 0, 1], 9)))).unwrap();
+        // Port 9 on loopback: nothing answers, so any query fails (after a short timeout).
+        let r = Resolver::with_settings(DnsSettings {
+            server: Some(SocketAddr::from(([127, 0, 0, 1], 9))),
+            timeout: Duration::from_millis(200),
+            attempts: 1,
+        })
+        .unwrap();
         assert_eq!(
             r.ips("[::1]").await,
             Ok(vec!["::1".parse::<IpAddr>().unwrap()])
@@ -262,5 +267,12 @@ mod tests {
             r.ips("imap.example.com").await,
             Err(DnsError::Failed(_))
         ));
+    }
+
+    #[tokio::test]
+    async fn localhost_resolves_without_a_dns_server_as_the_system_resolver_did() {
+        let r = Resolver::new(Some(SocketAddr::from(([127, 0, 0, 1], 9)))).unwrap();
+        let ips = r.ips("localhost").await.unwrap();
+        assert!(ips.iter().all(IpAddr::is_loopback), "{ips:?}");
     }
 }

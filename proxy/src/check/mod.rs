@@ -4,8 +4,9 @@
 //! A check is validated and resolved up front ([`Checker::prepare`]): bad fields are
 //! [`CheckError::Invalid`], targets the egress policy refuses are
 //! [`CheckError::NotAllowed`], names that do not resolve become a `dns_not_found` side
-//! report, and a resolver that gives no answer a `dns_failed` one. Then both sides run concurrently ([`Checker::run`]), each under the side
-//! timeout, every step under its own timeout (see [`net`]).
+//! report, and a resolver that gives no answer a `dns_failed` one. Then both sides run
+//! concurrently ([`Checker::run`]), each under the side timeout, every step under its own
+//! timeout (see [`net`]).
 //!
 //! Invariant: sockets go only to the addresses [`net::resolve`] checked against the policy;
 //! the password is sent only by the protocol modules, never logged, never put in a report.

@@ -42,7 +42,7 @@ pub struct Config {
     #[arg(long = "extra-ca", env = "MAILSETUP_EXTRA_CA", value_delimiter = ',')]
     pub extra_ca: Vec<PathBuf>,
 
-    /// Seconds a TCP connect may take.
+    /// Seconds a check's DNS lookup, and each TCP connect, may take.
     #[arg(long, env = "MAILSETUP_CONNECT_TIMEOUT", default_value_t = 10.0)]
     pub connect_timeout: f64,
 

@@ -86,7 +86,9 @@ pub struct DiscoverSettings {
     pub cache_capacity: usize,
     /// Base URL of the ISP database; the domain is appended (`--ispdb-url`).
     pub ispdb_url: String,
-    /// The DNS server to ask (`--dns-server`); `None`: the system's configuration.
+    /// The DNS server to ask (`--dns-server`); `None`: the system's configuration. Used by
+    /// [`Discoverer::new`]; the proxy passes its one resolver to
+    /// [`Discoverer::with_resolver`] instead.
     pub dns_server: Option<std::net::SocketAddr>,
     /// How long slower, lower-ranked methods may still run once the winner is known.
     pub grace: Duration,

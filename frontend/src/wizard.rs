@@ -543,7 +543,9 @@ impl Wizard {
             | D::StarttlsUnavailable
             | D::PlaintextRefused
             | D::WrongProtocol => Step::Servers,
-            D::TooManyConnections
+            // The proxy's resolver failed: nothing the user typed is wrong; retry.
+            D::DnsFailed
+            | D::TooManyConnections
             | D::RateLimitedByServer
             | D::ServerTimeout
             | D::ProtocolError => Step::Test,

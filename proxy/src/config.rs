@@ -42,7 +42,7 @@ pub struct Config {
     #[arg(long = "extra-ca", env = "MAILSETUP_EXTRA_CA", value_delimiter = ',')]
     pub extra_ca: Vec<PathBuf>,
 
-    /// Seconds a TCP connect may take.
+    /// Seconds a check's DNS lookup, and each TCP connect, may take.
     #[arg(long, env = "MAILSETUP_CONNECT_TIMEOUT", default_value_t = 10.0)]
     pub connect_timeout: f64,
 
@@ -80,9 +80,15 @@ pub struct Config {
     #[arg(long, env = "MAILSETUP_ISPDB_URL", default_value = crate::discover::DEFAULT_ISPDB_URL)]
     pub ispdb_url: String,
 
-    /// DNS server for discovery, IP:PORT (default: the system's resolver configuration).
+    /// DNS server for checks and discovery, IP:PORT (default: the system's resolver
+    /// configuration).
     #[arg(long, env = "MAILSETUP_DNS_SERVER")]
     pub dns_server: Option<SocketAddr>,
+
+    /// How long one DNS query may take before it is sent again (twice in all); a check's
+    /// resolve step as a whole is bounded by `--connect-timeout`. Tests shorten it.
+    #[arg(skip = std::time::Duration::from_secs(3))]
+    pub dns_query_timeout: std::time::Duration,
 
     /// Ports discovery uses (standard ones); tests point them at loopback fixtures.
     #[arg(skip)]

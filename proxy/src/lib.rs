@@ -10,6 +10,7 @@
 pub mod check;
 pub mod config;
 pub mod discover;
+pub mod dns;
 pub mod error;
 pub mod limits;
 mod middleware;
@@ -40,7 +41,13 @@ impl AppState {
     /// Builds the state from a configuration, checking what can be checked up front.
     pub fn new(config: Config) -> anyhow::Result<Self> {
         let providers = Arc::new(routes::load_providers(config.providers_file.as_deref())?);
-        let discover = Arc::new(discover::Discoverer::new(
+        // One resolver (`--dns-server` or the system's) for checks and discovery alike.
+        let resolver = dns::Resolver::with_settings(dns::DnsSettings {
+            server: config.dns_server,
+            timeout: config.dns_query_timeout,
+            ..dns::DnsSettings::default()
+        })?;
+        let discover = Arc::new(discover::Discoverer::with_resolver(
             discover::DiscoverSettings::from_config(&config)?,
             policy::EgressPolicy {
                 allow_any_port: config.allow_any_port,
@@ -48,8 +55,9 @@ impl AppState {
             },
             &config.extra_ca,
             providers.clone(),
+            resolver.clone(),
         )?);
-        let checker = Arc::new(check::Checker::new(&config)?);
+        let checker = Arc::new(check::Checker::new(&config, resolver)?);
         Ok(Self {
             providers,
             discover,

@@ -431,8 +431,11 @@ pub struct StepReport {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DiagnosisCode {
-    /// The host name does not exist.
+    /// The host name does not exist or has no address.
     DnsNotFound,
+    /// The proxy's DNS resolver gave no answer (timeout, SERVFAIL, REFUSED, unreachable):
+    /// a problem on the service's side, not the user's.
+    DnsFailed,
     /// Nothing listens on that port.
     ConnectRefused,
     /// The connection attempt timed out.
@@ -478,8 +481,9 @@ pub enum DiagnosisCode {
 
 impl DiagnosisCode {
     /// Every code, in declaration order.
-    pub const ALL: [DiagnosisCode; 21] = [
+    pub const ALL: [DiagnosisCode; 22] = [
         Self::DnsNotFound,
+        Self::DnsFailed,
         Self::ConnectRefused,
         Self::ConnectTimeout,
         Self::TlsFailed,
@@ -506,6 +510,7 @@ impl DiagnosisCode {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::DnsNotFound => "dns_not_found",
+            Self::DnsFailed => "dns_failed",
             Self::ConnectRefused => "connect_refused",
             Self::ConnectTimeout => "connect_timeout",
             Self::TlsFailed => "tls_failed",

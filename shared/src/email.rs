@@ -254,24 +254,11 @@ impl fmt::Display for EmailAddress {
     }
 }
 
-/// The lowercase ASCII form of a domain, checked as an RFC 1123 host name of LDH labels.
+/// The lowercase ASCII form of a domain, checked as an RFC 1123 host name of LDH labels by
+/// the same rules as server hosts ([`crate::validate::parse_host`]): Unicode and punycode
+/// alike; the top-level label is not all digits.
 fn domain_to_ascii(domain: &str) -> Result<String, EmailError> {
-    let ascii = idna::domain_to_ascii(domain).map_err(|_| EmailError::InvalidDomain)?;
-    if ascii.is_empty() || ascii.len() > 253 {
-        return Err(EmailError::InvalidDomain);
-    }
-    for label in ascii.split('.') {
-        let ok = !label.is_empty()
-            && label.len() <= 63
-            && !label.starts_with('-')
-            && !label.ends_with('-')
-            && label
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
-        if !ok {
-            return Err(EmailError::InvalidDomain);
-        }
-    }
+    let ascii = crate::validate::ascii_name(domain).map_err(|_| EmailError::InvalidDomain)?;
     if ascii
         .rsplit('.')
         .next()

@@ -7,7 +7,7 @@
 //! keyboard-layout guess) are never part of a message and never printed by `Debug`.
 
 use std::fmt;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::net::IpAddr;
 
 use crate::api::{Charset, Lang, Protocol, Provider, Security};
 use crate::email::is_invisible;
@@ -515,88 +515,6 @@ impl fmt::Display for FieldError {
 
 impl std::error::Error for FieldError {}
 
-/// Checks a server host as typed: an RFC 1123 name (IDN converted to lowercase punycode),
-/// an IPv4 address, or an IPv6 address with or without brackets. Returns the ASCII form
-/// (no trailing dot, IPv6 without brackets).
-pub fn validate_host(input: &str) -> Result<String, FieldError> {
-    let s = input.trim();
-    if s.is_empty() {
-        return Err(FieldError::Empty);
-    }
-    if s.contains("://") {
-        return Err(FieldError::HasScheme);
-    }
-    if s.chars().any(char::is_whitespace) {
-        return Err(FieldError::Whitespace);
-    }
-    if s.contains('@') {
-        return Err(FieldError::LooksLikeEmail);
-    }
-    if s.contains('/') {
-        return Err(FieldError::HasPath);
-    }
-    if let Some(inner) = s.strip_prefix('[') {
-        let Some(inner) = inner.strip_suffix(']') else {
-            return Err(if inner.contains("]:") {
-                FieldError::HasPort
-            } else {
-                FieldError::InvalidIp
-            });
-        };
-        return inner
-            .parse::<Ipv6Addr>()
-            .map(|ip| ip.to_string())
-            .map_err(|_| FieldError::InvalidIp);
-    }
-    if s.contains(':') {
-        if let Ok(ip) = s.parse::<Ipv6Addr>() {
-            return Ok(ip.to_string());
-        }
-        let (_, after) = s.rsplit_once(':').unwrap_or((s, ""));
-        return Err(if after.bytes().all(|b| b.is_ascii_digit()) {
-            FieldError::HasPort
-        } else {
-            FieldError::InvalidChar(':')
-        });
-    }
-    let s = s.strip_suffix('.').unwrap_or(s);
-    if s.len() > 253 {
-        return Err(FieldError::TooLong);
-    }
-    if s.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
-        return s
-            .parse::<Ipv4Addr>()
-            .map(|ip| ip.to_string())
-            .map_err(|_| FieldError::InvalidIp);
-    }
-    let ascii = if s.is_ascii() {
-        s.to_ascii_lowercase()
-    } else {
-        idna::domain_to_ascii(s).map_err(|_| FieldError::InvalidIdn)?
-    };
-    if ascii.len() > 253 {
-        return Err(FieldError::TooLong);
-    }
-    for label in ascii.split('.') {
-        if label.is_empty() {
-            return Err(FieldError::EmptyLabel);
-        }
-        if label.len() > 63 {
-            return Err(FieldError::LabelTooLong);
-        }
-        if let Some(c) = label
-            .chars()
-            .find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '-'))
-        {
-            return Err(FieldError::InvalidChar(c));
-        }
-        if label.starts_with('-') || label.ends_with('-') {
-            return Err(FieldError::LabelHyphen);
-        }
-    }
-    Ok(ascii)
-}
-
 /// A port as typed in a text field, or as a number.
 pub trait PortInput {
     /// The port, checked.
@@ -801,6 +719,10 @@ pub fn server_warnings(
     }
     w
 }
+
+mod host;
+pub(crate) use host::ascii_name;
+pub use host::{Host, parse_host, validate_host};
 
 #[cfg(test)]
 mod tests;

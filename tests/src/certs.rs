@@ -10,7 +10,7 @@ use rcgen::{
 };
 
 /// Every name the good certificate is valid for: `localhost` and each scenario address.
-pub const GOOD_NAMES: [&str; 10] = [
+pub const GOOD_NAMES: [&str; 13] = [
     "localhost",
     "127.0.0.1",
     "127.0.0.2",
@@ -22,6 +22,12 @@ pub const GOOD_NAMES: [&str; 10] = [
     // The discovery tests' guessing domain, so a guess can find a matching certificate.
     "imap.guess.disc.test",
     "smtp.guess.disc.test",
+    // The check tests' names, served by their own DNS server: an ASCII one and an
+    // international one (`imap.пример.рф`, `smtp.пример.рф`) in the punycode form
+    // certificates carry.
+    "mail.dns.test",
+    "imap.xn--e1afmkfd.xn--p1ai",
+    "smtp.xn--e1afmkfd.xn--p1ai",
 ];
 
 /// The only name on the wrong-host certificate.

@@ -1,7 +1,9 @@
-//! A small authoritative DNS server on loopback for discovery tests: serves A, AAAA, MX and
-//! SRV records from a [`Zone`] over UDP (and TCP), with optional per-name delays so tests
-//! can make one lookup slower than the discovery deadline. In-process (hickory-proto
-//! messages), on a thread and runtime of its own; stopped when dropped.
+//! A small authoritative DNS server on loopback for discovery and check tests: serves A,
+//! AAAA, MX and SRV records from a [`Zone`] over UDP (and TCP), with optional per-name
+//! delays so tests can make one lookup slower than a deadline, and per-name failure codes
+//! (SERVFAIL, REFUSED) for resolver failures. In-process (hickory-proto messages), on a
+//! thread and runtime of its own; stopped when dropped. [`SilentDns`] is a DNS server that
+//! never answers.
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
@@ -14,11 +16,15 @@ use hickory_proto::rr::rdata::{A, AAAA, MX, SRV};
 use hickory_proto::rr::{Name, RData, Record, RecordType};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
+/// Response codes for [`Zone::fail`].
+pub use hickory_proto::op::ResponseCode as Rcode;
+
 /// The records served, by lowercase name without the root dot.
 #[derive(Clone, Debug, Default)]
 pub struct Zone {
     records: HashMap<String, Vec<RData>>,
     delays: HashMap<String, Duration>,
+    failures: HashMap<String, ResponseCode>,
 }
 
 fn key(name: &str) -> String {
@@ -73,6 +79,12 @@ impl Zone {
         self
     }
 
+    /// Answers every query for `name` with `code` (SERVFAIL, REFUSED...) and no records.
+    pub fn fail(mut self, name: &str, code: ResponseCode) -> Self {
+        self.failures.insert(key(name), code);
+        self
+    }
+
     /// The response to one query message.
     fn answer(&self, query: &Message) -> Message {
         let mut resp = Message::new();
@@ -86,6 +98,10 @@ impl Zone {
         for q in query.queries() {
             resp.add_query(q.clone());
             let name = key(&q.name().to_ascii());
+            if let Some(failure) = self.failures.get(&name) {
+                code = *failure;
+                continue;
+            }
             let Some(records) = self.records.get(&name) else {
                 code = ResponseCode::NXDomain;
                 continue;
@@ -212,6 +228,32 @@ async fn serve_tcp(listener: tokio::net::TcpListener, zone: Arc<Zone>) {
                 }
             }
         });
+    }
+}
+
+/// A DNS server that never answers: a UDP socket and a TCP listener on one loopback port
+/// that take queries and connections and say nothing (a resolver that is down or whose
+/// packets are dropped). Closed when dropped.
+#[derive(Debug)]
+pub struct SilentDns {
+    /// Where it listens (UDP and TCP, same port, 127.0.0.1).
+    pub addr: SocketAddr,
+    _udp: std::net::UdpSocket,
+    _tcp: std::net::TcpListener,
+}
+
+impl SilentDns {
+    /// Binds a free loopback port. Queries pile up unread in the socket's buffer; TCP
+    /// connections wait in the accept queue.
+    pub fn start() -> anyhow::Result<Self> {
+        let udp = std::net::UdpSocket::bind("127.0.0.1:0").context("bind UDP")?;
+        let addr = udp.local_addr()?;
+        let tcp = std::net::TcpListener::bind(addr).context("bind TCP on the same port")?;
+        Ok(Self {
+            addr,
+            _udp: udp,
+            _tcp: tcp,
+        })
     }
 }
 

@@ -4,8 +4,9 @@
 //! A check is validated and resolved up front ([`Checker::prepare`]): bad fields are
 //! [`CheckError::Invalid`], targets the egress policy refuses are
 //! [`CheckError::NotAllowed`], names that do not resolve become a `dns_not_found` side
-//! report. Then both sides run concurrently ([`Checker::run`]), each under the side
-//! timeout, every step under its own timeout (see [`net`]).
+//! report, and a resolver that gives no answer a `dns_failed` one. Then both sides run
+//! concurrently ([`Checker::run`]), each under the side timeout, every step under its own
+//! timeout (see [`net`]).
 //!
 //! Invariant: sockets go only to the addresses [`net::resolve`] checked against the policy;
 //! the password is sent only by the protocol modules, never logged, never put in a report.
@@ -35,10 +36,13 @@ use mailsetup_shared::api::{
     CheckRequest, CheckResponse, DiagnosisCode, IncomingProtocol, Lang, Protocol, Provider,
     Security, SideReport, StepKind, StepReport, Text, TlsInfo,
 };
+use mailsetup_shared::email::EmailAddress;
 use mailsetup_shared::secret::Password;
+use mailsetup_shared::validate::parse_host;
 use tracing::Instrument as _;
 
 use crate::config::Config;
+use crate::dns::Resolver;
 use crate::policy::EgressPolicy;
 use net::{Conn, NetError, ResolveError, Stream};
 use tls::TlsSettings;
@@ -46,6 +50,7 @@ use tls::TlsSettings;
 /// Everything a check needs that lives as long as the proxy.
 #[derive(Debug)]
 pub struct Checker {
+    resolver: Resolver,
     tls: TlsSettings,
     policy: EgressPolicy,
     allow_plaintext: bool,
@@ -98,9 +103,11 @@ fn secs(s: f64) -> Duration {
 }
 
 impl Checker {
-    /// Builds the checker from the operator's configuration (loads `--extra-ca` files).
-    pub fn new(config: &Config) -> anyhow::Result<Self> {
+    /// Builds the checker from the operator's configuration (loads `--extra-ca` files),
+    /// resolving names with `resolver` (the proxy's one resolver, shared with discovery).
+    pub fn new(config: &Config, resolver: Resolver) -> anyhow::Result<Self> {
         Ok(Self {
+            resolver,
             tls: TlsSettings::new(&config.extra_ca)?,
             policy: EgressPolicy {
                 allow_any_port: config.allow_any_port,
@@ -139,23 +146,13 @@ impl Checker {
         if let Some(inc) = &req.incoming {
             targets.push((
                 "incoming",
-                Target {
-                    protocol: inc.protocol.into(),
-                    host: inc.host.trim().to_owned(),
-                    port: inc.port,
-                    security: inc.security,
-                },
+                Target::new(inc.protocol.into(), &inc.host, inc.port, inc.security),
             ));
         }
         if let Some(out) = &req.outgoing {
             targets.push((
                 "outgoing",
-                Target {
-                    protocol: Protocol::Smtp,
-                    host: out.host.trim().to_owned(),
-                    port: out.port,
-                    security: out.security,
-                },
+                Target::new(Protocol::Smtp, &out.host, out.port, out.security),
             ));
         }
         for (side, target) in &targets {
@@ -212,6 +209,7 @@ impl Checker {
     ) -> Result<PreparedSide, CheckError> {
         let started = Instant::now();
         let resolved = match net::resolve(
+            &self.resolver,
             &self.policy,
             &target.host,
             target.port,
@@ -232,7 +230,12 @@ impl Checker {
                     message: err.message(),
                 });
             }
-            Err(err @ ResolveError::NotFound { .. }) => Err(err.to_string()),
+            Err(err @ ResolveError::NotFound { .. }) => {
+                Err((DiagnosisCode::DnsNotFound, err.to_string()))
+            }
+            Err(err @ ResolveError::Failed { .. }) => {
+                Err((DiagnosisCode::DnsFailed, err.to_string()))
+            }
         };
         Ok(PreparedSide {
             target,
@@ -252,8 +255,9 @@ impl Checker {
         provider: Option<&Provider>,
         events: Option<Events>,
     ) -> CheckResponse {
+        let email = network_address(&req.email);
         let creds = Creds {
-            email: req.email.trim(),
+            email: &email,
             username: login_name(req),
             password: &req.password,
         };
@@ -335,14 +339,14 @@ impl Checker {
                     });
                     addrs
                 }
-                Err(reason) => {
+                Err((code, reason)) => {
                     run.push_step(StepReport {
                         step: StepKind::Resolve,
                         ok: false,
                         ms: prepared.resolve_ms,
                         detail: Some(reason.clone()),
                     });
-                    return Err(Failure::new(DiagnosisCode::DnsNotFound, reason));
+                    return Err(Failure::new(code, reason));
                 }
             };
             match tokio::time::timeout(self.limits.side, run.protocol(&addrs, creds)).await {
@@ -386,7 +390,8 @@ pub struct Prepared {
 #[derive(Debug)]
 struct PreparedSide {
     target: Target,
-    resolved: Result<Vec<SocketAddr>, String>,
+    /// The checked addresses, or the diagnosis (`dns_not_found`, `dns_failed`) and why.
+    resolved: Result<Vec<SocketAddr>, (DiagnosisCode, String)>,
     resolve_ms: u64,
     /// This side's keys in the failed-login guard.
     guard_keys: Vec<guard::AccountKey>,
@@ -396,9 +401,31 @@ struct PreparedSide {
 #[derive(Clone, Debug)]
 struct Target {
     protocol: Protocol,
+    /// The host for the network: ASCII (punycode for international names); what is
+    /// resolved, the TLS server name and the name certificates are checked against.
     host: String,
+    /// The host for people (reports): the name in Unicode, or the IP address.
+    display: String,
     port: u16,
     security: Security,
+}
+
+impl Target {
+    /// A target from a validated request field.
+    fn new(protocol: Protocol, host: &str, port: u16, security: Security) -> Self {
+        let (host, display) = match parse_host(host) {
+            Ok(h) => (h.ascii().to_owned(), h.unicode().to_owned()),
+            // Not reached after `validate`; kept as typed.
+            Err(_) => (host.trim().to_owned(), host.trim().to_owned()),
+        };
+        Self {
+            protocol,
+            host,
+            display,
+            port,
+            security,
+        }
+    }
 }
 
 /// Who logs in.
@@ -668,7 +695,7 @@ impl<'a> SideRun<'a> {
         SideReport {
             ok: diagnosis.is_none(),
             protocol: self.target.protocol,
-            host: self.target.host.clone(),
+            host: self.target.display.clone(),
             port: self.target.port,
             security: self.target.security,
             steps: self.steps,
@@ -680,6 +707,16 @@ impl<'a> SideRun<'a> {
                 .map(|c| self.redactor.text(c))
                 .collect(),
         }
+    }
+}
+
+/// The address as the network needs it (SMTP's `MAIL FROM`): an international domain in
+/// punycode, since servers without SMTPUTF8 refuse UTF-8 there. An address the shared
+/// parser does not take (it passed `validate`) is used as sent.
+fn network_address(email: &str) -> String {
+    match EmailAddress::parse(email) {
+        Ok(address) => address.as_str().to_owned(),
+        Err(_) => email.trim().to_owned(),
     }
 }
 
@@ -823,15 +860,8 @@ pub fn validate(req: &CheckRequest) -> Result<(), CheckError> {
             "Укажите сервер входящей или исходящей почты (или оба).",
         ));
     }
-    let host_ok = |h: &str| {
-        let h = h.trim();
-        !h.is_empty()
-            && h.len() <= 253
-            && h.chars()
-                .all(|c| c.is_ascii_alphanumeric() || ".-_:[]".contains(c))
-            && !h.starts_with('.')
-            && !h.starts_with('-')
-    };
+    // The same host rules as the wizard's: a name in Unicode or punycode, or an IP address.
+    let host_ok = |h: &str| parse_host(h).is_ok();
     if let Some(inc) = &req.incoming {
         if !host_ok(&inc.host) {
             return Err(invalid(
@@ -926,6 +956,48 @@ mod tests {
         assert_eq!(
             field(|r| r.outgoing.as_mut().unwrap().port = 0),
             "outgoing.port"
+        );
+    }
+
+    #[test]
+    fn hosts_follow_the_shared_rules_in_unicode_and_punycode() {
+        let with_host = |host: &str| {
+            let mut r = request();
+            r.incoming.as_mut().unwrap().host = host.to_owned();
+            r.outgoing.as_mut().unwrap().host = host.to_owned();
+            validate(&r)
+        };
+        for good in [
+            "imap.пример.рф",
+            "IMAP.ПРИМЕР.РФ",
+            "imap.xn--e1afmkfd.xn--p1ai",
+            "[::1]",
+            "192.0.2.1",
+        ] {
+            assert_eq!(with_host(good), Ok(()), "{good}");
+        }
+        for bad in [
+            "xn--zz.example.com",
+            "imap.example.com:993",
+            "imap_1.example.com",
+        ] {
+            assert!(
+                matches!(
+                    with_host(bad),
+                    Err(CheckError::Invalid {
+                        field: "incoming.host",
+                        ..
+                    })
+                ),
+                "{bad}"
+            );
+        }
+        let t = Target::new(Protocol::Imap, " IMAP.Пример.рф. ", 993, Security::Tls);
+        assert_eq!(t.host, "imap.xn--e1afmkfd.xn--p1ai");
+        assert_eq!(t.display, "imap.пример.рф");
+        assert_eq!(
+            network_address("anna@Пример.РФ"),
+            "anna@xn--e1afmkfd.xn--p1ai"
         );
     }
 

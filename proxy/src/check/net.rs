@@ -3,10 +3,11 @@
 //!
 //! Invariant: a connection is only ever opened to a `SocketAddr` that
 //! [`crate::policy::EgressPolicy::check`] accepted (see [`resolve`] and [`connect`]); the
-//! name is never resolved a second time. Every read has a deadline and every line and the
-//! whole session have a size cap, so a hostile server (silence, one byte a second, a 10 MB
-//! line, endless garbage) costs at most [`MAX_LINE`] + one read buffer of memory and ends
-//! in a [`NetError`] within the reply timeout.
+//! name is resolved once, by the proxy's one resolver ([`crate::dns`]), never a second
+//! time. Every read has a deadline and every line and the whole session have a size cap,
+//! so a hostile server (silence, one byte a second, a 10 MB line, endless garbage) costs at
+//! most [`MAX_LINE`] + one read buffer of memory and ends in a [`NetError`] within the reply
+//! timeout.
 
 use std::io;
 use std::net::SocketAddr;
@@ -17,6 +18,7 @@ use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncReadExt as _, AsyncWrite, AsyncWriteExt as _, ReadBuf};
 use tokio::net::TcpStream;
 
+use crate::dns::{DnsError, Resolver};
 use crate::policy::{EgressPolicy, PolicyError};
 
 /// Longest line (reply) accepted from a server, in bytes.
@@ -49,7 +51,7 @@ pub enum NetError {
 /// Why a name could not be turned into allowed addresses.
 #[derive(Debug, thiserror::Error)]
 pub enum ResolveError {
-    /// The name does not resolve (or resolution failed or timed out).
+    /// The name does not exist or has no address (`dns_not_found`).
     #[error("{host} does not resolve: {reason}")]
     NotFound {
         /// The name looked up.
@@ -57,40 +59,56 @@ pub enum ResolveError {
         /// The resolver's words.
         reason: String,
     },
+    /// The resolver gave no answer: it timed out, refused, failed or could not be reached
+    /// (`dns_failed`).
+    #[error("the DNS lookup of {host} failed: {reason}")]
+    Failed {
+        /// The name looked up.
+        host: String,
+        /// What went wrong.
+        reason: String,
+    },
     /// A resolved address is refused by the egress policy.
     #[error("{0}")]
     Policy(#[from] PolicyError),
 }
 
-/// Resolves `host` once and checks every address against `policy`; all must pass (a name
-/// that mixes public and private addresses is refused as a whole).
+/// Resolves `host` (ASCII: punycode for international names) once with the proxy's
+/// resolver, within `timeout` (the lookup is cancelled then), and checks every address
+/// against `policy`; all must pass (a name that mixes public and private addresses is
+/// refused as a whole). An IP literal (also `[::1]`) is used as is, without DNS.
 pub async fn resolve(
+    resolver: &Resolver,
     policy: &EgressPolicy,
     host: &str,
     port: u16,
     timeout: Duration,
 ) -> Result<Vec<SocketAddr>, ResolveError> {
     policy.check_port(port)?;
-    let not_found = |reason: String| ResolveError::NotFound {
-        host: host.to_owned(),
-        reason,
+    let ips = match tokio::time::timeout(timeout, resolver.ips(host)).await {
+        Err(_) => {
+            return Err(ResolveError::Failed {
+                host: host.to_owned(),
+                reason: format!("no answer within {timeout:?}"),
+            });
+        }
+        Ok(Err(DnsError::NotFound(reason))) => {
+            return Err(ResolveError::NotFound {
+                host: host.to_owned(),
+                reason,
+            });
+        }
+        Ok(Err(DnsError::Failed(reason))) => {
+            return Err(ResolveError::Failed {
+                host: host.to_owned(),
+                reason,
+            });
+        }
+        Ok(Ok(ips)) => ips,
     };
-    // An IP literal in brackets ("[::1]") is accepted too.
-    let bare = host
-        .strip_prefix('[')
-        .and_then(|h| h.strip_suffix(']'))
-        .unwrap_or(host);
-    let addrs: Vec<SocketAddr> =
-        match tokio::time::timeout(timeout, tokio::net::lookup_host((bare, port))).await {
-            Err(_) => return Err(not_found(format!("lookup timed out after {timeout:?}"))),
-            Ok(Err(err)) => return Err(not_found(err.to_string())),
-            Ok(Ok(addrs)) => addrs.collect(),
-        };
-    if addrs.is_empty() {
-        return Err(not_found("no addresses".to_owned()));
-    }
-    let mut unique: Vec<SocketAddr> = Vec::with_capacity(addrs.len());
-    for addr in addrs {
+    let mut unique: Vec<SocketAddr> = Vec::with_capacity(ips.len());
+    for ip in ips {
+        let addr = SocketAddr::new(ip, port);
         policy.check(addr)?;
         if !unique.contains(&addr) {
             unique.push(addr);

@@ -102,7 +102,7 @@ pub(super) async fn run(d: &Discoverer, c: &Collector, target: &Target) {
                 None
             }
             Err(e) => {
-                c.end(step, false, e);
+                c.end(step, false, e.to_string());
                 None
             }
         }

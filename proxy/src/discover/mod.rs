@@ -13,12 +13,12 @@
 //!
 //! Invariant: every socket goes to an address the egress policy accepted
 //! ([`EgressPolicy::check`] for mail ports, [`EgressPolicy::check_web`] for 80/443); names
-//! are resolved once, by [`dns`], and the checked address is the one connected to.
+//! are resolved once, by the proxy's one resolver ([`crate::dns`], shared with checks), and
+//! the checked address is the one connected to.
 
 pub mod autoconfig;
 pub mod autodiscover;
 mod cache;
-pub mod dns;
 mod guess;
 mod http;
 mod mx;
@@ -35,6 +35,7 @@ use mailsetup_shared::api::{
 };
 use mailsetup_shared::providers::Registry;
 
+use crate::dns;
 use crate::policy::EgressPolicy;
 
 /// The ports discovery uses. Standard ones by default; tests point them at loopback
@@ -85,7 +86,9 @@ pub struct DiscoverSettings {
     pub cache_capacity: usize,
     /// Base URL of the ISP database; the domain is appended (`--ispdb-url`).
     pub ispdb_url: String,
-    /// The DNS server to ask (`--dns-server`); `None`: the system's configuration.
+    /// The DNS server to ask (`--dns-server`); `None`: the system's configuration. Used by
+    /// [`Discoverer::new`]; the proxy passes its one resolver to
+    /// [`Discoverer::with_resolver`] instead.
     pub dns_server: Option<std::net::SocketAddr>,
     /// How long slower, lower-ranked methods may still run once the winner is known.
     pub grace: Duration,
@@ -414,7 +417,7 @@ pub struct Discoverer {
 
 impl Discoverer {
     /// Builds discovery from its settings, the egress policy, extra trusted CA files (PEM)
-    /// and the knowledge base.
+    /// and the knowledge base, with a resolver of its own for `settings.dns_server`.
     pub fn new(
         settings: DiscoverSettings,
         policy: EgressPolicy,
@@ -422,6 +425,18 @@ impl Discoverer {
         providers: Arc<Registry>,
     ) -> anyhow::Result<Self> {
         let resolver = dns::Resolver::new(settings.dns_server)?;
+        Self::with_resolver(settings, policy, extra_ca, providers, resolver)
+    }
+
+    /// Like [`Discoverer::new`], resolving with `resolver` (the proxy's one resolver, which
+    /// checks use too); `settings.dns_server` is then not used.
+    pub fn with_resolver(
+        settings: DiscoverSettings,
+        policy: EgressPolicy,
+        extra_ca: &[std::path::PathBuf],
+        providers: Arc<Registry>,
+        resolver: dns::Resolver,
+    ) -> anyhow::Result<Self> {
         let tls = tls::Tls::new(extra_ca)?;
         let cache = cache::Cache::new(settings.cache_ttl, settings.cache_capacity);
         Ok(Self {

@@ -7,7 +7,7 @@ use super::{Collector, Discoverer, Method, Target, add_provider};
 pub(super) async fn run(d: &Discoverer, c: &Collector, target: &Target) {
     let step = c.begin(Method::Mx, &target.domain);
     match d.resolver.mx(&target.domain).await {
-        Err(e) => c.end(step, false, e),
+        Err(e) => c.end(step, false, e.to_string()),
         Ok(hosts) if hosts.is_empty() => c.end(step, false, "no MX records"),
         Ok(hosts) => {
             let listed = hosts

@@ -44,7 +44,7 @@ pub(super) async fn run(d: &Discoverer, c: &Collector, target: &Target) {
         };
         match answer {
             Err(e) => {
-                c.end(step, false, e);
+                c.end(step, false, e.to_string());
                 Vec::new()
             }
             Ok(records) => {

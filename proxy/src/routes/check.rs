@@ -14,6 +14,7 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use mailsetup_shared::api::{CheckRequest, CheckResponse, Lang, Provider};
+use mailsetup_shared::email::EmailAddress;
 
 use crate::AppState;
 use crate::check::CheckError;
@@ -114,11 +115,11 @@ impl Drop for Events {
 fn context(state: &AppState, headers: &HeaderMap, req: &CheckRequest) -> (Lang, Option<Provider>) {
     let _ = headers;
     let lang = crate::error::lang();
-    let provider = req
-        .email
-        .trim()
-        .rsplit_once('@')
-        .and_then(|(_, d)| state.providers.by_domain(&d.to_ascii_lowercase()).cloned());
+    // The same address parser as lookup and discovery (international domains in Unicode
+    // or punycode alike).
+    let provider = EmailAddress::parse(&req.email)
+        .ok()
+        .and_then(|email| state.providers.by_domain(email.domain()).cloned());
     (lang, provider)
 }
 

@@ -243,6 +243,72 @@ fn validate_host_table() {
 }
 
 #[test]
+fn hosts_in_unicode_and_punycode_are_the_same_host() {
+    let want = ("imap.xn--e1afmkfd.xn--p1ai", "imap.пример.рф");
+    for input in [
+        "imap.пример.рф",
+        "IMAP.ПРИМЕР.РФ",
+        "imap.xn--e1afmkfd.xn--p1ai",
+        " IMAP.XN--E1AFMKFD.XN--P1AI. ",
+        "imap\u{3002}пример\u{3002}рф",
+    ] {
+        let host = parse_host(input).unwrap_or_else(|e| panic!("{input}: {e:?}"));
+        assert_eq!((host.ascii(), host.unicode()), want, "{input}");
+        assert!(!host.is_ip());
+    }
+    let plain = parse_host("Mail.Example.COM").unwrap();
+    assert_eq!(
+        (plain.ascii(), plain.unicode()),
+        ("mail.example.com", "mail.example.com")
+    );
+    for (input, want) in [("[::1]", "::1"), ("::1", "::1"), ("192.0.2.1", "192.0.2.1")] {
+        let host = parse_host(input).unwrap();
+        assert_eq!((host.ascii(), host.unicode()), (want, want), "{input}");
+        assert!(host.is_ip());
+    }
+}
+
+#[test]
+fn punycode_that_does_not_decode_is_refused() {
+    for input in [
+        "xn--zz.example.com",
+        "imap.xn--.com",
+        "xn--abc-.com",
+        "xn--0.ru",
+    ] {
+        assert_eq!(parse_host(input), Err(FieldError::InvalidIdn), "{input}");
+        assert_eq!(validate_host(input), Err(FieldError::InvalidIdn), "{input}");
+    }
+}
+
+#[test]
+fn email_domains_and_hosts_follow_the_same_rules() {
+    for domain in [
+        "пример.рф",
+        "xn--e1afmkfd.xn--p1ai",
+        "Example.COM",
+        "mail-1.example.org",
+        "xn--zz.example.com",
+        "bad_name.com",
+        "-bad.com",
+        "a..b.com",
+        "xn--abc-.com",
+    ] {
+        let email = EmailAddress::parse(&format!("anna@{domain}"));
+        let host = parse_host(domain);
+        assert_eq!(
+            email.is_ok(),
+            host.is_ok(),
+            "{domain}: {email:?} vs {host:?}"
+        );
+        if let (Ok(email), Ok(host)) = (email, host) {
+            assert_eq!(email.domain(), host.ascii());
+            assert_eq!(email.domain_unicode(), host.unicode());
+        }
+    }
+}
+
+#[test]
 fn validate_port_and_security_table() {
     assert_eq!(validate_port("993"), Ok(993));
     assert_eq!(validate_port(" 587 "), Ok(587));

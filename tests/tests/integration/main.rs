@@ -5,6 +5,7 @@
 mod api;
 mod browser;
 mod check;
+mod check_dns;
 mod discover;
 mod edge;
 mod harness;

@@ -11,6 +11,7 @@ pub mod check;
 pub mod config;
 pub mod discover;
 pub mod error;
+pub mod i18n;
 pub mod limits;
 mod middleware;
 pub mod policy;

@@ -39,6 +39,7 @@ use mailsetup_shared::secret::Password;
 use tracing::Instrument as _;
 
 use crate::config::Config;
+use crate::i18n::{self, verbatim};
 use crate::policy::EgressPolicy;
 use net::{Conn, NetError, ResolveError, Stream};
 use tls::TlsSettings;
@@ -232,7 +233,7 @@ impl Checker {
                     message: err.message(),
                 });
             }
-            Err(err @ ResolveError::NotFound { .. }) => Err(err.to_string()),
+            Err(err @ ResolveError::NotFound { .. }) => Err(err.text()),
         };
         Ok(PreparedSide {
             target,
@@ -316,7 +317,7 @@ impl Checker {
             protocol = target.protocol.as_str()
         );
         let redactor = redact::Redactor::new(creds.username, creds.password.expose());
-        let mut run = SideRun::new(self, &target, provider, &redactor);
+        let mut run = SideRun::new(self, &target, provider, &redactor, lang);
         let name = if target.protocol == Protocol::Smtp {
             "outgoing"
         } else {
@@ -340,7 +341,7 @@ impl Checker {
                         step: StepKind::Resolve,
                         ok: false,
                         ms: prepared.resolve_ms,
-                        detail: Some(reason.clone()),
+                        detail: Some(reason.get(lang).to_owned()),
                     });
                     return Err(Failure::new(DiagnosisCode::DnsNotFound, reason));
                 }
@@ -352,9 +353,13 @@ impl Checker {
                         Some((StepKind::Connect, _)) => DiagnosisCode::ConnectTimeout,
                         _ => DiagnosisCode::ServerTimeout,
                     };
+                    let limit = i18n::duration(self.limits.side);
                     Err(Failure::new(
                         code,
-                        format!("the whole check took longer than {:?}", self.limits.side),
+                        Text::new(
+                            format!("the whole check took longer than {}", limit.en),
+                            format!("вся проверка заняла больше {}", limit.ru),
+                        ),
                     ))
                 }
             }
@@ -386,7 +391,8 @@ pub struct Prepared {
 #[derive(Debug)]
 struct PreparedSide {
     target: Target,
-    resolved: Result<Vec<SocketAddr>, String>,
+    /// The checked addresses, or why there are none.
+    resolved: Result<Vec<SocketAddr>, Text>,
     resolve_ms: u64,
     /// This side's keys in the failed-login guard.
     guard_keys: Vec<guard::AccountKey>,
@@ -413,16 +419,17 @@ pub(crate) struct Creds<'a> {
 #[derive(Debug)]
 pub(crate) struct Failure {
     code: DiagnosisCode,
-    detail: String,
+    /// What happened, for the step's detail, in every language.
+    detail: Text,
     server_reply: Option<String>,
     cert_names: Vec<String>,
 }
 
 impl Failure {
-    fn new(code: DiagnosisCode, detail: impl Into<String>) -> Self {
+    fn new(code: DiagnosisCode, detail: Text) -> Self {
         Self {
             code,
-            detail: detail.into(),
+            detail,
             server_reply: None,
             cert_names: Vec::new(),
         }
@@ -433,20 +440,58 @@ impl Failure {
         let text = net::clean_text(reply);
         Self {
             code,
-            detail: text.clone(),
+            detail: verbatim(text.clone()),
             server_reply: Some(text),
             cert_names: Vec::new(),
         }
     }
 
-    /// A network failure while waiting for `what`.
+    /// A network failure while waiting for `what` (a protocol command, which reads the
+    /// same in every language, or [`GREETING`]).
     fn net(err: NetError, what: &str) -> Self {
         let code = match err {
             NetError::Timeout(_) => DiagnosisCode::ServerTimeout,
             _ => DiagnosisCode::ProtocolError,
         };
-        Self::new(code, format!("{what}: {err}"))
+        Self::new(code, i18n::prefixed(&doing(what), &err.text()))
     }
+
+    /// A reply that breaks the protocol while waiting for `what`: `en`/`ru` say how,
+    /// `server` quotes the reply.
+    fn unexpected(what: &str, en: &str, ru: &str, server: Option<&str>) -> Self {
+        let quote = server
+            .map(|s| format!(": {}", net::clean_text(s)))
+            .unwrap_or_default();
+        let what = doing(what);
+        Self::new(
+            DiagnosisCode::ProtocolError,
+            Text::new(
+                format!("{}: {en}{quote}", what.en),
+                format!("{}: {ru}{quote}", what.ru),
+            ),
+        )
+    }
+}
+
+/// What the greeting step waits for, as `what` of [`Failure::net`].
+const GREETING: &str = "waiting for the greeting";
+
+/// What a step was doing, for a failure's detail: a protocol command reads the same in
+/// every language, the wait for the greeting does not.
+fn doing(what: &str) -> Text {
+    if what == GREETING {
+        Text::new(GREETING, "ожидание приветствия сервера")
+    } else {
+        verbatim(what)
+    }
+}
+
+/// "no clean logout: ..." for a LOGOUT/QUIT that failed after everything else worked.
+fn unclean_logout(failure: &Failure) -> Text {
+    Text::new(
+        format!("no clean logout: {}", failure.detail.en),
+        format!("выход прошёл нечисто: {}", failure.detail.ru),
+    )
 }
 
 /// The running record of one side.
@@ -462,6 +507,8 @@ struct SideRun<'a> {
     events: Option<(Events, &'static str)>,
     /// Takes the secret out of every server text before it is recorded.
     redactor: &'a redact::Redactor,
+    /// The language step details are written in.
+    lang: Lang,
 }
 
 impl<'a> SideRun<'a> {
@@ -470,12 +517,14 @@ impl<'a> SideRun<'a> {
         target: &'a Target,
         provider: Option<&'a Provider>,
         redactor: &'a redact::Redactor,
+        lang: Lang,
     ) -> Self {
         Self {
             checker,
             target,
             provider,
             redactor,
+            lang,
             steps: Vec::new(),
             current: None,
             tls: None,
@@ -500,12 +549,17 @@ impl<'a> SideRun<'a> {
         self.start(StepKind::Greeting);
         conn.read_line()
             .await
-            .map_err(|e| self.fail(Failure::net(e, "waiting for the greeting")))
+            .map_err(|e| self.fail(Failure::net(e, GREETING)))
     }
 
-    /// Ends the current step as done.
-    fn done(&mut self, detail: impl Into<Option<String>>) {
-        self.close_current(true, detail.into());
+    /// Ends the current step as done, with `detail` in the request's language.
+    fn done(&mut self, detail: Text) {
+        self.close_current(true, Some(detail));
+    }
+
+    /// Ends the current step as done, quoting the server (its words are not translated).
+    fn quote(&mut self, server_words: String) {
+        self.done(verbatim(server_words));
     }
 
     /// Ends the current step as failed and hands the failure on.
@@ -514,8 +568,9 @@ impl<'a> SideRun<'a> {
         failure
     }
 
-    fn close_current(&mut self, ok: bool, detail: Option<String>) {
+    fn close_current(&mut self, ok: bool, detail: Option<Text>) {
         if let Some((step, started)) = self.current.take() {
+            let detail = detail.map(|d| d.get(self.lang).to_owned());
             self.push_step(StepReport {
                 step,
                 ok,
@@ -586,10 +641,13 @@ impl<'a> SideRun<'a> {
                     }
                     net::ConnectError::Other { .. } => DiagnosisCode::ConnectRefused,
                 };
-                return Err(self.fail(Failure::new(code, err.to_string())));
+                return Err(self.fail(Failure::new(code, err.text())));
             }
         };
-        self.done(format!("connected to {addr}"));
+        self.done(Text::new(
+            format!("connected to {addr}"),
+            format!("соединение с {addr} установлено"),
+        ));
         tracing::debug!(%addr, "connected");
         if self.target.security == Security::Tls {
             self.upgrade(tcp, 0).await
@@ -604,11 +662,13 @@ impl<'a> SideRun<'a> {
         let host = self.target.host.clone();
         match tls::handshake(&self.checker.tls, tcp, &host, self.limits().tls).await {
             Ok((stream, info)) => {
-                let detail = format!(
-                    "{} {}, certificate for {}",
-                    info.version,
-                    info.cipher,
-                    info.names.join(", ")
+                let (version, names) = (
+                    format!("{} {}", info.version, info.cipher),
+                    info.names.join(", "),
+                );
+                let detail = Text::new(
+                    format!("{version}, certificate for {names}"),
+                    format!("{version}, сертификат для {names}"),
                 );
                 self.tls = Some(info);
                 self.done(detail);
@@ -637,7 +697,7 @@ impl<'a> SideRun<'a> {
             Ok(x) => x,
             Err(err) => {
                 self.start(StepKind::Tls);
-                return Err(self.fail(Failure::new(DiagnosisCode::ProtocolError, err.to_string())));
+                return Err(self.fail(Failure::new(DiagnosisCode::ProtocolError, err.text())));
             }
         };
         self.upgrade(tcp, read).await
@@ -729,24 +789,28 @@ fn sniff(line: &str) -> Option<&'static str> {
 /// The failure for a greeting of the wrong protocol or no protocol at all.
 fn bad_greeting(expected: Protocol, line: &str) -> Failure {
     match sniff(line) {
-        Some(other) if other != expected.label() => Failure {
-            code: DiagnosisCode::WrongProtocol,
-            detail: format!(
-                "expected a {} server, but this one greets like {other}: {}",
-                expected.label(),
-                net::clean_text(line)
-            ),
-            server_reply: Some(net::clean_text(line)),
-            cert_names: Vec::new(),
-        },
-        _ => Failure::new(
-            DiagnosisCode::ProtocolError,
-            format!(
-                "expected a {} greeting, got: {}",
-                expected.label(),
-                net::clean_text(line)
-            ),
-        ),
+        Some(other) if other != expected.label() => {
+            let (label, line) = (expected.label(), net::clean_text(line));
+            Failure {
+                code: DiagnosisCode::WrongProtocol,
+                detail: Text::new(
+                    format!("expected a {label} server, but this one greets like {other}: {line}"),
+                    format!("ожидался сервер {label}, но этот здоровается как {other}: {line}"),
+                ),
+                server_reply: Some(line),
+                cert_names: Vec::new(),
+            }
+        }
+        _ => {
+            let (label, line) = (expected.label(), net::clean_text(line));
+            Failure::new(
+                DiagnosisCode::ProtocolError,
+                Text::new(
+                    format!("expected a {label} greeting, got: {line}"),
+                    format!("ожидалось приветствие {label}, а пришло: {line}"),
+                ),
+            )
+        }
     }
 }
 

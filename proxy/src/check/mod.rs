@@ -453,7 +453,15 @@ impl Failure {
             NetError::Timeout(_) => DiagnosisCode::ServerTimeout,
             _ => DiagnosisCode::ProtocolError,
         };
-        Self::new(code, i18n::prefixed(&doing(what), &err.text()))
+        let what = doing(what);
+        let err = err.text();
+        Self::new(
+            code,
+            Text::new(
+                format!("{}: {}", what.en, err.en),
+                format!("{}: {}", what.ru, err.ru),
+            ),
+        )
     }
 
     /// A reply that breaks the protocol while waiting for `what`: `en`/`ru` say how,
@@ -991,6 +999,35 @@ mod tests {
             field(|r| r.outgoing.as_mut().unwrap().port = 0),
             "outgoing.port"
         );
+    }
+
+    #[test]
+    fn failure_details_name_the_wait_in_each_language() {
+        let f = Failure::net(NetError::Timeout(Duration::from_millis(1500)), GREETING);
+        assert_eq!(f.code, DiagnosisCode::ServerTimeout);
+        assert_eq!(
+            f.detail,
+            Text::new(
+                "waiting for the greeting: timed out after 1.5s",
+                "ожидание приветствия сервера: нет ответа за 1,5 с"
+            )
+        );
+        let f = Failure::net(NetError::Closed, "EXAMINE INBOX");
+        assert_eq!(
+            f.detail,
+            Text::new(
+                "EXAMINE INBOX: the server closed the connection",
+                "EXAMINE INBOX: сервер закрыл соединение"
+            )
+        );
+        let f = Failure::unexpected(
+            "LOGIN",
+            "unexpected reply",
+            "неожиданный ответ",
+            Some("x\ty"),
+        );
+        assert_eq!(f.detail.en, "LOGIN: unexpected reply: x y");
+        assert_eq!(f.detail.ru, "LOGIN: неожиданный ответ: x y");
     }
 
     #[test]

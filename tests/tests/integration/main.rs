@@ -8,6 +8,7 @@ mod check;
 mod discover;
 mod edge;
 mod harness;
+mod i18n;
 mod postfix;
 mod providers;
 mod secrets;

@@ -20,6 +20,7 @@
 //! line and the whole session and puts a deadline on every reply.
 
 pub mod diag;
+mod failure;
 pub mod guard;
 mod imap;
 pub mod net;
@@ -41,7 +42,8 @@ use tracing::Instrument as _;
 use crate::config::Config;
 use crate::i18n::{self, verbatim};
 use crate::policy::EgressPolicy;
-use net::{Conn, NetError, ResolveError, Stream};
+use failure::{Failure, GREETING, bad_greeting, unclean_logout};
+use net::{Conn, ResolveError, Stream};
 use tls::TlsSettings;
 
 /// Everything a check needs that lives as long as the proxy.
@@ -415,93 +417,6 @@ pub(crate) struct Creds<'a> {
     password: &'a Password,
 }
 
-/// Why a side failed.
-#[derive(Debug)]
-pub(crate) struct Failure {
-    code: DiagnosisCode,
-    /// What happened, for the step's detail, in every language.
-    detail: Text,
-    server_reply: Option<String>,
-    cert_names: Vec<String>,
-}
-
-impl Failure {
-    fn new(code: DiagnosisCode, detail: Text) -> Self {
-        Self {
-            code,
-            detail,
-            server_reply: None,
-            cert_names: Vec::new(),
-        }
-    }
-
-    /// A refusal in the server's own words.
-    fn reply(code: DiagnosisCode, reply: &str) -> Self {
-        let text = net::clean_text(reply);
-        Self {
-            code,
-            detail: verbatim(text.clone()),
-            server_reply: Some(text),
-            cert_names: Vec::new(),
-        }
-    }
-
-    /// A network failure while waiting for `what` (a protocol command, which reads the
-    /// same in every language, or [`GREETING`]).
-    fn net(err: NetError, what: &str) -> Self {
-        let code = match err {
-            NetError::Timeout(_) => DiagnosisCode::ServerTimeout,
-            _ => DiagnosisCode::ProtocolError,
-        };
-        let what = doing(what);
-        let err = err.text();
-        Self::new(
-            code,
-            Text::new(
-                format!("{}: {}", what.en, err.en),
-                format!("{}: {}", what.ru, err.ru),
-            ),
-        )
-    }
-
-    /// A reply that breaks the protocol while waiting for `what`: `en`/`ru` say how,
-    /// `server` quotes the reply.
-    fn unexpected(what: &str, en: &str, ru: &str, server: Option<&str>) -> Self {
-        let quote = server
-            .map(|s| format!(": {}", net::clean_text(s)))
-            .unwrap_or_default();
-        let what = doing(what);
-        Self::new(
-            DiagnosisCode::ProtocolError,
-            Text::new(
-                format!("{}: {en}{quote}", what.en),
-                format!("{}: {ru}{quote}", what.ru),
-            ),
-        )
-    }
-}
-
-/// What the greeting step waits for, as `what` of [`Failure::net`].
-const GREETING: &str = "waiting for the greeting";
-
-/// What a step was doing, for a failure's detail: a protocol command reads the same in
-/// every language, the wait for the greeting does not.
-fn doing(what: &str) -> Text {
-    if what == GREETING {
-        Text::new(GREETING, "ожидание приветствия сервера")
-    } else {
-        verbatim(what)
-    }
-}
-
-/// "no clean logout: ..." for a LOGOUT/QUIT that failed after everything else worked.
-fn unclean_logout(failure: &Failure) -> Text {
-    Text::new(
-        format!("no clean logout: {}", failure.detail.en),
-        format!("выход прошёл нечисто: {}", failure.detail.ru),
-    )
-}
-
 /// The running record of one side.
 struct SideRun<'a> {
     checker: &'a Checker,
@@ -772,56 +687,6 @@ fn elapsed_ms(since: Instant) -> u64 {
     u64::try_from(since.elapsed().as_millis()).unwrap_or(u64::MAX)
 }
 
-/// Which protocol a first line looks like, for `wrong_protocol`: `None` when it is not a
-/// greeting of any mail protocol.
-fn sniff(line: &str) -> Option<&'static str> {
-    let b = line.as_bytes();
-    if line.starts_with("* OK") || line.starts_with("* PREAUTH") || line.starts_with("* BYE") {
-        Some("IMAP")
-    } else if line.starts_with("+OK") || line.starts_with("-ERR") {
-        Some("POP3")
-    } else if b.len() >= 3
-        && b[..3].iter().all(u8::is_ascii_digit)
-        && (b.len() == 3 || b[3] == b' ' || b[3] == b'-')
-    {
-        Some("SMTP")
-    } else if line.starts_with("SSH-") {
-        Some("SSH")
-    } else if line.starts_with("HTTP/") {
-        Some("HTTP")
-    } else {
-        None
-    }
-}
-
-/// The failure for a greeting of the wrong protocol or no protocol at all.
-fn bad_greeting(expected: Protocol, line: &str) -> Failure {
-    match sniff(line) {
-        Some(other) if other != expected.label() => {
-            let (label, line) = (expected.label(), net::clean_text(line));
-            Failure {
-                code: DiagnosisCode::WrongProtocol,
-                detail: Text::new(
-                    format!("expected a {label} server, but this one greets like {other}: {line}"),
-                    format!("ожидался сервер {label}, но этот здоровается как {other}: {line}"),
-                ),
-                server_reply: Some(line),
-                cert_names: Vec::new(),
-            }
-        }
-        _ => {
-            let (label, line) = (expected.label(), net::clean_text(line));
-            Failure::new(
-                DiagnosisCode::ProtocolError,
-                Text::new(
-                    format!("expected a {label} greeting, got: {line}"),
-                    format!("ожидалось приветствие {label}, а пришло: {line}"),
-                ),
-            )
-        }
-    }
-}
-
 /// Base64 of the SASL PLAIN message (`\0user\0password`).
 fn sasl_plain(creds: &Creds<'_>) -> zeroize::Zeroizing<String> {
     use base64::Engine as _;
@@ -999,49 +864,6 @@ mod tests {
             field(|r| r.outgoing.as_mut().unwrap().port = 0),
             "outgoing.port"
         );
-    }
-
-    #[test]
-    fn failure_details_name_the_wait_in_each_language() {
-        let f = Failure::net(NetError::Timeout(Duration::from_millis(1500)), GREETING);
-        assert_eq!(f.code, DiagnosisCode::ServerTimeout);
-        assert_eq!(
-            f.detail,
-            Text::new(
-                "waiting for the greeting: timed out after 1.5s",
-                "ожидание приветствия сервера: нет ответа за 1,5 с"
-            )
-        );
-        let f = Failure::net(NetError::Closed, "EXAMINE INBOX");
-        assert_eq!(
-            f.detail,
-            Text::new(
-                "EXAMINE INBOX: the server closed the connection",
-                "EXAMINE INBOX: сервер закрыл соединение"
-            )
-        );
-        let f = Failure::unexpected(
-            "LOGIN",
-            "unexpected reply",
-            "неожиданный ответ",
-            Some("x\ty"),
-        );
-        assert_eq!(f.detail.en, "LOGIN: unexpected reply: x y");
-        assert_eq!(f.detail.ru, "LOGIN: неожиданный ответ: x y");
-    }
-
-    #[test]
-    fn greetings_are_recognised_by_protocol() {
-        assert_eq!(sniff("* OK [CAPABILITY IMAP4rev1] ready"), Some("IMAP"));
-        assert_eq!(sniff("+OK Dovecot ready."), Some("POP3"));
-        assert_eq!(sniff("220 mx.example.com ESMTP"), Some("SMTP"));
-        assert_eq!(sniff("220-mx.example.com ESMTP"), Some("SMTP"));
-        assert_eq!(sniff("SSH-2.0-OpenSSH_9.2"), Some("SSH"));
-        assert_eq!(sniff("\u{fffd}\u{fffd}garbage"), None);
-        let f = bad_greeting(Protocol::Imap, "+OK POP3 ready");
-        assert_eq!(f.code, DiagnosisCode::WrongProtocol);
-        let f = bad_greeting(Protocol::Imap, "hello?");
-        assert_eq!(f.code, DiagnosisCode::ProtocolError);
     }
 
     #[test]

@@ -23,6 +23,7 @@ pub mod dns;
 mod guess;
 mod http;
 mod mx;
+mod probe;
 mod srv;
 mod tls;
 

@@ -32,9 +32,12 @@ pub fn duration(d: Duration) -> Text {
     Text::new(format!("{d:?}"), ru)
 }
 
-/// The resolver's reason for a failed lookup. Known reasons are translated; anything else
-/// (the resolver library's own error text) is kept and introduced in the language asked.
-pub fn dns_reason(reason: &str) -> Text {
+/// The resolver's reason for a failed lookup (its English words, or an error whose
+/// `Display` gives them). Known reasons are translated; anything else (the resolver
+/// library's own error text) is kept and introduced in the language asked.
+pub fn dns_reason(reason: impl std::fmt::Display) -> Text {
+    let reason = reason.to_string();
+    let reason = reason.as_str();
     let known: &[(&str, &str)] = &[
         ("no such record", "такой записи нет"),
         ("no such name (NXDOMAIN)", "такого имени нет (NXDOMAIN)"),

@@ -226,7 +226,7 @@ async fn run_probe(
     let Some(addr) = addr.iter().find(|(_, r)| r.is_ok()).map(|(a, _)| *a) else {
         let why = addr.into_iter().find_map(|(_, r)| r.err()).map_or_else(
             || i18n::dns_reason("no address"),
-            |e| i18n::dns_reason(&format!("refused by the egress policy: {e}")),
+            |e| i18n::dns_reason(format!("refused by the egress policy: {e}")),
         );
         c.end(step, false, why);
         return None;

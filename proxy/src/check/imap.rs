@@ -4,7 +4,7 @@
 //! A small client of our own over [`Conn`] (bounded lines, a timeout per reply) rather than
 //! async-imap, which buffers a response of up to 512 MiB; see the module doc of `check`.
 
-use mailsetup_shared::api::{DiagnosisCode, Protocol, Security, StepKind};
+use mailsetup_shared::api::{DiagnosisCode, Protocol, Security, StepKind, Text};
 
 use super::diag::Stage;
 use super::net::{Conn, clean_text};
@@ -91,9 +91,11 @@ async fn tagged(conn: &mut Conn, tag: &str, what: &str) -> Result<Reply, Failure
                 .unwrap_or("")
                 .to_ascii_uppercase();
             if !matches!(status.as_str(), "OK" | "NO" | "BAD") {
-                return Err(Failure::new(
-                    DiagnosisCode::ProtocolError,
-                    format!("{what}: unexpected reply {}", clean_text(&line)),
+                return Err(Failure::unexpected(
+                    what,
+                    "unexpected reply",
+                    "неожиданный ответ",
+                    Some(&line),
                 ));
             }
             return Ok(Reply {
@@ -111,9 +113,11 @@ async fn tagged(conn: &mut Conn, tag: &str, what: &str) -> Result<Reply, Failure
             });
         }
         if untagged.len() >= MAX_UNTAGGED {
-            return Err(Failure::new(
-                DiagnosisCode::ProtocolError,
-                format!("{what}: too many lines without an answer"),
+            return Err(Failure::unexpected(
+                what,
+                "too many lines without an answer",
+                "слишком много строк без ответа",
+                None,
             ));
         }
         untagged.push(line);
@@ -150,9 +154,11 @@ async fn capabilities(side: &mut SideRun<'_>, conn: &mut Conn) -> Result<Vec<Str
         return Err(side.classify(Stage::Other, &r.text));
     }
     parse_caps(&r).ok_or_else(|| {
-        Failure::new(
-            DiagnosisCode::ProtocolError,
-            "CAPABILITY: the server listed no capabilities",
+        Failure::unexpected(
+            "CAPABILITY",
+            "the server listed no capabilities",
+            "сервер не перечислил ни одной возможности",
+            None,
         )
     })
 }
@@ -191,7 +197,7 @@ pub(super) async fn run(
             side.fail(f)
         });
     }
-    side.done(clean_text(&greeting));
+    side.quote(clean_text(&greeting));
     let mut caps = caps_in_code(&greeting);
 
     if side.target.security == Security::Starttls {
@@ -202,12 +208,15 @@ pub(super) async fn run(
                 .await
                 .map_err(|f| side.fail(f))?,
         };
-        side.done(c.join(" "));
+        side.quote(c.join(" "));
         side.start(StepKind::Starttls);
         if !c.iter().any(|c| c == "STARTTLS") {
             return Err(side.fail(Failure::new(
                 DiagnosisCode::StarttlsUnavailable,
-                "the server does not offer STARTTLS",
+                Text::new(
+                    "the server does not offer STARTTLS",
+                    "сервер не предлагает STARTTLS",
+                ),
             )));
         }
         let r = command(side, &mut conn, "STARTTLS", "STARTTLS")
@@ -220,7 +229,7 @@ pub(super) async fn run(
             }
             return Err(side.fail(f));
         }
-        side.done(clean_text(&r.text));
+        side.quote(clean_text(&r.text));
         conn = side.starttls_upgrade(conn).await?;
         caps = None;
     }
@@ -232,7 +241,7 @@ pub(super) async fn run(
             .await
             .map_err(|f| side.fail(f))?,
     };
-    side.done(pre.join(" "));
+    side.quote(pre.join(" "));
 
     side.start(StepKind::Auth);
     let has = |c: &[String], name: &str| c.iter().any(|x| x == name);
@@ -241,7 +250,10 @@ pub(super) async fn run(
     if login_disabled && !plain_offered && side.plaintext(&conn) {
         return Err(side.fail(Failure::new(
             DiagnosisCode::PlaintextRefused,
-            "CAPABILITY ... LOGINDISABLED (no login before encryption)",
+            Text::new(
+                "CAPABILITY ... LOGINDISABLED (no login before encryption)",
+                "CAPABILITY ... LOGINDISABLED (вход до шифрования запрещён)",
+            ),
         )));
     }
     // LOGIN's quoted strings are ASCII; other credentials go base64-encoded.
@@ -270,13 +282,19 @@ pub(super) async fn run(
         );
     }
     let Some(reply) = reply else {
-        return Err(side.fail(Failure::new(DiagnosisCode::ProtocolError, "no login reply")));
+        return Err(side.fail(Failure::new(
+            DiagnosisCode::ProtocolError,
+            Text::new("no login reply", "нет ответа на вход"),
+        )));
     };
     if !reply.ok() {
         let f = side.classify(Stage::Auth, &reply.words());
         return Err(side.fail(f));
     }
-    side.done(format!("logged in with {method}"));
+    side.done(Text::new(
+        format!("logged in with {method}"),
+        format!("вход выполнен через {method}"),
+    ));
 
     side.start(StepKind::Capabilities);
     let post = match parse_caps(&reply) {
@@ -290,7 +308,7 @@ pub(super) async fn run(
         .filter(|want| post.iter().any(|c| c == *want))
         .map(|s| (*s).to_owned())
         .collect();
-    side.done(post.join(" "));
+    side.quote(post.join(" "));
 
     side.start(StepKind::Mailbox);
     let r = command(side, &mut conn, "EXAMINE INBOX", "EXAMINE INBOX")
@@ -307,14 +325,17 @@ pub(super) async fn run(
             .ok()
     });
     side.done(match exists {
-        Some(n) => format!("INBOX opened, {n} messages"),
-        None => "INBOX opened".to_owned(),
+        Some(n) => Text::new(
+            format!("INBOX opened, {n} messages"),
+            format!("INBOX открыт, писем: {n}"),
+        ),
+        None => Text::new("INBOX opened", "INBOX открыт"),
     });
 
     side.start(StepKind::Logout);
     match command(side, &mut conn, "LOGOUT", "LOGOUT").await {
-        Ok(r) => side.done(clean_text(&r.text)),
-        Err(f) => side.done(format!("no clean logout: {}", f.detail)),
+        Ok(r) => side.quote(clean_text(&r.text)),
+        Err(f) => side.done(super::unclean_logout(&f)),
     }
     conn.shutdown().await;
     Ok(())
@@ -348,9 +369,11 @@ async fn authenticate_plain(
                 untagged: Vec::new(),
             });
         }
-        return Err(Failure::new(
-            DiagnosisCode::ProtocolError,
-            format!("AUTHENTICATE: unexpected reply {}", clean_text(&line)),
+        return Err(Failure::unexpected(
+            "AUTHENTICATE",
+            "unexpected reply",
+            "неожиданный ответ",
+            Some(&line),
         ));
     }
     let msg = super::sasl_plain(creds);

@@ -21,6 +21,7 @@
 //! line and the whole session and puts a deadline on every reply.
 
 pub mod diag;
+mod failure;
 pub mod guard;
 mod imap;
 pub mod net;
@@ -43,8 +44,10 @@ use tracing::Instrument as _;
 
 use crate::config::Config;
 use crate::dns::Resolver;
+use crate::i18n::{self, verbatim};
 use crate::policy::EgressPolicy;
-use net::{Conn, NetError, ResolveError, Stream};
+use failure::{Failure, GREETING, bad_greeting, unclean_logout};
+use net::{Conn, ResolveError, Stream};
 use tls::TlsSettings;
 
 /// Everything a check needs that lives as long as the proxy.
@@ -231,11 +234,9 @@ impl Checker {
                 });
             }
             Err(err @ ResolveError::NotFound { .. }) => {
-                Err((DiagnosisCode::DnsNotFound, err.to_string()))
+                Err((DiagnosisCode::DnsNotFound, err.text()))
             }
-            Err(err @ ResolveError::Failed { .. }) => {
-                Err((DiagnosisCode::DnsFailed, err.to_string()))
-            }
+            Err(err @ ResolveError::Failed { .. }) => Err((DiagnosisCode::DnsFailed, err.text())),
         };
         Ok(PreparedSide {
             target,
@@ -320,7 +321,7 @@ impl Checker {
             protocol = target.protocol.as_str()
         );
         let redactor = redact::Redactor::new(creds.username, creds.password.expose());
-        let mut run = SideRun::new(self, &target, provider, &redactor);
+        let mut run = SideRun::new(self, &target, provider, &redactor, lang);
         let name = if target.protocol == Protocol::Smtp {
             "outgoing"
         } else {
@@ -344,7 +345,7 @@ impl Checker {
                         step: StepKind::Resolve,
                         ok: false,
                         ms: prepared.resolve_ms,
-                        detail: Some(reason.clone()),
+                        detail: Some(reason.get(lang).to_owned()),
                     });
                     return Err(Failure::new(code, reason));
                 }
@@ -356,9 +357,13 @@ impl Checker {
                         Some((StepKind::Connect, _)) => DiagnosisCode::ConnectTimeout,
                         _ => DiagnosisCode::ServerTimeout,
                     };
+                    let limit = i18n::duration(self.limits.side);
                     Err(Failure::new(
                         code,
-                        format!("the whole check took longer than {:?}", self.limits.side),
+                        Text::new(
+                            format!("the whole check took longer than {}", limit.en),
+                            format!("вся проверка заняла больше {}", limit.ru),
+                        ),
                     ))
                 }
             }
@@ -391,7 +396,7 @@ pub struct Prepared {
 struct PreparedSide {
     target: Target,
     /// The checked addresses, or the diagnosis (`dns_not_found`, `dns_failed`) and why.
-    resolved: Result<Vec<SocketAddr>, (DiagnosisCode, String)>,
+    resolved: Result<Vec<SocketAddr>, (DiagnosisCode, Text)>,
     resolve_ms: u64,
     /// This side's keys in the failed-login guard.
     guard_keys: Vec<guard::AccountKey>,
@@ -436,46 +441,6 @@ pub(crate) struct Creds<'a> {
     password: &'a Password,
 }
 
-/// Why a side failed.
-#[derive(Debug)]
-pub(crate) struct Failure {
-    code: DiagnosisCode,
-    detail: String,
-    server_reply: Option<String>,
-    cert_names: Vec<String>,
-}
-
-impl Failure {
-    fn new(code: DiagnosisCode, detail: impl Into<String>) -> Self {
-        Self {
-            code,
-            detail: detail.into(),
-            server_reply: None,
-            cert_names: Vec::new(),
-        }
-    }
-
-    /// A refusal in the server's own words.
-    fn reply(code: DiagnosisCode, reply: &str) -> Self {
-        let text = net::clean_text(reply);
-        Self {
-            code,
-            detail: text.clone(),
-            server_reply: Some(text),
-            cert_names: Vec::new(),
-        }
-    }
-
-    /// A network failure while waiting for `what`.
-    fn net(err: NetError, what: &str) -> Self {
-        let code = match err {
-            NetError::Timeout(_) => DiagnosisCode::ServerTimeout,
-            _ => DiagnosisCode::ProtocolError,
-        };
-        Self::new(code, format!("{what}: {err}"))
-    }
-}
-
 /// The running record of one side.
 struct SideRun<'a> {
     checker: &'a Checker,
@@ -489,6 +454,8 @@ struct SideRun<'a> {
     events: Option<(Events, &'static str)>,
     /// Takes the secret out of every server text before it is recorded.
     redactor: &'a redact::Redactor,
+    /// The language step details are written in.
+    lang: Lang,
 }
 
 impl<'a> SideRun<'a> {
@@ -497,12 +464,14 @@ impl<'a> SideRun<'a> {
         target: &'a Target,
         provider: Option<&'a Provider>,
         redactor: &'a redact::Redactor,
+        lang: Lang,
     ) -> Self {
         Self {
             checker,
             target,
             provider,
             redactor,
+            lang,
             steps: Vec::new(),
             current: None,
             tls: None,
@@ -527,12 +496,17 @@ impl<'a> SideRun<'a> {
         self.start(StepKind::Greeting);
         conn.read_line()
             .await
-            .map_err(|e| self.fail(Failure::net(e, "waiting for the greeting")))
+            .map_err(|e| self.fail(Failure::net(e, GREETING)))
     }
 
-    /// Ends the current step as done.
-    fn done(&mut self, detail: impl Into<Option<String>>) {
-        self.close_current(true, detail.into());
+    /// Ends the current step as done, with `detail` in the request's language.
+    fn done(&mut self, detail: Text) {
+        self.close_current(true, Some(detail));
+    }
+
+    /// Ends the current step as done, quoting the server (its words are not translated).
+    fn quote(&mut self, server_words: String) {
+        self.done(verbatim(server_words));
     }
 
     /// Ends the current step as failed and hands the failure on.
@@ -541,8 +515,9 @@ impl<'a> SideRun<'a> {
         failure
     }
 
-    fn close_current(&mut self, ok: bool, detail: Option<String>) {
+    fn close_current(&mut self, ok: bool, detail: Option<Text>) {
         if let Some((step, started)) = self.current.take() {
+            let detail = detail.map(|d| d.get(self.lang).to_owned());
             self.push_step(StepReport {
                 step,
                 ok,
@@ -613,10 +588,13 @@ impl<'a> SideRun<'a> {
                     }
                     net::ConnectError::Other { .. } => DiagnosisCode::ConnectRefused,
                 };
-                return Err(self.fail(Failure::new(code, err.to_string())));
+                return Err(self.fail(Failure::new(code, err.text())));
             }
         };
-        self.done(format!("connected to {addr}"));
+        self.done(Text::new(
+            format!("connected to {addr}"),
+            format!("соединение с {addr} установлено"),
+        ));
         tracing::debug!(%addr, "connected");
         if self.target.security == Security::Tls {
             self.upgrade(tcp, 0).await
@@ -631,11 +609,13 @@ impl<'a> SideRun<'a> {
         let host = self.target.host.clone();
         match tls::handshake(&self.checker.tls, tcp, &host, self.limits().tls).await {
             Ok((stream, info)) => {
-                let detail = format!(
-                    "{} {}, certificate for {}",
-                    info.version,
-                    info.cipher,
-                    info.names.join(", ")
+                let (version, names) = (
+                    format!("{} {}", info.version, info.cipher),
+                    info.names.join(", "),
+                );
+                let detail = Text::new(
+                    format!("{version}, certificate for {names}"),
+                    format!("{version}, сертификат для {names}"),
                 );
                 self.tls = Some(info);
                 self.done(detail);
@@ -664,7 +644,7 @@ impl<'a> SideRun<'a> {
             Ok(x) => x,
             Err(err) => {
                 self.start(StepKind::Tls);
-                return Err(self.fail(Failure::new(DiagnosisCode::ProtocolError, err.to_string())));
+                return Err(self.fail(Failure::new(DiagnosisCode::ProtocolError, err.text())));
             }
         };
         self.upgrade(tcp, read).await
@@ -739,52 +719,6 @@ async fn optional<F: Future>(f: Option<F>) -> Option<F::Output> {
 
 fn elapsed_ms(since: Instant) -> u64 {
     u64::try_from(since.elapsed().as_millis()).unwrap_or(u64::MAX)
-}
-
-/// Which protocol a first line looks like, for `wrong_protocol`: `None` when it is not a
-/// greeting of any mail protocol.
-fn sniff(line: &str) -> Option<&'static str> {
-    let b = line.as_bytes();
-    if line.starts_with("* OK") || line.starts_with("* PREAUTH") || line.starts_with("* BYE") {
-        Some("IMAP")
-    } else if line.starts_with("+OK") || line.starts_with("-ERR") {
-        Some("POP3")
-    } else if b.len() >= 3
-        && b[..3].iter().all(u8::is_ascii_digit)
-        && (b.len() == 3 || b[3] == b' ' || b[3] == b'-')
-    {
-        Some("SMTP")
-    } else if line.starts_with("SSH-") {
-        Some("SSH")
-    } else if line.starts_with("HTTP/") {
-        Some("HTTP")
-    } else {
-        None
-    }
-}
-
-/// The failure for a greeting of the wrong protocol or no protocol at all.
-fn bad_greeting(expected: Protocol, line: &str) -> Failure {
-    match sniff(line) {
-        Some(other) if other != expected.label() => Failure {
-            code: DiagnosisCode::WrongProtocol,
-            detail: format!(
-                "expected a {} server, but this one greets like {other}: {}",
-                expected.label(),
-                net::clean_text(line)
-            ),
-            server_reply: Some(net::clean_text(line)),
-            cert_names: Vec::new(),
-        },
-        _ => Failure::new(
-            DiagnosisCode::ProtocolError,
-            format!(
-                "expected a {} greeting, got: {}",
-                expected.label(),
-                net::clean_text(line)
-            ),
-        ),
-    }
 }
 
 /// Base64 of the SASL PLAIN message (`\0user\0password`).
@@ -999,20 +933,6 @@ mod tests {
             network_address("anna@Пример.РФ"),
             "anna@xn--e1afmkfd.xn--p1ai"
         );
-    }
-
-    #[test]
-    fn greetings_are_recognised_by_protocol() {
-        assert_eq!(sniff("* OK [CAPABILITY IMAP4rev1] ready"), Some("IMAP"));
-        assert_eq!(sniff("+OK Dovecot ready."), Some("POP3"));
-        assert_eq!(sniff("220 mx.example.com ESMTP"), Some("SMTP"));
-        assert_eq!(sniff("220-mx.example.com ESMTP"), Some("SMTP"));
-        assert_eq!(sniff("SSH-2.0-OpenSSH_9.2"), Some("SSH"));
-        assert_eq!(sniff("\u{fffd}\u{fffd}garbage"), None);
-        let f = bad_greeting(Protocol::Imap, "+OK POP3 ready");
-        assert_eq!(f.code, DiagnosisCode::WrongProtocol);
-        let f = bad_greeting(Protocol::Imap, "hello?");
-        assert_eq!(f.code, DiagnosisCode::ProtocolError);
     }
 
     #[test]

@@ -19,6 +19,9 @@ use tokio::io::{AsyncRead, AsyncReadExt as _, AsyncWrite, AsyncWriteExt as _, Re
 use tokio::net::TcpStream;
 
 use crate::dns::{DnsError, Resolver};
+use mailsetup_shared::api::Text;
+
+use crate::i18n::{self, duration};
 use crate::policy::{EgressPolicy, PolicyError};
 
 /// Longest line (reply) accepted from a server, in bytes.
@@ -43,9 +46,31 @@ pub enum NetError {
     /// More than [`MAX_SESSION`] bytes in one check.
     #[error("the server sent more than {MAX_SESSION} bytes")]
     TooMuchData,
+    /// The server sent bytes after its STARTTLS "go ahead", before the handshake.
+    #[error("the server sent data before the TLS handshake")]
+    EarlyData,
+    /// STARTTLS on a connection that is encrypted already.
+    #[error("already TLS")]
+    AlreadyTls,
     /// A socket error.
     #[error("{0}")]
     Io(#[from] io::Error),
+}
+
+impl NetError {
+    /// What happened, in every language (the English is the `Display` text).
+    pub fn text(&self) -> Text {
+        let ru = match self {
+            Self::Timeout(d) => format!("нет ответа за {}", duration(*d).ru),
+            Self::Closed => "сервер закрыл соединение".to_owned(),
+            Self::LineTooLong => format!("сервер прислал строку длиннее {MAX_LINE} байт"),
+            Self::TooMuchData => format!("сервер прислал больше {MAX_SESSION} байт"),
+            Self::EarlyData => "сервер прислал данные до начала TLS".to_owned(),
+            Self::AlreadyTls => "соединение уже зашифровано".to_owned(),
+            Self::Io(err) => format!("ошибка сети: {err}"),
+        };
+        Text::new(self.to_string(), ru)
+    }
 }
 
 /// Why a name could not be turned into allowed addresses.
@@ -71,6 +96,29 @@ pub enum ResolveError {
     /// A resolved address is refused by the egress policy.
     #[error("{0}")]
     Policy(#[from] PolicyError),
+}
+
+impl ResolveError {
+    /// What happened, in every language (the English is the `Display` text).
+    pub fn text(&self) -> Text {
+        match self {
+            Self::NotFound { host, reason } => Text::new(
+                self.to_string(),
+                format!(
+                    "имя {host} не находится в DNS: {}",
+                    i18n::dns_reason(reason).ru
+                ),
+            ),
+            Self::Failed { host, reason } => Text::new(
+                self.to_string(),
+                format!(
+                    "поиск {host} в DNS не удался: {}",
+                    i18n::dns_reason(reason).ru
+                ),
+            ),
+            Self::Policy(err) => err.message(),
+        }
+    }
 }
 
 /// Resolves `host` (ASCII: punycode for international names) once with the proxy's
@@ -134,6 +182,18 @@ pub enum ConnectError {
         /// What went wrong.
         err: io::Error,
     },
+}
+
+impl ConnectError {
+    /// What happened, in every language (the English is the `Display` text).
+    pub fn text(&self) -> Text {
+        let ru = match self {
+            Self::Refused(addr) => format!("{addr} отказал в соединении"),
+            Self::Timeout(addr) => format!("соединение с {addr} не установилось вовремя"),
+            Self::Other { addr, err } => format!("не удалось соединиться с {addr}: {err}"),
+        };
+        Text::new(self.to_string(), ru)
+    }
 }
 
 /// Connects to the first of `addrs` (already accepted by the policy) that answers, each
@@ -250,14 +310,11 @@ impl Conn {
     /// or when the stream is TLS already.
     pub fn into_plain(self) -> Result<(TcpStream, usize), NetError> {
         if !self.buf.is_empty() {
-            return Err(NetError::Io(io::Error::new(
-                io::ErrorKind::InvalidData,
-                "the server sent data before the TLS handshake",
-            )));
+            return Err(NetError::EarlyData);
         }
         match self.stream {
             Stream::Plain(s) => Ok((s, self.total)),
-            Stream::Tls(_) => Err(NetError::Io(io::Error::other("already TLS"))),
+            Stream::Tls(_) => Err(NetError::AlreadyTls),
         }
     }
 

@@ -1,7 +1,7 @@
 //! The POP3 check (RFC 1939, 2449, 2595, 5034): greeting, CAPA, STLS, USER/PASS or AUTH
 //! PLAIN, STAT, QUIT. A small client over the bounded [`Conn`].
 
-use mailsetup_shared::api::{DiagnosisCode, Protocol, Security, StepKind};
+use mailsetup_shared::api::{DiagnosisCode, Protocol, Security, StepKind, Text};
 
 use super::diag::Stage;
 use super::net::{Conn, clean_text};
@@ -36,12 +36,22 @@ async fn capa(conn: &mut Conn) -> Result<Option<Vec<String>>, Failure> {
             return Ok(Some(caps));
         }
         if caps.len() >= MAX_CAPA_LINES {
-            return Err(Failure::new(
-                DiagnosisCode::ProtocolError,
-                "CAPA: endless list",
+            return Err(Failure::unexpected(
+                "CAPA",
+                "endless list",
+                "бесконечный список",
+                None,
             ));
         }
         caps.push(line.to_ascii_uppercase());
+    }
+}
+
+/// The detail of a CAPA step: the list (the server's words) or that there is none.
+fn capa_text(caps: Option<&[String]>) -> Text {
+    match caps {
+        Some(c) => crate::i18n::verbatim(c.join(", ")),
+        None => Text::new("CAPA not supported", "CAPA не поддерживается"),
     }
 }
 
@@ -61,14 +71,11 @@ pub(super) async fn run(
         let f = super::bad_greeting(Protocol::Pop3, &greeting);
         return Err(side.fail(f));
     }
-    side.done(clean_text(&greeting));
+    side.quote(clean_text(&greeting));
 
     side.start(StepKind::Capabilities);
     let mut caps = capa(&mut conn).await.map_err(|f| side.fail(f))?;
-    side.done(
-        caps.as_ref()
-            .map_or_else(|| "CAPA not supported".to_owned(), |c| c.join(", ")),
-    );
+    side.done(capa_text(caps.as_deref()));
 
     if side.target.security == Security::Starttls {
         side.start(StepKind::Starttls);
@@ -78,7 +85,10 @@ pub(super) async fn run(
         {
             return Err(side.fail(Failure::new(
                 DiagnosisCode::StarttlsUnavailable,
-                "the server does not offer STLS",
+                Text::new(
+                    "the server does not offer STLS",
+                    "сервер не предлагает STLS",
+                ),
             )));
         }
         let r = command(&mut conn, "STLS", "STLS")
@@ -94,14 +104,11 @@ pub(super) async fn run(
             }
             return Err(side.fail(f));
         }
-        side.done(clean_text(&r));
+        side.quote(clean_text(&r));
         conn = side.starttls_upgrade(conn).await?;
         side.start(StepKind::Capabilities);
         caps = capa(&mut conn).await.map_err(|f| side.fail(f))?;
-        side.done(
-            caps.as_ref()
-                .map_or_else(|| "CAPA not supported".to_owned(), |c| c.join(", ")),
-        );
+        side.done(capa_text(caps.as_deref()));
     }
 
     side.capabilities = caps
@@ -121,7 +128,10 @@ pub(super) async fn run(
     if !user_offered && !plain_offered && side.plaintext(&conn) {
         return Err(side.fail(Failure::new(
             DiagnosisCode::PlaintextRefused,
-            "CAPA lists neither USER nor SASL PLAIN before encryption",
+            Text::new(
+                "CAPA lists neither USER nor SASL PLAIN before encryption",
+                "CAPA не предлагает ни USER, ни SASL PLAIN до шифрования",
+            ),
         )));
     }
     let (method, reply) = if plain_offered {
@@ -148,7 +158,10 @@ pub(super) async fn run(
         let f = side.classify(Stage::Auth, &reply);
         return Err(side.fail(f));
     }
-    side.done(format!("logged in with {method}"));
+    side.done(Text::new(
+        format!("logged in with {method}"),
+        format!("вход выполнен через {method}"),
+    ));
 
     side.start(StepKind::Mailbox);
     let r = command(&mut conn, "STAT", "STAT")
@@ -163,14 +176,17 @@ pub(super) async fn run(
         .nth(1)
         .and_then(|n| n.parse::<u64>().ok());
     side.done(match count {
-        Some(n) => format!("mailbox opened, {n} messages"),
-        None => "mailbox opened".to_owned(),
+        Some(n) => Text::new(
+            format!("mailbox opened, {n} messages"),
+            format!("ящик открыт, писем: {n}"),
+        ),
+        None => Text::new("mailbox opened", "ящик открыт"),
     });
 
     side.start(StepKind::Logout);
     match command(&mut conn, "QUIT", "QUIT").await {
-        Ok(r) => side.done(clean_text(&r)),
-        Err(f) => side.done(format!("no clean logout: {}", f.detail)),
+        Ok(r) => side.quote(clean_text(&r)),
+        Err(f) => side.done(super::unclean_logout(&f)),
     }
     conn.shutdown().await;
     Ok(())

@@ -4,7 +4,7 @@
 //! A small client over the bounded [`Conn`] rather than lettre, which resolves the host
 //! name itself and reads replies without a line limit; see the module doc of `check`.
 
-use mailsetup_shared::api::{DiagnosisCode, Protocol, Security, StepKind};
+use mailsetup_shared::api::{DiagnosisCode, Protocol, Security, StepKind, Text};
 
 use super::diag::Stage;
 use super::net::{Conn, clean_text};
@@ -55,9 +55,11 @@ async fn read_reply(conn: &mut Conn, what: &str) -> Result<Reply, Failure> {
             if lines.is_empty() {
                 return Err(super::bad_greeting(Protocol::Smtp, &line));
             }
-            return Err(Failure::new(
-                DiagnosisCode::ProtocolError,
-                format!("{what}: not an SMTP reply: {}", clean_text(&line)),
+            return Err(Failure::unexpected(
+                what,
+                "not an SMTP reply",
+                "это не ответ SMTP",
+                Some(&line),
             ));
         }
         let code = line[..3].parse::<u16>().unwrap_or(0);
@@ -67,9 +69,11 @@ async fn read_reply(conn: &mut Conn, what: &str) -> Result<Reply, Failure> {
             return Ok(Reply { code, lines });
         }
         if lines.len() >= MAX_REPLY_LINES {
-            return Err(Failure::new(
-                DiagnosisCode::ProtocolError,
-                format!("{what}: endless reply"),
+            return Err(Failure::unexpected(
+                what,
+                "endless reply",
+                "бесконечный ответ",
+                None,
             ));
         }
     }
@@ -93,7 +97,7 @@ async fn ehlo(side: &mut SideRun<'_>, conn: &mut Conn, name: &str) -> Result<Vec
         return Err(side.fail(f));
     }
     let keywords: Vec<String> = r.bodies().skip(1).map(str::to_owned).collect();
-    side.done(keywords.join(", "));
+    side.quote(keywords.join(", "));
     Ok(keywords)
 }
 
@@ -133,14 +137,14 @@ pub(super) async fn run(
         None => "[127.0.0.1]".to_owned(),
     };
     side.start(StepKind::Greeting);
-    let greeting = read_reply(&mut conn, "waiting for the greeting")
+    let greeting = read_reply(&mut conn, super::GREETING)
         .await
         .map_err(|f| side.fail(f))?;
     if greeting.code != 220 {
         let f = side.classify(Stage::Greeting, &greeting.text());
         return Err(side.fail(f));
     }
-    side.done(clean_text(&greeting.text()));
+    side.quote(clean_text(&greeting.text()));
 
     let mut keywords = ehlo(side, &mut conn, &helo_name).await?;
 
@@ -149,7 +153,10 @@ pub(super) async fn run(
         if !has_keyword(&keywords, "STARTTLS") {
             return Err(side.fail(Failure::new(
                 DiagnosisCode::StarttlsUnavailable,
-                "the server does not offer STARTTLS",
+                Text::new(
+                    "the server does not offer STARTTLS",
+                    "сервер не предлагает STARTTLS",
+                ),
             )));
         }
         let r = command(&mut conn, "STARTTLS", "STARTTLS")
@@ -165,7 +172,7 @@ pub(super) async fn run(
             }
             return Err(side.fail(f));
         }
-        side.done(clean_text(&r.text()));
+        side.quote(clean_text(&r.text()));
         conn = side.starttls_upgrade(conn).await?;
         keywords = ehlo(side, &mut conn, &helo_name).await?;
     }
@@ -181,13 +188,20 @@ pub(super) async fn run(
         let f = if side.plaintext(&conn) && has_keyword(&keywords, "STARTTLS") {
             Failure::new(
                 DiagnosisCode::PlaintextRefused,
-                "EHLO offers no AUTH before STARTTLS",
+                Text::new(
+                    "EHLO offers no AUTH before STARTTLS",
+                    "EHLO не предлагает AUTH до STARTTLS",
+                ),
             )
         } else {
             Failure::new(
                 DiagnosisCode::ProtocolError,
-                "the server offers no login (no AUTH in EHLO): this looks like a relay port, \
-                 not mail submission",
+                Text::new(
+                    "the server offers no login (no AUTH in EHLO): this looks like a relay \
+                     port, not mail submission",
+                    "сервер не предлагает входа (нет AUTH в EHLO): похоже, это порт для \
+                     пересылки между серверами, а не для отправки почты",
+                ),
             )
         };
         return Err(side.fail(f));
@@ -216,11 +230,12 @@ pub(super) async fn run(
         );
     }
     let Some(reply) = reply else {
+        let offered = mechs.join(" ");
         return Err(side.fail(Failure::new(
             DiagnosisCode::ProtocolError,
-            format!(
-                "the server offers only {} (no PLAIN or LOGIN)",
-                mechs.join(" ")
+            Text::new(
+                format!("the server offers only {offered} (no PLAIN or LOGIN)"),
+                format!("сервер предлагает только {offered} (нет PLAIN и LOGIN)"),
             ),
         )));
     };
@@ -228,7 +243,10 @@ pub(super) async fn run(
         let f = side.classify(Stage::Auth, &reply.text());
         return Err(side.fail(f));
     }
-    side.done(format!("logged in with {method}"));
+    side.done(Text::new(
+        format!("logged in with {method}"),
+        format!("вход выполнен через {method}"),
+    ));
 
     side.start(StepKind::Sender);
     let r = command(
@@ -244,15 +262,16 @@ pub(super) async fn run(
     }
     let accepted = clean_text(&r.text());
     let _ = command(&mut conn, "RSET", "RSET").await;
-    side.done(format!(
-        "{} accepted as sender ({accepted}); nothing sent",
-        creds.email
+    let email = creds.email;
+    side.done(Text::new(
+        format!("{email} accepted as sender ({accepted}); nothing sent"),
+        format!("{email} принят как отправитель ({accepted}); ничего не отправлено"),
     ));
 
     side.start(StepKind::Logout);
     match command(&mut conn, "QUIT", "QUIT").await {
-        Ok(r) => side.done(clean_text(&r.text())),
-        Err(f) => side.done(format!("no clean logout: {}", f.detail)),
+        Ok(r) => side.quote(clean_text(&r.text())),
+        Err(f) => side.done(super::unclean_logout(&f)),
     }
     conn.shutdown().await;
     Ok(())

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::Context as _;
-use mailsetup_shared::api::{DiagnosisCode, TlsInfo};
+use mailsetup_shared::api::{DiagnosisCode, Text, TlsInfo};
 use rustls::client::WebPkiServerVerifier;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::CryptoProvider;
@@ -69,7 +69,7 @@ pub struct TlsFailure {
     /// The diagnosis.
     pub code: DiagnosisCode,
     /// What happened, for the step's detail.
-    pub detail: String,
+    pub detail: Text,
     /// What the server's certificate says, when one was received.
     pub cert: Option<TlsInfo>,
 }
@@ -92,7 +92,7 @@ pub async fn handshake(
         .with_safe_default_protocol_versions()
         .map_err(|err| TlsFailure {
             code: DiagnosisCode::TlsFailed,
-            detail: err.to_string(),
+            detail: Text::new(err.to_string(), format!("TLS не настраивается: {err}")),
             cert: None,
         })?
         .dangerous()
@@ -104,7 +104,13 @@ pub async fn handshake(
     match result {
         Err(_) => Err(TlsFailure {
             code: DiagnosisCode::ServerTimeout,
-            detail: format!("the TLS handshake with {host} timed out after {timeout:?}"),
+            detail: Text::new(
+                format!("the TLS handshake with {host} timed out after {timeout:?}"),
+                format!(
+                    "TLS-рукопожатие с {host} не завершилось за {}",
+                    crate::i18n::duration(timeout).ru
+                ),
+            ),
             cert: seen_info(),
         }),
         Ok(Err(err)) => {
@@ -134,22 +140,27 @@ pub async fn handshake(
     }
 }
 
-fn classify_io(
-    err: &std::io::Error,
-    host: &str,
-    cert: Option<&TlsInfo>,
-) -> (DiagnosisCode, String) {
+fn classify_io(err: &std::io::Error, host: &str, cert: Option<&TlsInfo>) -> (DiagnosisCode, Text) {
     let Some(tls) = err
         .get_ref()
         .and_then(|e| e.downcast_ref::<rustls::Error>())
     else {
         let detail = if err.kind() == std::io::ErrorKind::UnexpectedEof {
-            format!(
-                "{host} closed the connection during the TLS handshake (does it speak TLS on \
-                 this port?)"
+            Text::new(
+                format!(
+                    "{host} closed the connection during the TLS handshake (does it speak TLS \
+                     on this port?)"
+                ),
+                format!(
+                    "{host} закрыл соединение во время TLS-рукопожатия (говорит ли он на этом \
+                     порту по TLS?)"
+                ),
             )
         } else {
-            format!("TLS handshake with {host} failed: {err}")
+            Text::new(
+                format!("TLS handshake with {host} failed: {err}"),
+                format!("TLS-рукопожатие с {host} не удалось: {err}"),
+            )
         };
         return (DiagnosisCode::TlsFailed, detail);
     };
@@ -167,21 +178,31 @@ fn classify_io(
         rustls::Error::InvalidMessage(_) => {
             return (
                 DiagnosisCode::TlsFailed,
-                format!(
-                    "{host} answered with something that is not TLS ({tls}); the port may \
-                     expect STARTTLS or no encryption"
+                Text::new(
+                    format!(
+                        "{host} answered with something that is not TLS ({tls}); the port may \
+                         expect STARTTLS or no encryption"
+                    ),
+                    format!(
+                        "{host} ответил не по TLS ({tls}); возможно, этот порт ждёт STARTTLS \
+                         или работает без шифрования"
+                    ),
                 ),
             );
         }
         _ => DiagnosisCode::TlsFailed,
     };
-    let mut detail = format!("TLS handshake with {host} failed: {tls}");
+    let mut detail = Text::new(
+        format!("TLS handshake with {host} failed: {tls}"),
+        format!("TLS-рукопожатие с {host} не удалось: {tls}"),
+    );
     if code == DiagnosisCode::CertHostnameMismatch
         && let Some(cert) = cert
     {
-        detail = format!(
-            "the certificate of {host} is for {} only",
-            cert.names.join(", ")
+        let names = cert.names.join(", ");
+        detail = Text::new(
+            format!("the certificate of {host} is for {names} only"),
+            format!("сертификат {host} выдан только для {names}"),
         );
     }
     (code, detail)
@@ -200,13 +221,17 @@ fn empty_info() -> TlsInfo {
 }
 
 /// The TLS server name for a host: a DNS name or an IP literal, brackets allowed (`[::1]`).
-pub fn server_name(host: &str) -> Result<ServerName<'static>, String> {
+pub fn server_name(host: &str) -> Result<ServerName<'static>, Text> {
     let bare = host
         .strip_prefix('[')
         .and_then(|h| h.strip_suffix(']'))
         .unwrap_or(host);
-    ServerName::try_from(bare.to_owned())
-        .map_err(|err| format!("{host} cannot be used as a TLS server name: {err}"))
+    ServerName::try_from(bare.to_owned()).map_err(|err| {
+        Text::new(
+            format!("{host} cannot be used as a TLS server name: {err}"),
+            format!("{host} не годится как имя сервера для TLS: {err}"),
+        )
+    })
 }
 
 /// The subject alternative names of a DER certificate (DNS names and IP addresses).

@@ -4,7 +4,7 @@
 //! HTTP at lower confidence) and from the central ISP database; and [`parse`], a pure parser
 //! of the format (placeholders, several servers, socket types, authentication kinds).
 
-use mailsetup_shared::api::{Protocol, Security, Server, UsernameForm};
+use mailsetup_shared::api::{Protocol, Security, Server, Text, UsernameForm};
 
 use super::{Collector, Discoverer, Method, Target, http, pair};
 
@@ -152,6 +152,20 @@ pub enum ParseError {
     NoProvider,
 }
 
+impl ParseError {
+    /// What is wrong, in every language (the English is the `Display` text).
+    pub fn text(&self) -> Text {
+        let ru = match self {
+            Self::Xml(e) => format!("испорченный XML: {e}"),
+            Self::NotClientConfig(root) => {
+                format!("это не документ config-v1.1 (корневой элемент <{root}>)")
+            }
+            Self::NoProvider => "в документе нет <emailProvider>".to_owned(),
+        };
+        Text::new(self.to_string(), ru)
+    }
+}
+
 /// Parses a config-v1.1 document for the address `local@domain`, replacing the
 /// placeholders `%EMAILADDRESS%`, `%EMAILLOCALPART%` and `%EMAILDOMAIN%`.
 pub fn parse(xml: &str, local: &str, domain: &str) -> Result<ClientConfig, ParseError> {
@@ -270,32 +284,57 @@ async fn fetch_one(
         }
     };
     let Ok(text) = std::str::from_utf8(&fetched.body) else {
-        c.end(step, false, "the document is not UTF-8");
+        c.end(
+            step,
+            false,
+            Text::new("the document is not UTF-8", "документ не в UTF-8"),
+        );
         return false;
     };
     let text = text.trim_start_matches('\u{feff}');
     match parse(text, &target.local, &target.domain) {
         Err(e) => {
-            c.end(step, false, e.to_string());
+            c.end(step, false, e.text());
             false
         }
         Ok(cfg) => {
             let (inc, out) = cfg.servers(&target.email, &target.local);
             let n = pair(c, method, &inc, &out);
             let via = if fetched.redirects.is_empty() {
-                String::new()
+                Text::default()
             } else {
-                format!(" (redirected to {})", fetched.redirects.join(" then "))
+                Text::new(
+                    format!(" (redirected to {})", fetched.redirects.join(" then ")),
+                    format!(
+                        " (перенаправлено на {})",
+                        fetched.redirects.join(", затем ")
+                    ),
+                )
             };
             let detail = if n > 0 {
-                format!(
-                    "config for {} with {} incoming and {} outgoing servers{via}",
-                    if cfg.id.is_empty() { "?" } else { &cfg.id },
-                    inc.len(),
-                    out.len()
+                let id = if cfg.id.is_empty() { "?" } else { &cfg.id };
+                let (i, o) = (inc.len(), out.len());
+                Text::new(
+                    format!(
+                        "config for {id} with {i} incoming and {o} outgoing servers{}",
+                        via.en
+                    ),
+                    format!(
+                        "настройки {id}: серверов входящей почты {i}, исходящей {o}{}",
+                        via.ru
+                    ),
                 )
             } else {
-                format!("config-v1.1 without usable password-based servers{via}")
+                Text::new(
+                    format!(
+                        "config-v1.1 without usable password-based servers{}",
+                        via.en
+                    ),
+                    format!(
+                        "config-v1.1 без серверов, куда можно войти с паролем{}",
+                        via.ru
+                    ),
+                )
             };
             c.end(step, n > 0, detail);
             n > 0

@@ -4,7 +4,7 @@
 //! `<Protocol>` blocks. Exchange servers that want a login first answer 401; that is
 //! reported, never answered with a password. [`parse`] is pure.
 
-use mailsetup_shared::api::{Protocol, Security, Server, UsernameForm};
+use mailsetup_shared::api::{Protocol, Security, Server, Text, UsernameForm};
 
 use super::{Collector, Discoverer, Method, Target, http, pair};
 
@@ -26,6 +26,21 @@ pub enum ParseError {
     /// The server points elsewhere (not followed).
     #[error("Autodiscover redirect to {0} (not followed)")]
     Redirect(String),
+}
+
+impl ParseError {
+    /// What is wrong, in every language (the English is the `Display` text).
+    pub fn text(&self) -> Text {
+        let ru = match self {
+            Self::Xml(e) => format!("испорченный XML: {e}"),
+            Self::NotAutodiscover(root) => {
+                format!("это не ответ Autodiscover (корневой элемент <{root}>)")
+            }
+            Self::ServerError(e) => format!("ошибка Autodiscover: {e}"),
+            Self::Redirect(to) => format!("Autodiscover перенаправляет на {to} (не пройдено)"),
+        };
+        Text::new(self.to_string(), ru)
+    }
 }
 
 /// The servers in an Autodiscover answer, for the address `email` (`local@...`):
@@ -148,11 +163,14 @@ async fn post_one(d: &Discoverer, c: &Collector, target: &Target, url: String) {
     let fetched = match http::post_xml(d, &url, Some(d.settings.ports.https), MAX_BODY, &body).await
     {
         Ok(f) => f,
-        Err(e) if e == "HTTP 401" => {
+        Err(e) if e.en == "HTTP 401" => {
             c.end(
                 step,
                 false,
-                "HTTP 401: the server wants the account's login first",
+                Text::new(
+                    "HTTP 401: the server wants the account's login first",
+                    "HTTP 401: сервер сначала требует вход в учётную запись",
+                ),
             );
             return;
         }
@@ -167,13 +185,17 @@ async fn post_one(d: &Discoverer, c: &Collector, target: &Target, url: String) {
         &target.email,
         &target.local,
     ) {
-        Err(e) => c.end(step, false, e.to_string()),
+        Err(e) => c.end(step, false, e.text()),
         Ok((inc, out)) => {
             let n = pair(c, Method::Autodiscover, &inc, &out);
+            let (i, o) = (inc.len(), out.len());
             c.end(
                 step,
                 n > 0,
-                format!("{} incoming and {} outgoing servers", inc.len(), out.len()),
+                Text::new(
+                    format!("{i} incoming and {o} outgoing servers"),
+                    format!("серверов входящей почты {i}, исходящей {o}"),
+                ),
             );
         }
     }

@@ -9,15 +9,14 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
-use mailsetup_shared::api::{Protocol, Security, Server, UsernameForm};
-use tokio::io::{AsyncRead, AsyncReadExt as _, AsyncWrite, AsyncWriteExt as _};
+use mailsetup_shared::api::{Protocol, Security, Server, Text, UsernameForm};
+use tokio::io::AsyncWriteExt as _;
 use tokio::net::TcpStream;
 
+use super::probe::{greeting, upgrade};
 use super::tls::Seen;
 use super::{Collector, Discoverer, Method, Target, pair};
-
-/// The longest line read from a server.
-const MAX_LINE: usize = 4096;
+use crate::i18n;
 
 /// One thing to probe.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -94,15 +93,20 @@ pub(super) async fn run(d: &Discoverer, c: &Collector, target: &Target) {
         match resolved {
             Ok(ips) if !ips.is_empty() => {
                 let list: Vec<String> = ips.iter().map(ToString::to_string).collect();
-                c.end(step, true, format!("resolved to {}", list.join(", ")));
+                let list = list.join(", ");
+                c.end(
+                    step,
+                    true,
+                    Text::new(format!("resolved to {list}"), format!("адреса: {list}")),
+                );
                 Some((name.clone(), ips))
             }
             Ok(_) => {
-                c.end(step, false, "no address");
+                c.end(step, false, i18n::dns_reason("no address"));
                 None
             }
             Err(e) => {
-                c.end(step, false, e.to_string());
+                c.end(step, false, i18n::dns_reason(&e));
                 None
             }
         }
@@ -164,7 +168,10 @@ pub(super) async fn run(d: &Discoverer, c: &Collector, target: &Target) {
     if early {
         c.abandon(
             Method::Guess,
-            "stopped: servers with valid certificates were already found",
+            &Text::new(
+                "stopped: servers with valid certificates were already found",
+                "остановлено: серверы с действительными сертификатами уже найдены",
+            ),
         );
     }
     let mut found: Vec<Found> = done.into_inner().unwrap_or_else(PoisonError::into_inner);
@@ -217,20 +224,22 @@ async fn run_probe(
         .map(|a| (a, d.policy.check(a)))
         .collect::<Vec<_>>();
     let Some(addr) = addr.iter().find(|(_, r)| r.is_ok()).map(|(a, _)| *a) else {
-        let why = addr
-            .into_iter()
-            .find_map(|(_, r)| r.err())
-            .map_or_else(|| "no address".to_owned(), |e| e.to_string());
-        c.end(step, false, format!("refused by the egress policy: {why}"));
+        let why = addr.into_iter().find_map(|(_, r)| r.err()).map_or_else(
+            || i18n::dns_reason("no address"),
+            |e| i18n::dns_reason(format!("refused by the egress policy: {e}")),
+        );
+        c.end(step, false, why);
         return None;
     };
     match tokio::time::timeout_at(until, probe_one(d, &probe, addr)).await {
         Err(_) => {
-            c.end(step, false, format!("{addr}: {}", out_of_time(share)));
+            let at = i18n::verbatim(format!("{addr}: "));
+            c.end(step, false, i18n::prefixed(&at, &out_of_time(share)));
             None
         }
         Ok(Err(e)) => {
-            c.end(step, false, format!("{addr}: {e}"));
+            let at = i18n::verbatim(format!("{addr}: "));
+            c.end(step, false, i18n::prefixed(&at, &e));
             None
         }
         Ok(Ok(seen)) => {
@@ -238,7 +247,13 @@ async fn run_probe(
             c.end(
                 step,
                 true,
-                format!("{addr}: greeting and TLS handshake ok; {words}"),
+                Text::new(
+                    format!("{addr}: greeting and TLS handshake ok; {}", words.en),
+                    format!(
+                        "{addr}: приветствие и TLS-рукопожатие в порядке; {}",
+                        words.ru
+                    ),
+                ),
             );
             Some(Found { probe, cert_ok })
         }
@@ -255,31 +270,44 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 /// The part of the discovery deadline guessing may use.
 const GUESS_SHARE: f64 = 0.85;
 
-fn out_of_time(share: Duration) -> String {
-    format!(
-        "timed out: no answer within guessing's share of the deadline ({} ms)",
-        share.as_millis()
+fn out_of_time(share: Duration) -> Text {
+    let ms = share.as_millis();
+    Text::new(
+        format!("timed out: no answer within guessing's share of the deadline ({ms} ms)"),
+        format!("время вышло: нет ответа за время, отведённое на угадывание ({ms} мс)"),
     )
 }
 
 /// Whether the certificate verified for `host`, and a sentence about its names.
-fn describe_cert(host: &str, seen: Option<&Seen>) -> (bool, String) {
+fn describe_cert(host: &str, seen: Option<&Seen>) -> (bool, Text) {
     match seen {
-        None => (false, "no certificate seen".to_owned()),
+        None => (
+            false,
+            Text::new("no certificate seen", "сертификат не получен"),
+        ),
         Some(s) => {
             let names = if s.names.is_empty() {
-                "no names".to_owned()
+                Text::new("no names", "имён нет")
             } else {
-                s.names.join(", ")
+                i18n::verbatim(s.names.join(", "))
             };
             match &s.verdict {
                 Ok(()) => (
                     true,
-                    format!("certificate valid for {host} (names: {names})"),
+                    Text::new(
+                        format!("certificate valid for {host} (names: {})", names.en),
+                        format!("сертификат действителен для {host} (имена: {})", names.ru),
+                    ),
                 ),
                 Err(e) => (
                     false,
-                    format!("certificate names {names} not valid for {host}: {e}"),
+                    Text::new(
+                        format!("certificate names {} not valid for {host}: {e}", names.en),
+                        format!(
+                            "имена в сертификате ({}) не подходят для {host}: {e}",
+                            names.ru
+                        ),
+                    ),
                 ),
             }
         }
@@ -288,168 +316,41 @@ fn describe_cert(host: &str, seen: Option<&Seen>) -> (bool, String) {
 
 /// Connects, reads the greeting and makes TLS, the protocol's way. Returns what was seen of
 /// the certificate.
-async fn probe_one(
-    d: &Discoverer,
-    probe: &Probe,
-    addr: SocketAddr,
-) -> Result<Option<Seen>, String> {
+async fn probe_one(d: &Discoverer, probe: &Probe, addr: SocketAddr) -> Result<Option<Seen>, Text> {
     let mut tcp = TcpStream::connect(addr)
         .await
-        .map_err(|e| format!("connect: {e}"))?;
+        .map_err(|e| Text::new(format!("connect: {e}"), format!("соединение: {e}")))?;
     let _ = tcp.set_nodelay(true);
-    let (config, seen) = d.tls.recording().map_err(|e| e.to_string())?;
+    let (config, seen) = d
+        .tls
+        .recording()
+        .map_err(|e| Text::new(e.to_string(), format!("TLS не настраивается: {e}")))?;
     let connector = tokio_rustls::TlsConnector::from(config);
     let name = super::tls::server_name(&probe.host)?;
     match probe.security {
         Security::Tls => {
-            let mut tls = connector
-                .connect(name, tcp)
-                .await
-                .map_err(|e| format!("TLS handshake: {e}"))?;
+            let mut tls = connector.connect(name, tcp).await.map_err(|e| {
+                Text::new(
+                    format!("TLS handshake: {e}"),
+                    format!("TLS-рукопожатие: {e}"),
+                )
+            })?;
             greeting(&mut tls, probe.protocol).await?;
         }
         Security::Starttls | Security::None => {
             greeting(&mut tcp, probe.protocol).await?;
             upgrade(&mut tcp, probe.protocol).await?;
-            let mut tls = connector
-                .connect(name, tcp)
-                .await
-                .map_err(|e| format!("TLS handshake after STARTTLS: {e}"))?;
+            let mut tls = connector.connect(name, tcp).await.map_err(|e| {
+                Text::new(
+                    format!("TLS handshake after STARTTLS: {e}"),
+                    format!("TLS-рукопожатие после STARTTLS: {e}"),
+                )
+            })?;
             // Polite end; the answer does not matter.
             let _ = tls.shutdown().await;
         }
     }
     Ok(Seen::from_verifier(&seen))
-}
-
-/// Reads and checks the server's greeting.
-async fn greeting<S: AsyncRead + Unpin>(s: &mut S, protocol: Protocol) -> Result<(), String> {
-    match protocol {
-        Protocol::Imap => {
-            let line = read_line(s).await?;
-            if line.starts_with("* OK") || line.starts_with("* PREAUTH") {
-                Ok(())
-            } else {
-                Err(format!("not an IMAP greeting: {}", short(&line)))
-            }
-        }
-        Protocol::Pop3 => {
-            let line = read_line(s).await?;
-            if line.starts_with("+OK") {
-                Ok(())
-            } else {
-                Err(format!("not a POP3 greeting: {}", short(&line)))
-            }
-        }
-        Protocol::Smtp => {
-            let lines = read_smtp(s).await?;
-            if lines.first().is_some_and(|l| l.starts_with("220")) {
-                Ok(())
-            } else {
-                Err(format!(
-                    "not an SMTP greeting: {}",
-                    short(lines.first().map_or("", String::as_str))
-                ))
-            }
-        }
-    }
-}
-
-/// Asks for STARTTLS (STLS on POP3) and reads the go-ahead.
-async fn upgrade<S: AsyncRead + AsyncWrite + Unpin>(
-    s: &mut S,
-    protocol: Protocol,
-) -> Result<(), String> {
-    match protocol {
-        Protocol::Imap => {
-            send(&mut *s, "a1 STARTTLS\r\n").await?;
-            loop {
-                let line = read_line(s).await?;
-                if line.starts_with("a1 OK") {
-                    return Ok(());
-                }
-                if line.starts_with("a1 ") {
-                    return Err(format!("STARTTLS refused: {}", short(&line)));
-                }
-            }
-        }
-        Protocol::Pop3 => {
-            send(&mut *s, "STLS\r\n").await?;
-            let line = read_line(s).await?;
-            if line.starts_with("+OK") {
-                Ok(())
-            } else {
-                Err(format!("STLS refused: {}", short(&line)))
-            }
-        }
-        Protocol::Smtp => {
-            send(&mut *s, "EHLO mailsetup.invalid\r\n").await?;
-            let ehlo = read_smtp(s).await?;
-            if !ehlo.iter().any(|l| {
-                l.get(4..)
-                    .is_some_and(|k| k.eq_ignore_ascii_case("STARTTLS"))
-            }) {
-                return Err("STARTTLS not offered in EHLO".to_owned());
-            }
-            send(&mut *s, "STARTTLS\r\n").await?;
-            let reply = read_smtp(s).await?;
-            if reply.first().is_some_and(|l| l.starts_with("220")) {
-                Ok(())
-            } else {
-                Err(format!(
-                    "STARTTLS refused: {}",
-                    short(reply.first().map_or("", String::as_str))
-                ))
-            }
-        }
-    }
-}
-
-async fn send<S: AsyncWrite + Unpin>(s: &mut S, line: &str) -> Result<(), String> {
-    s.write_all(line.as_bytes())
-        .await
-        .map_err(|e| format!("send: {e}"))
-}
-
-/// Reads one CRLF-terminated line, byte by byte (nothing is buffered past it, so a TLS
-/// handshake can follow).
-async fn read_line<S: AsyncRead + Unpin>(s: &mut S) -> Result<String, String> {
-    let mut line = Vec::new();
-    loop {
-        let b = s.read_u8().await.map_err(|e| {
-            if e.kind() == std::io::ErrorKind::UnexpectedEof {
-                "the server closed the connection".to_owned()
-            } else {
-                format!("receive: {e}")
-            }
-        })?;
-        if b == b'\n' {
-            break;
-        }
-        line.push(b);
-        if line.len() > MAX_LINE {
-            return Err("line too long".to_owned());
-        }
-    }
-    let text = String::from_utf8_lossy(&line);
-    Ok(text.trim_end_matches('\r').to_owned())
-}
-
-/// Reads a (multi-line) SMTP reply.
-async fn read_smtp<S: AsyncRead + Unpin>(s: &mut S) -> Result<Vec<String>, String> {
-    let mut lines = Vec::new();
-    loop {
-        let line = read_line(s).await?;
-        let last = line.as_bytes().get(3) != Some(&b'-');
-        lines.push(line);
-        if last || lines.len() > 100 {
-            return Ok(lines);
-        }
-    }
-}
-
-fn short(s: &str) -> String {
-    s.chars().take(80).collect()
 }
 
 #[cfg(test)]
@@ -465,18 +366,6 @@ mod tests {
         assert_eq!(hosts(Protocol::Imap, "x.test")[0], "imap.x.test");
     }
 
-    #[tokio::test]
-    async fn greetings_are_recognised() {
-        let mut imap: &[u8] = b"* OK [CAPABILITY IMAP4rev1] ready\r\n";
-        assert!(greeting(&mut imap, Protocol::Imap).await.is_ok());
-        let mut smtp: &[u8] = b"220-first\r\n220 ready\r\n";
-        assert!(greeting(&mut smtp, Protocol::Smtp).await.is_ok());
-        let mut http: &[u8] = b"HTTP/1.1 400 Bad Request\r\n";
-        assert!(greeting(&mut http, Protocol::Pop3).await.is_err());
-        let mut closed: &[u8] = b"";
-        assert!(greeting(&mut closed, Protocol::Imap).await.is_err());
-    }
-
     #[test]
     fn cert_words() {
         let seen = Seen {
@@ -485,6 +374,7 @@ mod tests {
         };
         let (ok, words) = describe_cert("imap.x.test", Some(&seen));
         assert!(!ok);
-        assert!(words.contains("localhost, 127.0.0.1"), "{words}");
+        assert!(words.en.contains("localhost, 127.0.0.1"), "{words:?}");
+        assert!(words.ru.contains("localhost, 127.0.0.1"), "{words:?}");
     }
 }

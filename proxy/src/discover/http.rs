@@ -8,7 +8,10 @@
 use tokio::io::{AsyncRead, AsyncReadExt as _, AsyncWrite, AsyncWriteExt as _};
 use tokio::net::TcpStream;
 
+use mailsetup_shared::api::Text;
+
 use super::Discoverer;
+use crate::i18n;
 
 /// Redirects followed at most.
 const MAX_REDIRECTS: usize = 2;
@@ -33,25 +36,39 @@ struct Url {
     path: String,
 }
 
-fn parse_url(url: &str) -> Result<Url, String> {
+fn parse_url(url: &str) -> Result<Url, Text> {
     if url.chars().any(|c| c.is_control() || c.is_whitespace()) {
-        return Err("a URL with spaces or control characters".to_owned());
+        return Err(Text::new(
+            "a URL with spaces or control characters",
+            "адрес (URL) с пробелами или управляющими символами",
+        ));
     }
     let (https, rest) = if let Some(r) = url.strip_prefix("https://") {
         (true, r)
     } else if let Some(r) = url.strip_prefix("http://") {
         (false, r)
     } else {
-        return Err(format!("not an http(s) URL: {url}"));
+        return Err(Text::new(
+            format!("not an http(s) URL: {url}"),
+            format!("это не адрес http(s): {url}"),
+        ));
     };
     let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
     let (authority, path) = rest.split_at(end);
     if authority.contains('@') || authority.is_empty() {
-        return Err(format!("unsupported URL authority: {url}"));
+        return Err(Text::new(
+            format!("unsupported URL authority: {url}"),
+            format!("неподдерживаемая часть адреса с именем сервера: {url}"),
+        ));
     }
     let (host, port) = match authority.rsplit_once(':') {
         Some((h, p)) if !h.ends_with(':') && (!h.starts_with('[') || h.ends_with(']')) => {
-            let port = p.parse::<u16>().map_err(|_| format!("bad port in {url}"))?;
+            let port = p.parse::<u16>().map_err(|_| {
+                Text::new(
+                    format!("bad port in {url}"),
+                    format!("неверный порт в {url}"),
+                )
+            })?;
             (h, Some(port))
         }
         _ => (authority, None),
@@ -77,7 +94,7 @@ pub async fn get(
     url: &str,
     port: Option<u16>,
     max_body: usize,
-) -> Result<Fetched, String> {
+) -> Result<Fetched, Text> {
     fetch(d, url, port, max_body, None).await
 }
 
@@ -89,7 +106,7 @@ pub async fn post_xml(
     port: Option<u16>,
     max_body: usize,
     body: &str,
-) -> Result<Fetched, String> {
+) -> Result<Fetched, Text> {
     fetch(d, url, port, max_body, Some(body)).await
 }
 
@@ -99,7 +116,7 @@ async fn fetch(
     port: Option<u16>,
     max_body: usize,
     post: Option<&str>,
-) -> Result<Fetched, String> {
+) -> Result<Fetched, Text> {
     let mut current = parse_url(url)?;
     let mut port_override = port;
     let mut redirects = Vec::new();
@@ -116,11 +133,18 @@ async fn fetch(
                 });
             }
             301 | 302 | 303 | 307 | 308 => {
-                let location = response
-                    .location
-                    .ok_or_else(|| format!("HTTP {} without Location", response.status))?;
+                let status = response.status;
+                let location = response.location.ok_or_else(|| {
+                    Text::new(
+                        format!("HTTP {status} without Location"),
+                        format!("HTTP {status} без заголовка Location"),
+                    )
+                })?;
                 if redirects.len() >= MAX_REDIRECTS {
-                    return Err(format!("more than {MAX_REDIRECTS} redirects"));
+                    return Err(Text::new(
+                        format!("more than {MAX_REDIRECTS} redirects"),
+                        format!("больше {MAX_REDIRECTS} перенаправлений"),
+                    ));
                 }
                 let next = if location.starts_with('/') {
                     Url {
@@ -131,7 +155,10 @@ async fn fetch(
                     parse_url(&location)?
                 };
                 if current.https && !next.https {
-                    return Err(format!("refused a redirect from HTTPS to {location}"));
+                    return Err(Text::new(
+                        format!("refused a redirect from HTTPS to {location}"),
+                        format!("перенаправление с HTTPS на {location} отклонено"),
+                    ));
                 }
                 let shown = format!(
                     "{}://{}{}{}",
@@ -147,7 +174,7 @@ async fn fetch(
                 }
                 current = next;
             }
-            s => return Err(format!("HTTP {s}")),
+            s => return Err(i18n::verbatim(format!("HTTP {s}"))),
         }
     }
 }
@@ -165,14 +192,19 @@ async fn once(
     port: u16,
     max_body: usize,
     post: Option<&str>,
-) -> Result<Response, String> {
+) -> Result<Response, Text> {
     let policy = d.policy;
     let addrs = d
         .resolver
         .resolve_checked(&url.host, port, |a| policy.check_web(a))
         .await
-        .map_err(|e| format!("{}: {e}", url.host))?;
-    let mut last = String::new();
+        .map_err(|e| {
+            i18n::prefixed(
+                &i18n::verbatim(format!("{}: ", url.host)),
+                &i18n::dns_reason(&e),
+            )
+        })?;
+    let mut last = Text::default();
     for addr in addrs {
         match TcpStream::connect(addr).await {
             Ok(tcp) => {
@@ -200,17 +232,24 @@ async fn once(
                 return if url.https {
                     let connector = tokio_rustls::TlsConnector::from(d.tls.strict.clone());
                     let name = super::tls::server_name(&url.host)?;
-                    let tls = connector
-                        .connect(name, tcp)
-                        .await
-                        .map_err(|e| format!("TLS with {addr}: {e}"))?;
+                    let tls = connector.connect(name, tcp).await.map_err(|e| {
+                        Text::new(
+                            format!("TLS with {addr}: {e}"),
+                            format!("TLS с {addr} не удался: {e}"),
+                        )
+                    })?;
                     exchange(tls, &request, max_body).await
                 } else {
                     exchange(tcp, &request, max_body).await
                 }
-                .map_err(|e| format!("{addr}: {e}"));
+                .map_err(|e| i18n::prefixed(&i18n::verbatim(format!("{addr}: ")), &e));
             }
-            Err(e) => last = format!("connect to {addr}: {e}"),
+            Err(e) => {
+                last = Text::new(
+                    format!("connect to {addr}: {e}"),
+                    format!("соединение с {addr} не установлено: {e}"),
+                );
+            }
         }
     }
     Err(last)
@@ -220,11 +259,11 @@ async fn exchange<S: AsyncRead + AsyncWrite + Unpin>(
     mut stream: S,
     request: &str,
     max_body: usize,
-) -> Result<Response, String> {
+) -> Result<Response, Text> {
     stream
         .write_all(request.as_bytes())
         .await
-        .map_err(|e| format!("send: {e}"))?;
+        .map_err(|e| Text::new(format!("send: {e}"), format!("отправка: {e}")))?;
     let limit = MAX_HEADER + max_body + 64 * 1024;
     let mut raw = Vec::new();
     let mut buf = [0u8; 8192];
@@ -234,7 +273,7 @@ async fn exchange<S: AsyncRead + AsyncWrite + Unpin>(
             Ok(n) => {
                 raw.extend_from_slice(&buf[..n]);
                 if raw.len() > limit {
-                    return Err(format!("body larger than {} KiB", max_body / 1024));
+                    return Err(too_large(max_body));
                 }
                 if complete(&raw) == Some(true) {
                     break;
@@ -242,7 +281,7 @@ async fn exchange<S: AsyncRead + AsyncWrite + Unpin>(
             }
             // A server that closes without TLS close_notify: judge what arrived.
             Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => break,
-            Err(e) => return Err(format!("receive: {e}")),
+            Err(e) => return Err(Text::new(format!("receive: {e}"), format!("приём: {e}"))),
         }
     }
     parse_response(&raw, max_body)
@@ -267,18 +306,31 @@ fn header<'a>(head: &'a str, name: &str) -> Option<&'a str> {
     })
 }
 
-fn parse_response(raw: &[u8], max_body: usize) -> Result<Response, String> {
+/// "body larger than N KiB".
+fn too_large(max_body: usize) -> Text {
+    let kib = max_body / 1024;
+    Text::new(
+        format!("body larger than {kib} KiB"),
+        format!("тело ответа больше {kib} КиБ"),
+    )
+}
+
+fn parse_response(raw: &[u8], max_body: usize) -> Result<Response, Text> {
     let end = find(raw, b"\r\n\r\n").ok_or_else(|| {
         if raw.is_empty() {
-            "empty response".to_owned()
+            Text::new("empty response", "пустой ответ")
         } else {
-            "not an HTTP response".to_owned()
+            Text::new("not an HTTP response", "это не ответ HTTP")
         }
     })?;
     if end > MAX_HEADER {
-        return Err("HTTP header too large".to_owned());
+        return Err(Text::new(
+            "HTTP header too large",
+            "заголовок HTTP слишком велик",
+        ));
     }
-    let head = std::str::from_utf8(&raw[..end]).map_err(|_| "HTTP header not text".to_owned())?;
+    let head = std::str::from_utf8(&raw[..end])
+        .map_err(|_| Text::new("HTTP header not text", "заголовок HTTP — не текст"))?;
     // Lines end in CRLF (or LF); a CR or any other control character inside a line could
     // smuggle text into the next request line (a redirect's Location), so it ends here.
     if head.split('\n').any(|l| {
@@ -286,30 +338,36 @@ fn parse_response(raw: &[u8], max_body: usize) -> Result<Response, String> {
             .chars()
             .any(|c| c.is_control() && c != '\t')
     }) {
-        return Err("malformed HTTP header (control character in a line)".to_owned());
+        return Err(Text::new(
+            "malformed HTTP header (control character in a line)",
+            "испорченный заголовок HTTP (управляющий символ в строке)",
+        ));
     }
     let status_line = head.lines().next().unwrap_or_default();
     let mut parts = status_line.split_whitespace();
     let version = parts.next().unwrap_or_default();
     if !version.starts_with("HTTP/1.") {
-        return Err("not an HTTP/1.x response".to_owned());
+        return Err(Text::new(
+            "not an HTTP/1.x response",
+            "это не ответ HTTP/1.x",
+        ));
     }
     let status = parts
         .next()
         .and_then(|s| s.parse::<u16>().ok())
-        .ok_or_else(|| "bad HTTP status line".to_owned())?;
+        .ok_or_else(|| Text::new("bad HTTP status line", "неверная строка статуса HTTP"))?;
     let location = header(head, "location").map(str::to_owned);
     let mut body = raw[end + 4..].to_vec();
     if header(head, "transfer-encoding").is_some_and(|v| v.eq_ignore_ascii_case("chunked")) {
         body = dechunk(&body)?;
     } else if let Some(len) = header(head, "content-length").and_then(|v| v.parse::<usize>().ok()) {
         if body.len() < len {
-            return Err("response ended early".to_owned());
+            return Err(Text::new("response ended early", "ответ оборвался"));
         }
         body.truncate(len);
     }
     if body.len() > max_body {
-        return Err(format!("body larger than {} KiB", max_body / 1024));
+        return Err(too_large(max_body));
     }
     Ok(Response {
         status,
@@ -318,22 +376,29 @@ fn parse_response(raw: &[u8], max_body: usize) -> Result<Response, String> {
     })
 }
 
-fn dechunk(mut data: &[u8]) -> Result<Vec<u8>, String> {
+fn dechunk(mut data: &[u8]) -> Result<Vec<u8>, Text> {
+    let bad = || Text::new("bad chunked body", "испорченное тело ответа (chunked)");
+    let early = || {
+        Text::new(
+            "chunked body ended early",
+            "тело ответа (chunked) оборвалось",
+        )
+    };
     let mut out = Vec::new();
     loop {
-        let line_end = find(data, b"\r\n").ok_or("bad chunked body")?;
-        let size_text = std::str::from_utf8(&data[..line_end]).map_err(|_| "bad chunk size")?;
+        let line_end = find(data, b"\r\n").ok_or_else(bad)?;
+        let size_text = std::str::from_utf8(&data[..line_end]).map_err(|_| bad())?;
         let size_text = size_text.split(';').next().unwrap_or("").trim();
-        let size = usize::from_str_radix(size_text, 16).map_err(|_| "bad chunk size")?;
+        let size = usize::from_str_radix(size_text, 16).map_err(|_| bad())?;
         data = &data[line_end + 2..];
         if size == 0 {
             return Ok(out);
         }
         if data.len() < size {
-            return Err("chunked body ended early".to_owned());
+            return Err(early());
         }
         out.extend_from_slice(&data[..size]);
-        data = data.get(size + 2..).ok_or("chunked body ended early")?;
+        data = data.get(size + 2..).ok_or_else(early)?;
     }
 }
 

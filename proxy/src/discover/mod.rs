@@ -16,12 +16,14 @@
 //! are resolved once, by the proxy's one resolver ([`crate::dns`], shared with checks), and
 //! the checked address is the one connected to.
 
+mod answer;
 pub mod autoconfig;
 pub mod autodiscover;
 mod cache;
 mod guess;
 mod http;
 mod mx;
+mod probe;
 mod srv;
 mod tls;
 
@@ -30,13 +32,14 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use mailsetup_shared::api::{
-    Candidate, CandidateSource, Confidence, DiscoverResponse, Protocol, Provider, Server,
-    TraceEntry,
+    Candidate, CandidateSource, Confidence, DiscoverResponse, Lang, Protocol, Provider, Server,
+    Text,
 };
 use mailsetup_shared::providers::Registry;
 
 use crate::dns;
 use crate::policy::EgressPolicy;
+pub use answer::{Answer, Trace};
 
 /// The ports discovery uses. Standard ones by default; tests point them at loopback
 /// fixtures through the library API (they are not command-line flags).
@@ -224,7 +227,7 @@ struct Collector {
 
 #[derive(Debug, Default)]
 struct Inner {
-    entries: Vec<TraceEntry>,
+    entries: Vec<Trace>,
     pending: Vec<(u64, Method, String, Instant)>,
     next_id: u64,
     found: Vec<(Method, Candidate)>,
@@ -260,44 +263,38 @@ impl Collector {
         Step(id)
     }
 
-    fn end(&self, step: Step, ok: bool, detail: impl Into<String>) {
+    fn end(&self, step: Step, ok: bool, detail: Text) {
         let mut g = self.lock();
         if let Some(i) = g.pending.iter().position(|p| p.0 == step.0) {
             let (_, method, target, started) = g.pending.remove(i);
-            g.entries.push(TraceEntry {
+            g.entries.push(Trace {
                 method: method.name().to_owned(),
                 target,
                 ok,
                 ms: ms(started.elapsed()),
-                detail: Some(detail.into()),
+                detail: Some(detail),
             });
         }
     }
 
     /// Ends every pending step of `method` (a method that stopped its own steps early).
-    fn abandon(&self, method: Method, detail: &str) {
+    fn abandon(&self, method: Method, detail: &Text) {
         let mut g = self.lock();
         let (stopped, kept): (Vec<_>, Vec<_>) = g.pending.drain(..).partition(|p| p.1 == method);
         g.pending = kept;
         for (_, method, target, started) in stopped {
-            g.entries.push(TraceEntry {
+            g.entries.push(Trace {
                 method: method.name().to_owned(),
                 target,
                 ok: false,
                 ms: ms(started.elapsed()),
-                detail: Some(detail.to_owned()),
+                detail: Some(detail.clone()),
             });
         }
     }
 
     /// Records a whole step at once (for instant ones).
-    fn record(
-        &self,
-        method: Method,
-        target: impl Into<String>,
-        ok: bool,
-        detail: impl Into<String>,
-    ) {
+    fn record(&self, method: Method, target: impl Into<String>, ok: bool, detail: Text) {
         let step = self.begin(method, target);
         self.end(step, ok, detail);
     }
@@ -335,22 +332,29 @@ impl Collector {
             .then_some(best)
     }
 
-    fn into_response(self, domain: String, cut: Cut, deadline: Duration) -> DiscoverResponse {
+    fn into_answer(self, domain: String, cut: Cut, deadline: Duration) -> Answer {
         let mut inner = self
             .inner
             .into_inner()
             .unwrap_or_else(PoisonError::into_inner);
         for (_, method, target, started) in inner.pending.drain(..) {
             let detail = match cut {
-                Cut::Deadline => format!(
-                    "timed out: still running at the discovery deadline ({} ms)",
-                    deadline.as_millis()
+                Cut::Deadline => Text::new(
+                    format!(
+                        "timed out: still running at the discovery deadline ({} ms)",
+                        deadline.as_millis()
+                    ),
+                    format!(
+                        "время вышло: ещё шло к сроку всего поиска ({} мс)",
+                        deadline.as_millis()
+                    ),
                 ),
-                Cut::Settled | Cut::None => {
-                    "stopped: a better-ranked answer was already found".to_owned()
-                }
+                Cut::Settled | Cut::None => Text::new(
+                    "stopped: a better-ranked answer was already found",
+                    "остановлено: уже найден ответ надёжнее",
+                ),
             };
-            inner.entries.push(TraceEntry {
+            inner.entries.push(Trace {
                 method: method.name().to_owned(),
                 target,
                 ok: false,
@@ -368,7 +372,7 @@ impl Collector {
                 candidates.push(c);
             }
         }
-        DiscoverResponse {
+        Answer {
             domain,
             provider: inner.provider.map(|(_, p)| p),
             candidates,
@@ -455,18 +459,27 @@ impl Discoverer {
         &self.settings
     }
 
-    /// Discovers the servers for `target`, from the cache when fresh.
-    pub async fn discover(&self, target: &Target) -> DiscoverResponse {
+    /// Discovers the servers for `target` (from the cache when fresh), the trace in
+    /// `lang`.
+    pub async fn discover(&self, target: &Target, lang: Lang) -> DiscoverResponse {
+        self.answer(target).await.render(lang)
+    }
+
+    /// Discovers the servers for `target`, from the cache when fresh, in no language yet.
+    pub async fn answer(&self, target: &Target) -> Answer {
         let started = Instant::now();
-        if let Some((mut hit, age)) = self.cache.get(&target.domain) {
-            hit.trace = vec![TraceEntry {
+        if let Some((hit, age)) = self.cache.get(&target.domain) {
+            let trace = vec![Trace {
                 method: "cache".to_owned(),
                 target: target.domain.clone(),
                 ok: true,
                 ms: ms(started.elapsed()),
-                detail: Some(format!("answer found {} s ago", age.as_secs())),
+                detail: Some(Text::new(
+                    format!("answer found {} s ago", age.as_secs()),
+                    format!("ответ найден {} с назад", age.as_secs()),
+                )),
             }];
-            return hit;
+            return Answer::from_cache(hit, trace);
         }
         // One discovery per domain at a time: a request for a domain already being
         // discovered waits for that answer instead of sending the same probes again.
@@ -489,35 +502,41 @@ impl Discoverer {
             {
                 answer.trace.insert(
                     0,
-                    TraceEntry {
+                    Trace {
                         method: "cache".to_owned(),
                         target: target.domain.clone(),
                         ok: true,
                         ms: ms(started.elapsed()),
-                        detail: Some(
-                            "shared the answer of the same discovery already running".to_owned(),
-                        ),
+                        detail: Some(Text::new(
+                            "shared the answer of the same discovery already running",
+                            "взят ответ такого же поиска, который уже шёл",
+                        )),
                     },
                 );
                 return answer;
             }
             // The leader was cancelled: discover on our own.
-            return self.discover_uncached(target).await;
+            return self.answer_uncached(target).await;
         }
         let _landing = Landing {
             map: &self.inflight,
             domain: &target.domain,
         };
-        let response = self.discover_uncached(target).await;
-        if !response.candidates.is_empty() {
-            self.cache.put(&target.domain, &response);
+        let answer = self.answer_uncached(target).await;
+        if !answer.candidates.is_empty() {
+            self.cache.put(&target.domain, &answer.for_cache());
         }
-        flight.send_replace(Some(response.clone()));
-        response
+        flight.send_replace(Some(answer.clone()));
+        answer
     }
 
-    /// Runs every method now, ignoring the cache.
-    pub async fn discover_uncached(&self, target: &Target) -> DiscoverResponse {
+    /// Runs every method now, ignoring the cache; the trace in `lang`.
+    pub async fn discover_uncached(&self, target: &Target, lang: Lang) -> DiscoverResponse {
+        self.answer_uncached(target).await.render(lang)
+    }
+
+    /// Runs every method now, ignoring the cache, in no language yet.
+    pub async fn answer_uncached(&self, target: &Target) -> Answer {
         let c = Collector::new();
         let mut changed = c.changed.subscribe();
         let all = async {
@@ -553,7 +572,7 @@ impl Discoverer {
             () = settle => Cut::Settled,
             () = tokio::time::sleep(self.settings.timeout) => Cut::Deadline,
         };
-        c.into_response(target.domain.clone(), cut, self.settings.timeout)
+        c.into_answer(target.domain.clone(), cut, self.settings.timeout)
     }
 
     async fn builtin(&self, c: &Collector, target: &Target) {
@@ -565,14 +584,17 @@ impl Discoverer {
                     Method::Builtin,
                     &target.domain,
                     n > 0,
-                    format!("known provider {} ({n} server sets)", p.name),
+                    Text::new(
+                        format!("known provider {} ({n} server sets)", p.name),
+                        format!("известный провайдер {} (наборов серверов: {n})", p.name),
+                    ),
                 );
             }
             None => c.record(
                 Method::Builtin,
                 &target.domain,
                 false,
-                "not in the knowledge base",
+                Text::new("not in the knowledge base", "нет в базе знаний"),
             ),
         }
         c.finish(Method::Builtin);
@@ -580,7 +602,7 @@ impl Discoverer {
 }
 
 /// A discovery in progress; its answer is sent to every request waiting for it.
-type Flight = tokio::sync::watch::Sender<Option<DiscoverResponse>>;
+type Flight = tokio::sync::watch::Sender<Option<Answer>>;
 
 /// Removes a domain's flight when its leader ends, finished or cancelled (then the
 /// waiting requests see the channel close and discover on their own).
@@ -631,6 +653,7 @@ fn pair(c: &Collector, method: Method, incoming: &[Server], outgoing: &[Server])
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::i18n;
     use mailsetup_shared::api::{Security, UsernameForm};
 
     fn server(protocol: Protocol, host: &str) -> Server {
@@ -654,7 +677,7 @@ mod tests {
             server(Protocol::Imap, "s"),
             out.clone(),
         );
-        let r = c.into_response("a".to_owned(), Cut::None, Duration::from_secs(1));
+        let r = c.into_answer("a".to_owned(), Cut::None, Duration::from_secs(1));
         let hosts: Vec<(&str, CandidateSource)> = r
             .candidates
             .iter()
@@ -714,11 +737,15 @@ mod tests {
         let c = Collector::new();
         let _step = c.begin(Method::Guess, "imap.a:993");
         let done = c.begin(Method::Srv, "_imaps._tcp.a");
-        c.end(done, false, "no record");
-        let r = c.into_response("a".to_owned(), Cut::Deadline, Duration::from_secs(8));
+        c.end(done, false, i18n::verbatim("no record"));
+        let r = c.into_answer("a".to_owned(), Cut::Deadline, Duration::from_secs(8));
         assert_eq!(r.trace.len(), 2);
         let t = &r.trace[1];
         assert_eq!((t.method.as_str(), t.ok), ("guess", false));
-        assert!(t.detail.as_deref().unwrap_or("").contains("timed out"));
+        let detail = t.detail.clone().unwrap_or_default();
+        assert!(detail.en.contains("timed out"));
+        assert!(detail.ru.contains("время вышло"));
+        let ru = r.render(Lang::Ru);
+        assert_eq!(ru.trace[1].detail.as_deref(), Some(detail.ru.as_str()));
     }
 }

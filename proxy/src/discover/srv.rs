@@ -2,9 +2,10 @@
 //! `_submissions._tcp` (RFC 8314) and `_submission._tcp`, in priority/weight order;
 //! a target of "." means the service is not offered.
 
-use mailsetup_shared::api::{Protocol, Security, Server, UsernameForm};
+use mailsetup_shared::api::{Protocol, Security, Server, Text, UsernameForm};
 
 use super::{Collector, Discoverer, Method, Target, pair};
+use crate::i18n;
 
 /// The services asked for, with what each one means.
 const SERVICES: [(&str, Protocol, Security); 6] = [
@@ -35,16 +36,20 @@ pub(super) async fn run(d: &Discoverer, c: &Collector, target: &Target) {
         let name = format!("{svc}.{}", target.domain);
         let step = c.begin(Method::Srv, &name);
         let Ok(answer) = tokio::time::timeout_at(until, d.resolver.srv(&name)).await else {
+            let ms = share.as_millis();
             c.end(
                 step,
                 false,
-                format!("timed out: no answer within {} ms", share.as_millis()),
+                Text::new(
+                    format!("timed out: no answer within {ms} ms"),
+                    format!("время вышло: нет ответа за {ms} мс"),
+                ),
             );
             return Vec::new();
         };
         match answer {
             Err(e) => {
-                c.end(step, false, e.to_string());
+                c.end(step, false, i18n::dns_reason(&e));
                 Vec::new()
             }
             Ok(records) => {
@@ -69,19 +74,23 @@ pub(super) fn interpret(
     records: &[(u16, u16, u16, String)],
     protocol: Protocol,
     security: Security,
-) -> (Vec<Found>, String) {
+) -> (Vec<Found>, Text) {
     if records.is_empty() {
-        return (Vec::new(), "no such record".to_owned());
+        return (Vec::new(), i18n::dns_reason("no such record"));
     }
     let mut found = Vec::new();
-    let mut words = Vec::new();
+    let (mut en, mut ru) = (Vec::new(), Vec::new());
     for (priority, weight, port, host) in records {
         if host.is_empty() {
-            words.push("\".\": service not offered".to_owned());
+            en.push("\".\": service not offered".to_owned());
+            ru.push("\".\": служба не предоставляется".to_owned());
             continue;
         }
-        words.push(format!(
+        en.push(format!(
             "{host}:{port} (priority {priority}, weight {weight})"
+        ));
+        ru.push(format!(
+            "{host}:{port} (приоритет {priority}, вес {weight})"
         ));
         if *port == 0 {
             continue;
@@ -98,7 +107,7 @@ pub(super) fn interpret(
             },
         });
     }
-    (found, words.join(", "))
+    (found, Text::new(en.join(", "), ru.join(", ")))
 }
 
 /// Incoming and outgoing servers, best first: lower priority, then implicit TLS before
@@ -137,7 +146,8 @@ mod tests {
     fn dot_means_not_offered() {
         let (f, detail) = interpret(&[rec(0, 0, 0, "")], Protocol::Imap, Security::Tls);
         assert!(f.is_empty());
-        assert!(detail.contains("not offered"));
+        assert!(detail.en.contains("not offered"));
+        assert!(detail.ru.contains("не предоставляется"));
     }
 
     #[test]

@@ -1,4 +1,5 @@
-//! `GET /api/v1/discover?email=ADDRESS`: finds the servers of the address's domain.
+//! `GET /api/v1/discover?email=ADDRESS`: finds the servers of the address's domain; the
+//! trace details are in the language of `Accept-Language`.
 
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
@@ -41,7 +42,8 @@ pub async fn discover(
     })?;
     let email = EmailAddress::parse(&raw)
         .map_err(|e| ApiError::InvalidEmail(super::providers::email_text(&e)))?;
-    Ok(Json(
-        state.discover.discover(&Target::from_email(&email)).await,
-    ))
+    // The answer may be shared with requests in other languages (cache, a discovery
+    // already running); it is put into this request's language only here.
+    let answer = state.discover.answer(&Target::from_email(&email)).await;
+    Ok(Json(answer.render(crate::error::lang())))
 }

@@ -9,6 +9,7 @@
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
+use mailsetup_shared::api::Lang;
 use mailsetup_tests::discovery::{Fixture, target};
 use mailsetup_tests::mail::MailServers;
 
@@ -57,7 +58,7 @@ fn main() -> anyhow::Result<()> {
     );
     if let Ok(email) = std::env::var("BENCH_DUMP") {
         // Print one answer instead, e.g. BENCH_DUMP=alice@slow.disc.test.
-        let r = rt.block_on(discoverer.discover_uncached(&target(&email)));
+        let r = rt.block_on(discoverer.discover_uncached(&target(&email), Lang::En));
         println!("{}", serde_json::to_string_pretty(&r)?);
         return Ok(());
     }
@@ -65,7 +66,7 @@ fn main() -> anyhow::Result<()> {
         // Warm up (first TLS handshakes, resolver sockets).
         for (_, _, domain) in &cases {
             let _ = discoverer
-                .discover_uncached(&target(&format!("alice@{domain}")))
+                .discover_uncached(&target(&format!("alice@{domain}")), Lang::En)
                 .await;
         }
         for (label, method, domain) in &cases {
@@ -75,7 +76,7 @@ fn main() -> anyhow::Result<()> {
             for _ in 0..runs {
                 let started = Instant::now();
                 let r = discoverer
-                    .discover_uncached(&target(&format!("alice@{domain}")))
+                    .discover_uncached(&target(&format!("alice@{domain}")), Lang::En)
                     .await;
                 overall.push(started.elapsed().as_secs_f64() * 1000.0);
                 // The method's time: its slowest successful step (its parallel lookups end

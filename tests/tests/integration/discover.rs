@@ -11,7 +11,7 @@ use http_body_util::BodyExt as _;
 use mailsetup_proxy::discover::DiscoverSettings;
 use mailsetup_proxy::policy::EgressPolicy;
 use mailsetup_shared::api::{
-    CandidateSource, Confidence, DiscoverResponse, Protocol, Security, UsernameForm,
+    CandidateSource, Confidence, DiscoverResponse, Lang, Protocol, Security, UsernameForm,
 };
 use mailsetup_tests::discovery::{Fixture, target};
 use mailsetup_tests::mail::MailServers;
@@ -30,7 +30,7 @@ async fn discover_with(
     email: &str,
 ) -> DiscoverResponse {
     let d = fixture().discoverer(settings, policy).unwrap();
-    d.discover(&target(email)).await
+    d.discover(&target(email), Lang::En).await
 }
 
 async fn discover(email: &str) -> DiscoverResponse {
@@ -452,14 +452,14 @@ async fn second_discovery_is_a_cache_hit() {
     let mut settings = f.settings(DEADLINE);
     settings.cache_ttl = Duration::from_secs(60);
     let d = f.discoverer(settings, Fixture::open_policy()).unwrap();
-    let first = d.discover(&target("alice@auto.disc.test")).await;
+    let first = d.discover(&target("alice@auto.disc.test"), Lang::En).await;
     assert!(first.trace.iter().all(|t| t.method != "cache"));
-    let second = d.discover(&target("bob@auto.disc.test")).await;
+    let second = d.discover(&target("bob@auto.disc.test"), Lang::En).await;
     assert_eq!(second.trace.len(), 1, "{}", dump(&second));
     assert_eq!(second.trace[0].method, "cache");
     assert_eq!(second.candidates, first.candidates);
     // Another domain is not in the cache.
-    let other = d.discover(&target("alice@srv.disc.test")).await;
+    let other = d.discover(&target("alice@srv.disc.test"), Lang::En).await;
     assert!(other.trace.iter().all(|t| t.method != "cache"));
 }
 
@@ -471,7 +471,7 @@ async fn concurrent_requests_for_one_domain_share_one_discovery() {
         .discoverer(f.settings(DEADLINE), Fixture::open_policy())
         .unwrap();
     let (ta, tb) = (target("alice@once.disc.test"), target("bob@once.disc.test"));
-    let (a, b) = tokio::join!(d.discover(&ta), d.discover(&tb));
+    let (a, b) = tokio::join!(d.discover(&ta, Lang::En), d.discover(&tb, Lang::En));
     assert_eq!(a.candidates, b.candidates, "{}", dump(&a));
     assert_eq!(a.candidates[0].incoming.host, "imap.once.disc.test");
     let shared = [&a, &b]

@@ -10,6 +10,7 @@ mod discover;
 mod edge;
 mod harness;
 mod ispdb;
+mod i18n;
 mod postfix;
 mod providers;
 mod secrets;

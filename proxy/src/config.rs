@@ -116,6 +116,32 @@ pub struct Config {
     /// Seconds a whole request may take; beyond it: 504 `timeout`.
     #[arg(long, env = "MAILSETUP_REQUEST_TIMEOUT", default_value_t = 60.0)]
     pub request_timeout: f64,
+
+    /// Shared state for several replicas (failed-login guard, rate limit, discovery
+    /// cache): `redis://[user:password@]host[:port][/db]` or `rediss://...` (TLS). Without
+    /// it, state lives in this process.
+    #[arg(long, env = "MAILSETUP_REDIS_URL", value_parser = crate::store::RedisUrl::parse)]
+    pub redis_url: Option<crate::store::RedisUrl>,
+
+    /// Serve Prometheus metrics at `/metrics` on this address (its own listener; off by
+    /// default).
+    #[arg(long, env = "MAILSETUP_METRICS_LISTEN")]
+    pub metrics_listen: Option<SocketAddr>,
+
+    /// Log format on stderr: `text` (human-readable) or `json` (one object per line, for
+    /// log collectors).
+    #[arg(long, env = "MAILSETUP_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+}
+
+/// How logs are written.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    #[default]
+    Text,
+    /// One JSON object per line.
+    Json,
 }
 
 impl Config {

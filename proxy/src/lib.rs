@@ -12,9 +12,12 @@ pub mod config;
 pub mod discover;
 pub mod error;
 pub mod limits;
+pub mod metrics;
 mod middleware;
+pub mod observe;
 pub mod policy;
 mod routes;
+pub mod store;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -34,26 +37,37 @@ pub struct AppState {
     pub checker: Arc<check::Checker>,
     /// The provider knowledge base: built in plus the operator's `--providers-file`.
     pub providers: Arc<mailsetup_shared::providers::Registry>,
+    /// Shared state (memory, or Redis with `--redis-url`).
+    pub store: store::SharedStore,
+    /// This proxy's metrics (served with `--metrics-listen`).
+    pub metrics: Arc<metrics::Metrics>,
 }
 
 impl AppState {
     /// Builds the state from a configuration, checking what can be checked up front.
     pub fn new(config: Config) -> anyhow::Result<Self> {
         let providers = Arc::new(routes::load_providers(config.providers_file.as_deref())?);
-        let discover = Arc::new(discover::Discoverer::new(
-            discover::DiscoverSettings::from_config(&config)?,
-            policy::EgressPolicy {
-                allow_any_port: config.allow_any_port,
-                allow_private_targets: config.allow_private_targets,
-            },
-            &config.extra_ca,
-            providers.clone(),
-        )?);
-        let checker = Arc::new(check::Checker::new(&config)?);
+        let metrics = Arc::new(metrics::Metrics::new());
+        let store = store::from_config(&config, metrics.clone())?;
+        let discover = Arc::new(
+            discover::Discoverer::new(
+                discover::DiscoverSettings::from_config(&config)?,
+                policy::EgressPolicy {
+                    allow_any_port: config.allow_any_port,
+                    allow_private_targets: config.allow_private_targets,
+                },
+                &config.extra_ca,
+                providers.clone(),
+            )?
+            .with_store(store.clone()),
+        );
+        let checker = Arc::new(check::Checker::new(&config)?.with_store(&config, store.clone()));
         Ok(Self {
             providers,
             discover,
             checker,
+            store,
+            metrics,
             config: Arc::new(config),
         })
     }
@@ -63,12 +77,13 @@ impl AppState {
 pub fn app(state: AppState) -> Router {
     let api = routes::api(state.clone());
     let site = middleware::static_site(&state.config.static_dir);
-    middleware::edge(
+    let router = middleware::edge(
         Router::new()
             .nest(mailsetup_shared::api::API_PREFIX, api)
             .merge(site),
         &state,
-    )
+    );
+    observe::request_id(router)
 }
 
 /// Serves [`app`] on `listener` until `shutdown` resolves, then lets requests in flight end.

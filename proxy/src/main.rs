@@ -7,19 +7,32 @@ use mailsetup_proxy::config::Config;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,mailsetup_proxy=info".into()),
-        )
-        .init();
     let config = Config::parse();
+    mailsetup_proxy::observe::init_logging(config.log_format);
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
     let addr = listener.local_addr().context("listener has no address")?;
     let state = mailsetup_proxy::AppState::new(config).context("invalid configuration")?;
     tracing::info!(%addr, static_dir = %state.config.static_dir.display(), "mailsetup proxy listening");
+    if let Some(metrics_addr) = state.config.metrics_listen {
+        let metrics_listener = tokio::net::TcpListener::bind(metrics_addr)
+            .await
+            .with_context(|| format!("cannot listen on {metrics_addr} for metrics"))?;
+        tracing::info!(addr = %metrics_addr, "metrics at /metrics");
+        let metrics = state.metrics.clone();
+        tokio::spawn(async move {
+            if let Err(err) =
+                mailsetup_proxy::metrics::serve(metrics_listener, metrics, std::future::pending())
+                    .await
+            {
+                tracing::error!(%err, "metrics listener stopped");
+            }
+        });
+    }
+    if let Some(url) = &state.config.redis_url {
+        tracing::info!(redis = %url, "shared state in Redis");
+    }
     println!("mailsetup is running at http://{addr}/  (Ctrl-C to stop)");
     mailsetup_proxy::serve(listener, state, shutdown_signal()).await
 }

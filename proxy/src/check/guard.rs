@@ -4,37 +4,48 @@
 //! proxy does not get the mailbox locked by its provider.
 //!
 //! An account is the login name and the mail domain, lowercased; only a SHA-256 of that is
-//! kept, never the name itself. Memory is bounded: old entries are pruned and the table
-//! holds at most [`MAX_ACCOUNTS`] accounts.
+//! kept, never the name itself. Which account a key means ([`LoginGuard::key`]) is kept
+//! apart from where failures are counted: the [`Store`] (in memory, or Redis shared by
+//! every replica) only sees an opaque key, so the limit holds across replicas.
 
-use std::collections::{HashMap, VecDeque};
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use sha2::Digest as _;
 
-/// Most accounts remembered at once.
-pub const MAX_ACCOUNTS: usize = 100_000;
+use crate::store::{MemoryStore, SharedStore, StoreError};
 
 /// One account's identity, hashed.
 pub type AccountKey = [u8; 32];
 
-/// The failed-login table.
+/// Why a check of an account may not run now.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+pub enum GuardError {
+    /// Too many failures lately; a check is accepted again after this wait.
+    #[error("too many failed logins; wait {0:?}")]
+    Locked(Duration),
+    /// The failures cannot be counted (the shared store is unreachable).
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The failed-login guard.
 #[derive(Debug)]
 pub struct LoginGuard {
     max: u32,
     window: Duration,
-    failures: Mutex<HashMap<AccountKey, VecDeque<Instant>>>,
+    store: SharedStore,
 }
 
 impl LoginGuard {
-    /// A guard allowing `max` failures per `window` (`max == 0`: no limit).
+    /// A guard allowing `max` failures per `window` (`max == 0`: no limit), counted in
+    /// memory.
     pub fn new(max: u32, window: Duration) -> Self {
-        Self {
-            max,
-            window,
-            failures: Mutex::new(HashMap::new()),
-        }
+        Self::with_store(max, window, std::sync::Arc::new(MemoryStore::new()))
+    }
+
+    /// Like [`LoginGuard::new`], counting in `store`.
+    pub fn with_store(max: u32, window: Duration, store: SharedStore) -> Self {
+        Self { max, window, store }
     }
 
     /// The key of the account `username` at the domain of `email`.
@@ -47,92 +58,84 @@ impl LoginGuard {
         h.finalize().into()
     }
 
-    /// `Err(wait)` when the account had too many failures lately; `wait` is how long until
-    /// the oldest of them is forgotten.
-    pub fn check(&self, key: &AccountKey) -> Result<(), Duration> {
+    /// The store key of an account: `guard:` and the hash in hex.
+    fn store_key(key: &AccountKey) -> String {
+        let mut s = String::with_capacity(6 + 64);
+        s.push_str("guard:");
+        for b in key {
+            s.push_str(&format!("{b:02x}"));
+        }
+        s
+    }
+
+    /// `Err(Locked(wait))` when the account had too many failures lately; `wait` is how
+    /// long until the oldest of them is forgotten. `Err(Store)` when that cannot be known.
+    pub async fn check(&self, key: &AccountKey) -> Result<(), GuardError> {
         if self.max == 0 {
             return Ok(());
         }
-        let now = Instant::now();
-        let Ok(mut table) = self.failures.lock() else {
-            return Ok(());
-        };
-        let Some(times) = table.get_mut(key) else {
-            return Ok(());
-        };
-        while times
-            .front()
-            .is_some_and(|t| now.duration_since(*t) >= self.window)
-        {
-            times.pop_front();
-        }
-        if times.len() >= self.max as usize {
-            let oldest = times.front().copied().unwrap_or(now);
-            return Err(self.window.saturating_sub(now.duration_since(oldest)));
+        let events = self
+            .store
+            .events(&Self::store_key(key), self.window)
+            .await?;
+        if events.count >= self.max {
+            return Err(GuardError::Locked(
+                self.window.saturating_sub(events.oldest_age),
+            ));
         }
         Ok(())
     }
 
     /// Records the outcome of a login: a failure counts, a success forgets the failures.
-    pub fn record(&self, key: &AccountKey, failed: bool) {
+    pub async fn record(&self, key: &AccountKey, failed: bool) -> Result<(), StoreError> {
         if self.max == 0 {
-            return;
+            return Ok(());
         }
-        let now = Instant::now();
-        let Ok(mut table) = self.failures.lock() else {
-            return;
-        };
-        if !failed {
-            table.remove(key);
-            return;
-        }
-        if table.len() >= MAX_ACCOUNTS && !table.contains_key(key) {
-            let window = self.window;
-            table.retain(|_, t| {
-                t.back()
-                    .is_some_and(|last| now.duration_since(*last) < window)
-            });
-            if table.len() >= MAX_ACCOUNTS {
-                table.clear();
-            }
-        }
-        let times = table.entry(*key).or_default();
-        times.push_back(now);
-        while times.len() > self.max as usize {
-            times.pop_front();
+        let key = Self::store_key(key);
+        if failed {
+            self.store.add_event(&key, self.window, self.max).await
+        } else {
+            self.store.clear_events(&key).await
         }
     }
 }
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
+
     use super::*;
 
-    #[test]
-    fn locks_after_max_failures_and_a_success_unlocks() {
+    #[tokio::test(start_paused = true)]
+    async fn locks_after_max_failures_and_a_success_unlocks() {
         let g = LoginGuard::new(2, Duration::from_secs(60));
         let a = LoginGuard::key("Alice@Example.com", "alice@example.com");
         let b = LoginGuard::key("bob@example.com", "bob@example.com");
         assert_eq!(a, LoginGuard::key("alice@example.com", "x@EXAMPLE.com"));
-        assert!(g.check(&a).is_ok());
-        g.record(&a, true);
-        assert!(g.check(&a).is_ok());
-        g.record(&a, true);
-        let wait = g.check(&a).unwrap_err();
-        assert!(wait <= Duration::from_secs(60) && wait > Duration::from_secs(50));
-        assert!(g.check(&b).is_ok());
-        g.record(&a, false);
-        assert!(g.check(&a).is_ok());
+        assert!(g.check(&a).await.is_ok());
+        g.record(&a, true).await.unwrap();
+        assert!(g.check(&a).await.is_ok());
+        tokio::time::advance(Duration::from_secs(5)).await;
+        g.record(&a, true).await.unwrap();
+        let Err(GuardError::Locked(wait)) = g.check(&a).await else {
+            panic!("not locked");
+        };
+        assert_eq!(wait, Duration::from_secs(55));
+        assert!(g.check(&b).await.is_ok());
+        g.record(&a, false).await.unwrap();
+        assert!(g.check(&a).await.is_ok());
     }
 
-    #[test]
-    fn failures_are_forgotten_after_the_window() {
-        let g = LoginGuard::new(1, Duration::from_millis(0));
+    #[tokio::test(start_paused = true)]
+    async fn failures_are_forgotten_after_the_window() {
+        let g = LoginGuard::new(1, Duration::from_secs(10));
         let a = LoginGuard::key("a", "a@b.c");
-        g.record(&a, true);
-        assert!(g.check(&a).is_ok());
+        g.record(&a, true).await.unwrap();
+        assert!(g.check(&a).await.is_err());
+        tokio::time::advance(Duration::from_secs(10)).await;
+        assert!(g.check(&a).await.is_ok());
         let off = LoginGuard::new(0, Duration::from_secs(60));
-        off.record(&a, true);
-        assert!(off.check(&a).is_ok());
+        off.record(&a, true).await.unwrap();
+        assert!(off.check(&a).await.is_ok());
     }
 }

@@ -84,6 +84,10 @@ pub enum CheckError {
         /// Why.
         message: String,
     },
+    /// The shared state store cannot be reached, so failed logins cannot be counted
+    /// (503 `store_unavailable`).
+    #[error(transparent)]
+    StoreUnavailable(crate::store::StoreError),
     /// The policy forbids the target (403 `target_not_allowed`).
     #[error("{message}")]
     NotAllowed {
@@ -121,6 +125,17 @@ impl Checker {
         })
     }
 
+    /// Counts failed logins in `store` (shared by replicas when it is Redis).
+    #[must_use]
+    pub fn with_store(mut self, config: &Config, store: crate::store::SharedStore) -> Self {
+        self.logins = guard::LoginGuard::with_store(
+            config.max_failed_logins,
+            secs(config.failed_login_window),
+            store,
+        );
+        self
+    }
+
     /// Validates, resolves and runs a whole check.
     pub async fn check(
         &self,
@@ -136,7 +151,12 @@ impl Checker {
     /// against the egress policy.
     pub async fn prepare(&self, req: &CheckRequest) -> Result<Prepared, CheckError> {
         validate(req)?;
-        if let Err(wait) = self.logins.check(&account_key(req)) {
+        let locked = match self.logins.check(&account_key(req)).await {
+            Ok(()) => None,
+            Err(guard::GuardError::Locked(wait)) => Some(wait),
+            Err(guard::GuardError::Store(err)) => return Err(CheckError::StoreUnavailable(err)),
+        };
+        if let Some(wait) = locked {
             let minutes = wait.as_secs().div_ceil(60).max(1);
             return Err(CheckError::TooManyFailedLogins {
                 retry_after: wait.as_secs().max(1),
@@ -281,8 +301,10 @@ impl Checker {
                         .diagnosis
                         .as_ref()
                         .is_some_and(|d| d.server_reply.is_some());
-                if auth.ok || refused {
-                    self.logins.record(&key, refused);
+                if (auth.ok || refused)
+                    && let Err(err) = self.logins.record(&key, refused).await
+                {
+                    tracing::warn!(%err, "a login outcome could not be recorded");
                 }
             }
         }

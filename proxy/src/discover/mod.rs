@@ -435,6 +435,13 @@ impl Discoverer {
         })
     }
 
+    /// Keeps the answer cache in `store` (shared by replicas when it is Redis).
+    #[must_use]
+    pub fn with_store(mut self, store: crate::store::SharedStore) -> Self {
+        self.cache = cache::Cache::with_store(self.settings.cache_ttl, store);
+        self
+    }
+
     /// The settings in force.
     pub fn settings(&self) -> &DiscoverSettings {
         &self.settings
@@ -443,7 +450,7 @@ impl Discoverer {
     /// Discovers the servers for `target`, from the cache when fresh.
     pub async fn discover(&self, target: &Target) -> DiscoverResponse {
         let started = Instant::now();
-        if let Some((mut hit, age)) = self.cache.get(&target.domain) {
+        if let Some((mut hit, age)) = self.cache.get(&target.domain).await {
             hit.trace = vec![TraceEntry {
                 method: "cache".to_owned(),
                 target: target.domain.clone(),
@@ -495,7 +502,7 @@ impl Discoverer {
         };
         let response = self.discover_uncached(target).await;
         if !response.candidates.is_empty() {
-            self.cache.put(&target.domain, &response);
+            self.cache.put(&target.domain, &response).await;
         }
         flight.send_replace(Some(response.clone()));
         response

@@ -26,12 +26,15 @@ pub async fn check(
     Json(req): Json<CheckRequest>,
 ) -> Result<Json<CheckResponse>, ApiError> {
     let (lang, provider) = context(&state, &headers, &req);
-    state
+    let started = std::time::Instant::now();
+    let _running = state.metrics.in_flight();
+    let report = state
         .checker
         .check(&req, lang, provider.as_ref())
         .await
-        .map(Json)
-        .map_err(api_error)
+        .map_err(|e| api_error(&state, e, lang))?;
+    state.metrics.check_done(&report, started.elapsed());
+    Ok(Json(report))
 }
 
 /// Runs a check and streams its steps as Server-Sent Events.
@@ -41,7 +44,14 @@ pub async fn check_stream(
     Json(req): Json<CheckRequest>,
 ) -> Result<Sse<axum::response::sse::KeepAliveStream<Events>>, ApiError> {
     let (lang, provider) = context(&state, &headers, &req);
-    let prepared = state.checker.prepare(&req).await.map_err(api_error)?;
+    let started = std::time::Instant::now();
+    let running = state.metrics.in_flight();
+    let prepared = state
+        .checker
+        .prepare(&req)
+        .await
+        .map_err(|e| api_error(&state, e, lang))?;
+    let metrics = state.metrics.clone();
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
     let checker = state.checker.clone();
     let (done_tx, done_rx) = tokio::sync::oneshot::channel();
@@ -49,6 +59,8 @@ pub async fn check_stream(
         let report = checker
             .run(&req, prepared, lang, provider.as_ref(), Some(tx))
             .await;
+        metrics.check_done(&report, started.elapsed());
+        drop(running);
         let _ = done_tx.send(report);
     });
     Ok(Sse::new(Events {
@@ -124,14 +136,21 @@ fn context(state: &AppState, headers: &HeaderMap, req: &CheckRequest) -> (Lang, 
     (lang, provider)
 }
 
-fn api_error(err: CheckError) -> ApiError {
+fn api_error(state: &AppState, err: CheckError, lang: Lang) -> ApiError {
+    use crate::metrics::Refusal;
     match err {
         CheckError::Invalid { field, message } => ApiError::invalid(field, message),
         CheckError::TooManyFailedLogins { message, .. } => {
+            state.metrics.refused(Refusal::Guard);
             ApiError::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", message)
         }
         CheckError::NotAllowed { field, message } => {
+            state.metrics.refused(Refusal::Policy);
             ApiError::new(StatusCode::FORBIDDEN, "target_not_allowed", message).with_field(field)
+        }
+        CheckError::StoreUnavailable(_) => {
+            state.metrics.refused(Refusal::StoreUnavailable);
+            crate::store::unavailable(lang)
         }
     }
 }

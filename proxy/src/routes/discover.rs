@@ -34,7 +34,7 @@ pub async fn discover(
         )
         .with_field("email")
     })?;
-    Ok(Json(
-        state.discover.discover(&Target::from_email(&email)).await,
-    ))
+    let answer = state.discover.discover(&Target::from_email(&email)).await;
+    state.metrics.discovery_done(&answer);
+    Ok(Json(answer))
 }

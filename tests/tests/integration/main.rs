@@ -10,7 +10,9 @@ mod edge;
 mod harness;
 mod postfix;
 mod providers;
+mod replicas;
 mod secrets;
+mod store;
 
 use std::path::Path;
 

@@ -15,6 +15,7 @@ pub mod limits;
 pub mod metrics;
 mod middleware;
 pub mod observe;
+pub mod openapi;
 pub mod policy;
 mod routes;
 pub mod store;

@@ -12,6 +12,7 @@ pub const API_PREFIX: &str = "/api/v1";
 
 /// A mail protocol.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Protocol {
     /// IMAP4rev1 (RFC 3501).
@@ -44,6 +45,7 @@ impl Protocol {
 
 /// The protocols that fetch mail.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum IncomingProtocol {
     /// IMAP (recommended: folders, flags and several devices stay in sync).
@@ -63,6 +65,7 @@ impl From<IncomingProtocol> for Protocol {
 
 /// How a connection is secured.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Security {
     /// TLS from the first byte ("SSL/TLS", ports 993, 995, 465).
@@ -86,6 +89,7 @@ impl Security {
 
 /// Which login name a server expects.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum UsernameForm {
     /// The whole address, `alice@example.com`.
@@ -107,6 +111,7 @@ impl UsernameForm {
 
 /// One server of a provider or a discovery candidate.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Server {
     /// Which protocol the server speaks.
     pub protocol: Protocol,
@@ -123,6 +128,7 @@ pub struct Server {
 
 /// A text in every language the product speaks.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Text {
     /// English.
     pub en: String,
@@ -150,6 +156,7 @@ impl Text {
 
 /// A language of the user interface and of diagnoses.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Lang {
     /// English (the default).
@@ -196,6 +203,7 @@ impl Lang {
 
 /// `GET /api/v1/health`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Health {
     /// Always `"ok"` when the proxy answers.
     pub status: String,
@@ -205,6 +213,7 @@ pub struct Health {
 
 /// The one shape of every request-level error: `{"error": {...}}`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ErrorBody {
     /// What went wrong.
     pub error: ErrorDetail,
@@ -212,6 +221,7 @@ pub struct ErrorBody {
 
 /// The inside of [`ErrorBody`].
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ErrorDetail {
     /// Stable machine-readable code, e.g. `invalid_request`, `invalid_email`,
     /// `unknown_provider`, `target_not_allowed`, `rate_limited`, `overloaded`.
@@ -225,6 +235,7 @@ pub struct ErrorDetail {
 
 /// The incoming side of a check request.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct IncomingTarget {
     /// IMAP or POP3.
@@ -239,6 +250,7 @@ pub struct IncomingTarget {
 
 /// The outgoing (SMTP) side of a check request.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct OutgoingTarget {
     /// Host name or IP literal.
@@ -251,6 +263,7 @@ pub struct OutgoingTarget {
 
 /// `POST /api/v1/check` request body. Either side may be left out.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CheckRequest {
     /// The mailbox address (also the sender checked with `MAIL FROM`).
@@ -259,6 +272,7 @@ pub struct CheckRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub username: Option<String>,
     /// The (app) password. Never echoed back.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Password))]
     pub password: Password,
     /// The server to fetch mail from.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -270,6 +284,7 @@ pub struct CheckRequest {
 
 /// `POST /api/v1/check` response body.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CheckResponse {
     /// True when every requested side succeeded.
     pub ok: bool,
@@ -283,6 +298,7 @@ pub struct CheckResponse {
 
 /// What happened on one side of a check.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SideReport {
     /// True when the login (and the follow-up checks) succeeded.
     pub ok: bool,
@@ -316,6 +332,7 @@ fn default_security() -> Security {
 
 /// The name of one step of a check.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum StepKind {
     /// DNS resolution and the egress policy check.
@@ -363,6 +380,7 @@ impl StepKind {
 
 /// One step of a check.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StepReport {
     /// Which step.
     pub step: StepKind,
@@ -377,6 +395,7 @@ pub struct StepReport {
 
 /// Stable diagnosis codes. Host apps rely on these names.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum DiagnosisCode {
     /// The host name does not exist.
@@ -480,6 +499,7 @@ impl DiagnosisCode {
 
 /// A link shown with a diagnosis or a preparation step.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Link {
     /// What the link opens, in the response's language.
     pub title: String,
@@ -489,6 +509,7 @@ pub struct Link {
 
 /// Why a side failed, in plain words, and what to do.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Diagnosis {
     /// Stable code.
     pub code: DiagnosisCode,
@@ -510,6 +531,7 @@ pub struct Diagnosis {
 
 /// The TLS session a check made.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TlsInfo {
     /// `TLSv1.3` or `TLSv1.2`.
     pub version: String,
@@ -529,6 +551,7 @@ pub struct TlsInfo {
 
 /// How well a provider works with third-party mail apps that log in with a password.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ProviderStatus {
     /// Works with the account password or with no preparation at all.
@@ -543,6 +566,7 @@ pub enum ProviderStatus {
 
 /// What a preparation step is about, so the UI can pick an icon and order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum StepTopic {
     /// Switch on IMAP/POP access in webmail.
@@ -557,6 +581,7 @@ pub enum StepTopic {
 
 /// One thing the user must do before a third-party app can log in.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PrepStep {
     /// What the step is about.
     pub topic: StepTopic,
@@ -571,6 +596,7 @@ pub struct PrepStep {
 
 /// Letters an app password is made of.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Charset {
     /// a-z only.
@@ -585,6 +611,7 @@ pub enum Charset {
 
 /// What a provider's app passwords look like.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AppPasswordFormat {
     /// Number of significant characters (spaces excluded).
     pub length: u8,
@@ -599,6 +626,7 @@ pub struct AppPasswordFormat {
 
 /// Everything the product knows about one mail provider.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Provider {
     /// Stable id, e.g. `gmail`, `yandex`.
     pub id: String,
@@ -642,6 +670,7 @@ impl Provider {
 
 /// Where a discovery candidate came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum CandidateSource {
     /// The built-in provider knowledge base, by the address's domain.
@@ -662,6 +691,7 @@ pub enum CandidateSource {
 
 /// How far a discovery candidate can be trusted.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Confidence {
     /// A guess, or data fetched over plain HTTP.
@@ -674,6 +704,7 @@ pub enum Confidence {
 
 /// One complete set of servers found by discovery.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Candidate {
     /// Where to fetch mail (IMAP or POP3).
     pub incoming: Server,
@@ -687,6 +718,7 @@ pub struct Candidate {
 
 /// One thing discovery tried, for transparency.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TraceEntry {
     /// The method (`builtin`, `mx`, `srv`, `autoconfig`, `ispdb`, `autodiscover`, `guess`).
     pub method: String,
@@ -703,6 +735,7 @@ pub struct TraceEntry {
 
 /// `GET /api/v1/discover?email=...` response body.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DiscoverResponse {
     /// The address's domain (ASCII, lowercase).
     pub domain: String,

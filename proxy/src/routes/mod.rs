@@ -18,6 +18,7 @@ pub fn api(state: AppState) -> Router {
     Router::new()
         .route("/health", get(health::health))
         .route("/ready", get(ready::ready))
+        .route("/openapi.json", get(crate::openapi::serve))
         .route("/providers", get(providers::list))
         .route("/providers/lookup", get(providers::lookup))
         .route("/check", post(check::check))

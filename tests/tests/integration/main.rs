@@ -8,6 +8,7 @@ mod check;
 mod discover;
 mod edge;
 mod harness;
+mod openapi;
 mod postfix;
 mod providers;
 mod replicas;

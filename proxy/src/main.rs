@@ -5,10 +5,11 @@ use anyhow::Context as _;
 use clap::Parser as _;
 use mailsetup_proxy::config::Config;
 
-/// mimalloc returns freed memory to the system soon after a burst, where glibc's malloc
-/// keeps its per-thread arenas (see docs/BENCHMARKS.md, "capacity of one replica").
+/// jemalloc with a background thread returns freed memory to the system within about a
+/// second of a burst, where glibc's malloc keeps its per-thread arenas (see
+/// docs/BENCHMARKS.md, "Capacity of one replica").
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {

@@ -316,6 +316,8 @@ mod tests {
         });
         let window = Duration::from_secs(60);
         for i in 0..1000u32 {
+            // Distinct times, so "the oldest" is well defined.
+            tokio::time::advance(Duration::from_millis(1)).await;
             store.add_event(&i.to_string(), window, 5).await.unwrap();
             store
                 .put(&i.to_string(), b"x", Duration::from_secs(60))

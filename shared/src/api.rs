@@ -205,7 +205,8 @@ impl Lang {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Health {
-    /// Always `"ok"` when the proxy answers.
+    /// `"ok"` from `/health` whenever the proxy answers; `"ready"` from `/ready` when it
+    /// can serve checks.
     pub status: String,
     /// The proxy's crate version.
     pub version: String,
@@ -224,7 +225,8 @@ pub struct ErrorBody {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ErrorDetail {
     /// Stable machine-readable code, e.g. `invalid_request`, `invalid_email`,
-    /// `unknown_provider`, `target_not_allowed`, `rate_limited`, `overloaded`.
+    /// `unknown_provider`, `target_not_allowed`, `rate_limited`, `overloaded`,
+    /// `store_unavailable`.
     pub code: String,
     /// Human-readable explanation.
     pub message: String,

@@ -154,7 +154,35 @@ pub struct Config {
     /// the proxy's own (a DNS-rebinding page's name never does).
     #[arg(long, env = "MAILSETUP_PUBLIC_URL", value_parser = crate::middleware::parse_public_url)]
     pub public_url: Option<String>,
+
+    /// Shared state for several replicas (failed-login guard, rate limit, discovery
+    /// cache): `redis://[user:password@]host[:port][/db]` or `rediss://...` (TLS). Without
+    /// it, state lives in this process.
+    #[arg(long, env = "MAILSETUP_REDIS_URL", value_parser = crate::store::RedisUrl::parse)]
+    pub redis_url: Option<crate::store::RedisUrl>,
+
+    /// Serve Prometheus metrics at `/metrics` on this address (its own listener; off by
+    /// default).
+    #[arg(long, env = "MAILSETUP_METRICS_LISTEN")]
+    pub metrics_listen: Option<SocketAddr>,
+
+    /// Log format on stderr: `text` (human-readable) or `json` (one object per line, for
+    /// log collectors).
+    #[arg(long, env = "MAILSETUP_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
 }
+
+
+/// How logs are written.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    #[default]
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
 
 /// A duration given in (fractional) seconds on the command line, e.g. `10` or `0.5`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -105,6 +105,10 @@ pub enum ApiError {
     /// The request took longer than `--request-timeout` (504 `timeout`).
     #[error("request timeout")]
     RequestTimeout,
+    /// The shared store (Redis) is unreachable, so checks cannot be counted against the
+    /// failed-login guard (503 `store_unavailable`).
+    #[error("store unavailable")]
+    StoreUnavailable,
     /// No such API route (404 `not_found`).
     #[error("not found")]
     NotFound,
@@ -135,7 +139,7 @@ impl ApiError {
             Self::ClientRateLimited { .. } | Self::TooManyFailedLogins { .. } => {
                 StatusCode::TOO_MANY_REQUESTS
             }
-            Self::Overloaded => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Overloaded | Self::StoreUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::BodyTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::BodyTimeout { .. } => StatusCode::REQUEST_TIMEOUT,
             Self::RequestTimeout => StatusCode::GATEWAY_TIMEOUT,
@@ -156,6 +160,7 @@ impl ApiError {
                 ErrorCode::RateLimited
             }
             Self::Overloaded => ErrorCode::Overloaded,
+            Self::StoreUnavailable => ErrorCode::StoreUnavailable,
             Self::BodyTooLarge => ErrorCode::BodyTooLarge,
             Self::BodyTimeout { .. } | Self::RequestTimeout => ErrorCode::Timeout,
             Self::NotFound => ErrorCode::NotFound,
@@ -182,6 +187,7 @@ impl ApiError {
                 Some((*retry_after).max(1))
             }
             Self::Overloaded => Some(2),
+            Self::StoreUnavailable => Some(30),
             _ => None,
         }
     }
@@ -263,6 +269,13 @@ impl ApiError {
                 Lang::En => format!("The request body did not arrive within {secs} s."),
                 Lang::Ru => format!("Тело запроса не пришло за {secs} с."),
             },
+            Self::StoreUnavailable => t(
+                "Checks are paused: the proxy cannot reach its shared state (Redis), which keeps \
+                 your mailbox from being locked by too many failed logins. Try again in a minute.",
+                "Проверки приостановлены: прокси не может связаться со своим общим хранилищем \
+                 (Redis), которое защищает ящик от блокировки из-за неудачных входов. Повторите \
+                 через минуту.",
+            ),
             Self::RequestTimeout => t(
                 "The request took too long.",
                 "Запрос выполнялся слишком долго.",

@@ -14,10 +14,14 @@ pub mod dns;
 pub mod error;
 pub mod i18n;
 pub mod limits;
+pub mod metrics;
 mod middleware;
+pub mod observe;
+pub mod openapi;
 pub mod policy;
 mod routes;
 pub mod serve;
+pub mod store;
 
 use std::sync::Arc;
 
@@ -36,19 +40,26 @@ pub struct AppState {
     pub checker: Arc<check::Checker>,
     /// The provider knowledge base: built in plus the operator's `--providers-file`.
     pub providers: Arc<mailsetup_shared::providers::Registry>,
+    /// Shared state (memory, or Redis with `--redis-url`).
+    pub store: store::SharedStore,
+    /// This proxy's metrics (served with `--metrics-listen`).
+    pub metrics: Arc<metrics::Metrics>,
 }
 
 impl AppState {
     /// Builds the state from a configuration, checking what can be checked up front.
     pub fn new(config: Config) -> anyhow::Result<Self> {
         let providers = Arc::new(routes::load_providers(config.providers_file.as_deref())?);
+        let metrics = Arc::new(metrics::Metrics::new());
+        let store = store::from_config(&config, metrics.clone())?;
         // One resolver (`--dns-server` or the system's) for checks and discovery alike.
         let resolver = dns::Resolver::with_settings(dns::DnsSettings {
             server: config.dns_server,
             timeout: config.dns_query_timeout,
             ..dns::DnsSettings::default()
         })?;
-        let discover = Arc::new(discover::Discoverer::with_resolver(
+        let discover = Arc::new(
+        discover::Discoverer::with_resolver(
             discover::DiscoverSettings::from_config(&config)?,
             policy::EgressPolicy {
                 allow_any_port: config.allow_any_port,
@@ -57,12 +68,17 @@ impl AppState {
             &config.extra_ca,
             providers.clone(),
             resolver.clone(),
-        )?);
-        let checker = Arc::new(check::Checker::new(&config, resolver)?);
+        )?
+        .with_store(store.clone()),
+        );
+        let checker =
+            Arc::new(check::Checker::new(&config, resolver)?.with_store(&config, store.clone()));
         Ok(Self {
             providers,
             discover,
             checker,
+            store,
+            metrics,
             config: Arc::new(config),
         })
     }
@@ -72,12 +88,13 @@ impl AppState {
 pub fn app(state: AppState) -> Router {
     let api = routes::api(state.clone());
     let site = middleware::static_site(&state.config.static_dir);
-    middleware::edge(
+    let router = middleware::edge(
         Router::new()
             .nest(mailsetup_shared::api::API_PREFIX, api)
             .merge(site),
         &state,
-    )
+    );
+    observe::request_id(router)
 }
 
 pub use serve::serve;

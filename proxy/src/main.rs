@@ -5,15 +5,16 @@ use anyhow::Context as _;
 use clap::Parser as _;
 use mailsetup_proxy::config::Config;
 
+/// jemalloc with a background thread returns freed memory to the system within about a
+/// second of a burst, where glibc's malloc keeps its per-thread arenas (see
+/// docs/BENCHMARKS.md, "Capacity of one replica").
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,mailsetup_proxy=info".into()),
-        )
-        .init();
     let config = Config::parse();
+    mailsetup_proxy::observe::init_logging(config.log_format);
     let fd_limit = mailsetup_proxy::serve::raise_fd_limit();
     tracing::debug!(?fd_limit, "open-file limit");
     let listener = tokio::net::TcpListener::bind(config.listen)
@@ -22,6 +23,24 @@ async fn main() -> anyhow::Result<()> {
     let addr = listener.local_addr().context("listener has no address")?;
     let state = mailsetup_proxy::AppState::new(config).context("invalid configuration")?;
     tracing::info!(%addr, static_dir = %state.config.static_dir.display(), "mailsetup proxy listening");
+    if let Some(metrics_addr) = state.config.metrics_listen {
+        let metrics_listener = tokio::net::TcpListener::bind(metrics_addr)
+            .await
+            .with_context(|| format!("cannot listen on {metrics_addr} for metrics"))?;
+        tracing::info!(addr = %metrics_addr, "metrics at /metrics");
+        let metrics = state.metrics.clone();
+        tokio::spawn(async move {
+            if let Err(err) =
+                mailsetup_proxy::metrics::serve(metrics_listener, metrics, std::future::pending())
+                    .await
+            {
+                tracing::error!(%err, "metrics listener stopped");
+            }
+        });
+    }
+    if let Some(url) = &state.config.redis_url {
+        tracing::info!(redis = %url, "shared state in Redis");
+    }
     println!("mailsetup is running at http://{addr}/  (Ctrl-C to stop)");
     mailsetup_proxy::serve(listener, state, shutdown_signal()).await
 }

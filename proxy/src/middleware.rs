@@ -17,7 +17,7 @@ use std::path::Path;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::Router;
 use axum::body::{Body, Bytes};
@@ -42,6 +42,9 @@ pub const BODY_LIMIT: usize = 64 * 1024;
 /// `--request-timeout`).
 pub const BODY_READ_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// The checks' routes (`/check`, `/check/stream`).
+const CHECK_PREFIX: &str = "/api/v1/check";
+
 /// Seconds a browser may cache a preflight answer.
 const PREFLIGHT_MAX_AGE: &str = "600";
 
@@ -58,10 +61,12 @@ struct Edge {
     limiter: RateLimiter,
     expensive: Arc<Semaphore>,
     timeout: Duration,
+    metrics: Arc<crate::metrics::Metrics>,
 }
 
 impl Edge {
-    fn new(config: &Config) -> Self {
+    fn new(state: &AppState) -> Self {
+        let config: &Config = &state.config;
         let mut own_origins = Vec::new();
         if let Some(url) = &config.public_url
             && let Ok(origin) = public_url_origin(url)
@@ -81,7 +86,8 @@ impl Edge {
                 .filter_map(|o| parse_origin(o).ok())
                 .collect(),
             trust_forwarded_for: config.trust_forwarded_for,
-            limiter: RateLimiter::new(config.rate_limit_per_minute),
+            limiter: RateLimiter::with_store(config.rate_limit_per_minute, state.store.clone()),
+            metrics: state.metrics.clone(),
             expensive: Arc::new(Semaphore::new(config.max_concurrent_checks)),
             timeout: Duration::try_from_secs_f64(config.request_timeout)
                 .unwrap_or(Duration::from_secs(60)),
@@ -91,7 +97,7 @@ impl Edge {
 
 /// Wraps the whole router in the edge layers.
 pub fn edge(router: Router, state: &AppState) -> Router {
-    let edge = Arc::new(Edge::new(&state.config));
+    let edge = Arc::new(Edge::new(state));
     // `layer` wraps what is there already, so the last one added runs first.
     router
         .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))
@@ -101,7 +107,13 @@ pub fn edge(router: Router, state: &AppState) -> Router {
         .layer(from_fn_with_state(edge.clone(), rate_limit))
         .layer(from_fn_with_state(edge, origin_check))
         .layer(axum::middleware::from_fn(crate::error::localize))
-        .layer(TraceLayer::new_for_http())
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(crate::observe::make_span)
+                .on_response(
+                    tower_http::trace::DefaultOnResponse::new().level(tracing::Level::INFO),
+                ),
+        )
 }
 
 /// Whether `path` is an API route that talks to other machines (checks, discovery).
@@ -147,6 +159,7 @@ async fn origin_check(State(edge): State<Arc<Edge>>, req: Request, next: Next) -
     let allowed = configured || same;
     if !allowed {
         tracing::debug!(origin = text, "origin refused");
+        edge.metrics.refused(crate::metrics::Refusal::Origin);
         let mut res = ApiError::OriginNotAllowed.into_response();
         vary_origin(res.headers_mut());
         return res;
@@ -313,9 +326,21 @@ async fn rate_limit(State(edge): State<Arc<Edge>>, req: Request, next: Next) -> 
     let Some(ip) = client_ip(&req, edge.trust_forwarded_for) else {
         return next.run(req).await;
     };
-    match edge.limiter.check(ip, Instant::now()) {
-        Ok(()) => next.run(req).await,
-        Err(wait) => {
+    let limited = match edge.limiter.check(ip).await {
+        Ok(limited) => limited,
+        // Checks never run without the shared counts (see `crate::store`); discovery
+        // falls back to this replica's own count.
+        Err(_) if req.uri().path().starts_with(CHECK_PREFIX) => {
+            edge.metrics
+                .refused(crate::metrics::Refusal::StoreUnavailable);
+            return ApiError::StoreUnavailable.into_response();
+        }
+        Err(_) => edge.limiter.check_local(ip).await,
+    };
+    match limited {
+        None => next.run(req).await,
+        Some(wait) => {
+            edge.metrics.refused(crate::metrics::Refusal::RateLimit);
             let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
             let secs = secs.max(1);
             tracing::info!(client = %ip, retry_after = secs, "rate limited");
@@ -357,6 +382,7 @@ async fn concurrency_limit(State(edge): State<Arc<Edge>>, req: Request, next: Ne
     };
     let Ok(permit) = edge.expensive.clone().try_acquire_owned() else {
         tracing::warn!("overloaded: refusing a request");
+        edge.metrics.refused(crate::metrics::Refusal::Overload);
         return ApiError::Overloaded.into_response();
     };
     // The permit lives as long as the response body, so a streamed check counts until

@@ -12,6 +12,7 @@ pub const API_PREFIX: &str = "/api/v1";
 
 /// A mail protocol.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Protocol {
     /// IMAP4rev1 (RFC 3501).
@@ -44,6 +45,7 @@ impl Protocol {
 
 /// The protocols that fetch mail.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum IncomingProtocol {
     /// IMAP (recommended: folders, flags and several devices stay in sync).
@@ -63,6 +65,7 @@ impl From<IncomingProtocol> for Protocol {
 
 /// How a connection is secured.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Security {
     /// TLS from the first byte ("SSL/TLS", ports 993, 995, 465).
@@ -86,6 +89,7 @@ impl Security {
 
 /// Which login name a server expects.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum UsernameForm {
     /// The whole address, `alice@example.com`.
@@ -107,6 +111,7 @@ impl UsernameForm {
 
 /// One server of a provider or a discovery candidate.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Server {
     /// Which protocol the server speaks.
     pub protocol: Protocol,
@@ -123,6 +128,7 @@ pub struct Server {
 
 /// A text in every language the product speaks.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Text {
     /// English.
     pub en: String,
@@ -150,6 +156,7 @@ impl Text {
 
 /// A language of the user interface and of diagnoses.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Lang {
     /// English (the default).
@@ -196,8 +203,10 @@ impl Lang {
 
 /// `GET /api/v1/health`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Health {
-    /// Always `"ok"` when the proxy answers.
+    /// `"ok"` from `/health` whenever the proxy answers; `"ready"` from `/ready` when it
+    /// can serve checks.
     pub status: String,
     /// The proxy's crate version.
     pub version: String,
@@ -253,10 +262,13 @@ error_codes! {
     MethodNotAllowed = "method_not_allowed",
     /// The service failed to answer.
     InternalError = "internal_error",
+    /// Checks are paused: the shared state (Redis) cannot be reached.
+    StoreUnavailable = "store_unavailable",
 }
 
 /// The one shape of every request-level error: `{"error": {...}}`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ErrorBody {
     /// What went wrong.
     pub error: ErrorDetail,
@@ -264,9 +276,11 @@ pub struct ErrorBody {
 
 /// The inside of [`ErrorBody`].
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ErrorDetail {
     /// Stable machine-readable code, e.g. `invalid_request`, `invalid_email`,
-    /// `unknown_provider`, `target_not_allowed`, `rate_limited`, `overloaded`.
+    /// `unknown_provider`, `target_not_allowed`, `rate_limited`, `overloaded`,
+    /// `store_unavailable`.
     pub code: String,
     /// Human-readable explanation.
     pub message: String,
@@ -277,6 +291,7 @@ pub struct ErrorDetail {
 
 /// The incoming side of a check request.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct IncomingTarget {
     /// IMAP or POP3.
@@ -291,6 +306,7 @@ pub struct IncomingTarget {
 
 /// The outgoing (SMTP) side of a check request.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct OutgoingTarget {
     /// Host name or IP literal.
@@ -303,6 +319,7 @@ pub struct OutgoingTarget {
 
 /// `POST /api/v1/check` request body. Either side may be left out.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CheckRequest {
     /// The mailbox address (also the sender checked with `MAIL FROM`).
@@ -311,6 +328,7 @@ pub struct CheckRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub username: Option<String>,
     /// The (app) password. Never echoed back.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Password))]
     pub password: Password,
     /// The server to fetch mail from.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -322,6 +340,7 @@ pub struct CheckRequest {
 
 /// `POST /api/v1/check` response body.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CheckResponse {
     /// True when every requested side succeeded.
     pub ok: bool,
@@ -335,6 +354,7 @@ pub struct CheckResponse {
 
 /// What happened on one side of a check.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SideReport {
     /// True when the login (and the follow-up checks) succeeded.
     pub ok: bool,
@@ -368,6 +388,7 @@ fn default_security() -> Security {
 
 /// The name of one step of a check.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum StepKind {
     /// DNS resolution and the egress policy check.
@@ -415,6 +436,7 @@ impl StepKind {
 
 /// One step of a check.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StepReport {
     /// Which step.
     pub step: StepKind,
@@ -429,6 +451,7 @@ pub struct StepReport {
 
 /// Stable diagnosis codes. Host apps rely on these names.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum DiagnosisCode {
     /// The host name does not exist or has no address.
@@ -537,6 +560,7 @@ impl DiagnosisCode {
 
 /// A link shown with a diagnosis or a preparation step.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Link {
     /// What the link opens, in the response's language.
     pub title: String,
@@ -546,6 +570,7 @@ pub struct Link {
 
 /// Why a side failed, in plain words, and what to do.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Diagnosis {
     /// Stable code.
     pub code: DiagnosisCode,
@@ -567,6 +592,7 @@ pub struct Diagnosis {
 
 /// The TLS session a check made.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TlsInfo {
     /// `TLSv1.3` or `TLSv1.2`.
     pub version: String,
@@ -586,6 +612,7 @@ pub struct TlsInfo {
 
 /// How well a provider works with third-party mail apps that log in with a password.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ProviderStatus {
     /// Works with the account password or with no preparation at all.
@@ -600,6 +627,7 @@ pub enum ProviderStatus {
 
 /// What a preparation step is about, so the UI can pick an icon and order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum StepTopic {
     /// Switch on IMAP/POP access in webmail.
@@ -614,6 +642,7 @@ pub enum StepTopic {
 
 /// One thing the user must do before a third-party app can log in.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PrepStep {
     /// What the step is about.
     pub topic: StepTopic,
@@ -628,6 +657,7 @@ pub struct PrepStep {
 
 /// Letters an app password is made of.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Charset {
     /// a-z only.
@@ -642,6 +672,7 @@ pub enum Charset {
 
 /// What a provider's app passwords look like.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AppPasswordFormat {
     /// Number of significant characters (spaces excluded).
     pub length: u8,
@@ -662,6 +693,7 @@ pub struct AppPasswordFormat {
 
 /// Why a provider's first IMAP or SMTP server is not one Thunderbird's ISPDB lists.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct IspdbDiffers {
     /// Why, in a full sentence.
     pub reason: String,
@@ -671,6 +703,7 @@ pub struct IspdbDiffers {
 
 /// Everything the product knows about one mail provider.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Provider {
     /// Stable id, e.g. `gmail`, `yandex`.
     pub id: String,
@@ -722,6 +755,7 @@ impl Provider {
 
 /// Where a discovery candidate came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum CandidateSource {
     /// The built-in provider knowledge base, by the address's domain.
@@ -742,6 +776,7 @@ pub enum CandidateSource {
 
 /// How far a discovery candidate, or a fact in the knowledge base, can be trusted.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Confidence {
     /// A guess, or data fetched over plain HTTP; for a fact, one secondary source.
@@ -755,6 +790,7 @@ pub enum Confidence {
 
 /// One complete set of servers found by discovery.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Candidate {
     /// Where to fetch mail (IMAP or POP3).
     pub incoming: Server,
@@ -768,6 +804,7 @@ pub struct Candidate {
 
 /// One thing discovery tried, for transparency.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TraceEntry {
     /// The method (`builtin`, `mx`, `srv`, `autoconfig`, `ispdb`, `autodiscover`, `guess`).
     pub method: String,
@@ -784,6 +821,7 @@ pub struct TraceEntry {
 
 /// `GET /api/v1/discover?email=...` response body.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DiscoverResponse {
     /// The address's domain (ASCII, lowercase).
     pub domain: String,

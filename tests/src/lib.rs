@@ -9,9 +9,12 @@ pub mod certs;
 pub mod discovery;
 pub mod dns;
 pub mod fake;
+pub mod http;
 pub mod mail;
+pub mod nginx;
 pub mod postfix;
 pub mod proxy;
+pub mod redis;
 pub mod web;
 
 /// The workspace root (where Cargo.toml, dist/ and build/ live).

@@ -11,6 +11,9 @@ use mailsetup_proxy::{AppState, Config};
 pub struct RunningProxy {
     /// Where it listens.
     pub addr: SocketAddr,
+    /// Where it serves `/metrics` (when the configuration has `metrics_listen`; the
+    /// address given there is replaced by a free loopback port).
+    pub metrics_addr: Option<SocketAddr>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
@@ -18,9 +21,11 @@ pub struct RunningProxy {
 impl RunningProxy {
     /// Starts the proxy with `config` (its `listen` is replaced by a free loopback port).
     pub fn start(config: Config) -> anyhow::Result<Self> {
+        let with_metrics = config.metrics_listen.is_some();
         let state = AppState::new(config).context("proxy state")?;
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-        let (ready_tx, ready_rx) = std::sync::mpsc::channel::<anyhow::Result<SocketAddr>>();
+        type Ready = anyhow::Result<(SocketAddr, Option<SocketAddr>)>;
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel::<Ready>();
         let thread = std::thread::spawn(move || {
             let runtime = match tokio::runtime::Builder::new_multi_thread()
                 .worker_threads(2)
@@ -50,18 +55,42 @@ impl RunningProxy {
                         return;
                     }
                 };
-                let _ = ready_tx.send(Ok(addr));
-                let shutdown = async {
+                let (stop_all, _) = tokio::sync::watch::channel(false);
+                let mut metrics_addr = None;
+                if with_metrics {
+                    let metrics_listener = match listen_on_loopback() {
+                        Ok(l) => l,
+                        Err(err) => {
+                            let _ = ready_tx.send(Err(err));
+                            return;
+                        }
+                    };
+                    metrics_addr = metrics_listener.local_addr().ok();
+                    let mut stop = stop_all.subscribe();
+                    let metrics = state.metrics.clone();
+                    tokio::spawn(async move {
+                        let shutdown = async move {
+                            let _ = stop.changed().await;
+                        };
+                        let _ =
+                            mailsetup_proxy::metrics::serve(metrics_listener, metrics, shutdown)
+                                .await;
+                    });
+                }
+                let _ = ready_tx.send(Ok((addr, metrics_addr)));
+                let shutdown = async move {
                     let _ = stop_rx.await;
+                    let _ = stop_all.send(true);
                 };
                 if let Err(err) = mailsetup_proxy::serve(listener, state, shutdown).await {
                     eprintln!("test proxy stopped with an error: {err:#}");
                 }
             });
         });
-        let addr = ready_rx.recv().context("proxy thread died")??;
+        let (addr, metrics_addr) = ready_rx.recv().context("proxy thread died")??;
         Ok(Self {
             addr,
+            metrics_addr,
             stop: Some(stop_tx),
             thread: Some(thread),
         })

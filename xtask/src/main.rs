@@ -133,6 +133,9 @@ fn bench(names: &[String]) -> anyhow::Result<()> {
     if found.is_empty() {
         bail!("no benchmark matches {names:?}");
     }
+    // bench-capacity runs the proxy binary in a process of its own, to measure its memory.
+    step("the proxy binary (release)");
+    exec(Command::new(cargo()).args(["build", "--release", "--quiet", "-p", "mailsetup-proxy"]))?;
     for bin in found {
         step(&format!("benchmark {bin} (release)"));
         exec(Command::new(cargo()).args([

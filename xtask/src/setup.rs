@@ -17,8 +17,9 @@ const TRUNK_SERIES: &str = "0.21";
 /// Debian packages that give a second Rust with the std sources and the wasm linker.
 const DEBIAN_WASM_PACKAGES: [&str; 4] = ["rustc-web", "cargo-web", "rust-web-src", "lld-22"];
 
-/// Debian packages the tests need: real mail servers, a real browser, a real DNS server.
-const DEBIAN_TEST_PACKAGES: [&str; 8] = [
+/// Debian packages the tests need: real mail servers, a real browser, a real DNS server,
+/// and the shared-state store and load balancer of the replica tests.
+const DEBIAN_TEST_PACKAGES: [&str; 10] = [
     "dovecot-core",
     "dovecot-imapd",
     "dovecot-pop3d",
@@ -27,6 +28,8 @@ const DEBIAN_TEST_PACKAGES: [&str; 8] = [
     "chromium",
     "dnsmasq-base",
     "nodejs",
+    "redis-server",
+    "nginx-light",
 ];
 
 /// Where npm's binaryen (wasm-opt 132) is installed; `web.rs` puts its `.bin` on PATH.
@@ -245,7 +248,8 @@ fn debian_packages(packages: &[&str], why: &str) -> anyhow::Result<()> {
         };
         exec(cmd.args(args))
     };
-    // Keep apt from starting a system-wide Dovecot on ports 110/143/993/995 (or Postfix).
+    // Keep apt from starting a system-wide Dovecot on ports 110/143/993/995 (or Postfix,
+    // Redis on 6379, nginx on 80): the tests run private instances on loopback.
     let policy = Path::new("/usr/sbin/policy-rc.d");
     let made_policy = !sudo && !policy.exists();
     if made_policy {

@@ -10,38 +10,49 @@
 //! by /64). A check is refused when any of its keys is over the limit, and a refusal counts
 //! on all of them, so neither another spelling of the name nor another name for the same
 //! address starts a fresh count. Only a SHA-256 of each key is kept, never the name
-//! itself. Memory is bounded: old entries are pruned and the table holds at most
-//! [`MAX_ACCOUNTS`] keys.
+//! itself. Which account a key means is kept
+//! apart from where failures are counted: the [`Store`] (in memory, or Redis shared by
+//! every replica) only sees an opaque key, so the limit holds across replicas.
 
-use std::collections::{HashMap, VecDeque};
 use std::net::IpAddr;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use sha2::Digest as _;
 
-/// Most accounts remembered at once.
-pub const MAX_ACCOUNTS: usize = 100_000;
+use crate::store::{MemoryStore, SharedStore, StoreError};
 
 /// One account's identity, hashed.
 pub type AccountKey = [u8; 32];
 
-/// The failed-login table.
+/// Why a check of an account may not run now.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+pub enum GuardError {
+    /// Too many failures lately; a check is accepted again after this wait.
+    #[error("too many failed logins; wait {0:?}")]
+    Locked(Duration),
+    /// The failures cannot be counted (the shared store is unreachable).
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The failed-login guard.
 #[derive(Debug)]
 pub struct LoginGuard {
     max: u32,
     window: Duration,
-    failures: Mutex<HashMap<AccountKey, VecDeque<Instant>>>,
+    store: SharedStore,
 }
 
 impl LoginGuard {
-    /// A guard allowing `max` failures per `window` (`max == 0`: no limit).
+    /// A guard allowing `max` failures per `window` (`max == 0`: no limit), counted in
+    /// memory.
     pub fn new(max: u32, window: Duration) -> Self {
-        Self {
-            max,
-            window,
-            failures: Mutex::new(HashMap::new()),
-        }
+        Self::with_store(max, window, std::sync::Arc::new(MemoryStore::new()))
+    }
+
+    /// Like [`LoginGuard::new`], counting in `store`.
+    pub fn with_store(max: u32, window: Duration, store: SharedStore) -> Self {
+        Self { max, window, store }
     }
 
     /// The keys of the login `username` at the server `host`, which resolved to `addrs`
@@ -67,77 +78,66 @@ impl LoginGuard {
         keys
     }
 
-    /// `Err(wait)` when any of `keys` had too many failures lately (the longest wait).
-    pub fn check_all(&self, keys: &[AccountKey]) -> Result<(), Duration> {
-        let mut wait = None;
+    /// Like [`LoginGuard::check`] for every one of `keys`: locked when any is (the longest
+    /// wait).
+    pub async fn check_all(&self, keys: &[AccountKey]) -> Result<(), GuardError> {
+        let mut wait: Option<Duration> = None;
         for key in keys {
-            if let Err(w) = self.check(key) {
-                wait = Some(wait.map_or(w, |old: Duration| old.max(w)));
+            match self.check(key).await {
+                Ok(()) => {}
+                Err(GuardError::Locked(w)) => wait = Some(wait.map_or(w, |old| old.max(w))),
+                Err(err) => return Err(err),
             }
         }
-        wait.map_or(Ok(()), Err)
+        wait.map_or(Ok(()), |w| Err(GuardError::Locked(w)))
     }
 
     /// Records the outcome of a login on every one of `keys`.
-    pub fn record_all(&self, keys: &[AccountKey], failed: bool) {
+    pub async fn record_all(&self, keys: &[AccountKey], failed: bool) -> Result<(), StoreError> {
         for key in keys {
-            self.record(key, failed);
+            self.record(key, failed).await?;
         }
+        Ok(())
     }
 
-    /// `Err(wait)` when the account had too many failures lately; `wait` is how long until
-    /// the oldest of them is forgotten.
-    pub fn check(&self, key: &AccountKey) -> Result<(), Duration> {
+    /// The store key of an account: `guard:` and the hash in hex.
+    fn store_key(key: &AccountKey) -> String {
+        let mut s = String::with_capacity(6 + 64);
+        s.push_str("guard:");
+        for b in key {
+            s.push_str(&format!("{b:02x}"));
+        }
+        s
+    }
+
+    /// `Err(Locked(wait))` when the account had too many failures lately; `wait` is how
+    /// long until the oldest of them is forgotten. `Err(Store)` when that cannot be known.
+    pub async fn check(&self, key: &AccountKey) -> Result<(), GuardError> {
         if self.max == 0 {
             return Ok(());
         }
-        let now = Instant::now();
-        let Ok(mut table) = self.failures.lock() else {
-            return Ok(());
-        };
-        let Some(times) = table.get_mut(key) else {
-            return Ok(());
-        };
-        while times
-            .front()
-            .is_some_and(|t| now.duration_since(*t) >= self.window)
-        {
-            times.pop_front();
-        }
-        if times.len() >= self.max as usize {
-            let oldest = times.front().copied().unwrap_or(now);
-            return Err(self.window.saturating_sub(now.duration_since(oldest)));
+        let events = self
+            .store
+            .events(&Self::store_key(key), self.window)
+            .await?;
+        if events.count >= self.max {
+            return Err(GuardError::Locked(
+                self.window.saturating_sub(events.oldest_age),
+            ));
         }
         Ok(())
     }
 
     /// Records the outcome of a login: a failure counts, a success forgets the failures.
-    pub fn record(&self, key: &AccountKey, failed: bool) {
+    pub async fn record(&self, key: &AccountKey, failed: bool) -> Result<(), StoreError> {
         if self.max == 0 {
-            return;
+            return Ok(());
         }
-        let now = Instant::now();
-        let Ok(mut table) = self.failures.lock() else {
-            return;
-        };
-        if !failed {
-            table.remove(key);
-            return;
-        }
-        if table.len() >= MAX_ACCOUNTS && !table.contains_key(key) {
-            let window = self.window;
-            table.retain(|_, t| {
-                t.back()
-                    .is_some_and(|last| now.duration_since(*last) < window)
-            });
-            if table.len() >= MAX_ACCOUNTS {
-                table.clear();
-            }
-        }
-        let times = table.entry(*key).or_default();
-        times.push_back(now);
-        while times.len() > self.max as usize {
-            times.pop_front();
+        let key = Self::store_key(key);
+        if failed {
+            self.store.add_event(&key, self.window, self.max).await
+        } else {
+            self.store.clear_events(&key).await
         }
     }
 }
@@ -155,10 +155,12 @@ fn hash(login: &str, kind: &str, id: &[u8]) -> AccountKey {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
+
     use super::*;
 
-    #[test]
-    fn locks_after_max_failures_and_a_success_unlocks() {
+    #[tokio::test(start_paused = true)]
+    async fn locks_after_max_failures_and_a_success_unlocks() {
         let g = LoginGuard::new(2, Duration::from_secs(60));
         let a = LoginGuard::keys("Alice@Example.com", "imap.example.com", &[])[0];
         let b = LoginGuard::keys("bob@example.com", "imap.example.com", &[])[0];
@@ -166,55 +168,54 @@ mod tests {
             a,
             LoginGuard::keys("alice@example.com", "IMAP.Example.com.", &[])[0]
         );
-        assert!(g.check(&a).is_ok());
-        g.record(&a, true);
-        assert!(g.check(&a).is_ok());
-        g.record(&a, true);
-        let wait = g.check(&a).unwrap_err();
-        assert!(wait <= Duration::from_secs(60) && wait > Duration::from_secs(50));
-        assert!(g.check(&b).is_ok());
-        g.record(&a, false);
-        assert!(g.check(&a).is_ok());
+        assert!(g.check(&a).await.is_ok());
+        g.record(&a, true).await.unwrap();
+        assert!(g.check(&a).await.is_ok());
+        tokio::time::advance(Duration::from_secs(5)).await;
+        g.record(&a, true).await.unwrap();
+        let Err(GuardError::Locked(wait)) = g.check(&a).await else {
+            panic!("not locked");
+        };
+        assert_eq!(wait, Duration::from_secs(55));
+        assert!(g.check(&b).await.is_ok());
+        g.record(&a, false).await.unwrap();
+        assert!(g.check(&a).await.is_ok());
     }
 
-    #[test]
-    fn failures_are_forgotten_after_the_window() {
-        let g = LoginGuard::new(1, Duration::from_millis(0));
+    #[tokio::test(start_paused = true)]
+    async fn failures_are_forgotten_after_the_window() {
+        let g = LoginGuard::new(1, Duration::from_secs(10));
         let a = LoginGuard::keys("a", "b.c", &[])[0];
-        g.record(&a, true);
-        assert!(g.check(&a).is_ok());
+        g.record(&a, true).await.unwrap();
+        assert!(g.check(&a).await.is_err());
+        tokio::time::advance(Duration::from_secs(10)).await;
+        assert!(g.check(&a).await.is_ok());
         let off = LoginGuard::new(0, Duration::from_secs(60));
-        off.record(&a, true);
-        assert!(off.check(&a).is_ok());
+        off.record(&a, true).await.unwrap();
+        assert!(off.check(&a).await.is_ok());
     }
 
-    #[test]
-    fn another_name_for_the_same_server_shares_the_count() {
+    #[tokio::test]
+    async fn another_name_for_the_same_server_shares_the_count() {
         let g = LoginGuard::new(1, Duration::from_secs(60));
         let ip: IpAddr = "192.0.2.10".parse().unwrap();
         let by_name = LoginGuard::keys("alice", "imap.example.com", &[ip]);
-        g.record_all(&by_name, true);
+        g.record_all(&by_name, true).await.unwrap();
         // The same address under another name, or as a literal: still refused.
         let alias = LoginGuard::keys("alice", "mail.other.example", &[ip]);
-        assert!(g.check_all(&alias).is_err());
+        assert!(g.check_all(&alias).await.is_err());
         let literal = LoginGuard::keys("alice", "192.0.2.10", &[ip]);
-        assert!(g.check_all(&literal).is_err());
+        assert!(g.check_all(&literal).await.is_err());
         // The same name resolving elsewhere: still refused.
-        let moved = LoginGuard::keys(
-            "alice",
-            "imap.example.com",
-            &["192.0.2.99".parse().unwrap()],
-        );
-        assert!(g.check_all(&moved).is_err());
+        let moved = LoginGuard::keys("alice", "imap.example.com", &["192.0.2.99".parse().unwrap()]);
+        assert!(g.check_all(&moved).await.is_err());
         // IPv6: the same /64 is the same server.
         let v6a = LoginGuard::keys("bob", "a.example", &["2001:db8::1".parse().unwrap()]);
         let v6b = LoginGuard::keys("bob", "b.example", &["2001:db8::2".parse().unwrap()]);
-        g.record_all(&v6a, true);
-        assert!(g.check_all(&v6b).is_err());
+        g.record_all(&v6a, true).await.unwrap();
+        assert!(g.check_all(&v6b).await.is_err());
         // Another login at the same server is not affected.
-        assert!(
-            g.check_all(&LoginGuard::keys("carol", "imap.example.com", &[ip]))
-                .is_ok()
-        );
+        let carol = LoginGuard::keys("carol", "imap.example.com", &[ip]);
+        assert!(g.check_all(&carol).await.is_ok());
     }
 }

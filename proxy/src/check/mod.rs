@@ -91,6 +91,10 @@ pub enum CheckError {
         /// Seconds until a check of this account is accepted again.
         retry_after: u64,
     },
+    /// The shared state store cannot be reached, so failed logins cannot be counted
+    /// (503 `store_unavailable`).
+    #[error(transparent)]
+    StoreUnavailable(crate::store::StoreError),
     /// The policy forbids the target (403 `target_not_allowed`).
     #[error("{}", message.en)]
     NotAllowed {
@@ -128,6 +132,17 @@ impl Checker {
                 side: secs(config.side_timeout),
             },
         })
+    }
+
+    /// Counts failed logins in `store` (shared by replicas when it is Redis).
+    #[must_use]
+    pub fn with_store(mut self, config: &Config, store: crate::store::SharedStore) -> Self {
+        self.logins = guard::LoginGuard::with_store(
+            config.max_failed_logins,
+            secs(config.failed_login_window),
+            store,
+        );
+        self
     }
 
     /// Validates, resolves and runs a whole check.
@@ -196,10 +211,16 @@ impl Checker {
                 .map(|addrs| addrs.iter().map(SocketAddr::ip).collect())
                 .unwrap_or_default();
             side.guard_keys = guard::LoginGuard::keys(login, &side.target.host, &ips);
-            if let Err(wait) = self.logins.check_all(&side.guard_keys) {
-                return Err(CheckError::TooManyFailedLogins {
-                    retry_after: wait.as_secs().max(1),
-                });
+            match self.logins.check_all(&side.guard_keys).await {
+                Ok(()) => {}
+                Err(guard::GuardError::Locked(wait)) => {
+                    return Err(CheckError::TooManyFailedLogins {
+                        retry_after: wait.as_secs().max(1),
+                    });
+                }
+                Err(guard::GuardError::Store(err)) => {
+                    return Err(CheckError::StoreUnavailable(err));
+                }
             }
         }
         Ok(Prepared { sides })
@@ -286,8 +307,10 @@ impl Checker {
                         .diagnosis
                         .as_ref()
                         .is_some_and(|d| d.server_reply.is_some());
-                if auth.ok || refused {
-                    self.logins.record_all(keys, refused);
+                if (auth.ok || refused)
+                    && let Err(err) = self.logins.record_all(keys, refused).await
+                {
+                    tracing::warn!(%err, "a login outcome could not be recorded");
                 }
             }
             if report.protocol == Protocol::Smtp {

@@ -31,6 +31,12 @@ pub const MAX_SESSION: usize = 1024 * 1024;
 /// Longest server text kept for a report (`server_reply`, step details), in characters.
 pub const MAX_REPLY_TEXT: usize = 512;
 
+/// Bytes a connection's read buffer starts with (most server lines are shorter).
+const INITIAL_BUFFER: usize = 256;
+
+/// Beyond this capacity, a read buffer shrinks back once its long line is read.
+const RETAINED_BUFFER: usize = 4096;
+
 /// Why a network operation failed.
 #[derive(Debug, thiserror::Error)]
 pub enum NetError {
@@ -286,7 +292,8 @@ impl Conn {
     pub fn new(stream: Stream, reply_timeout: Duration) -> Self {
         Self {
             stream,
-            buf: Vec::with_capacity(1024),
+            // Most replies are short lines: start small and grow only for a long one.
+            buf: Vec::with_capacity(INITIAL_BUFFER),
             total: 0,
             reply_timeout,
         }
@@ -339,9 +346,15 @@ impl Conn {
         loop {
             if let Some(pos) = self.buf[scanned..].iter().position(|&b| b == b'\n') {
                 let end = scanned + pos;
-                let line: Vec<u8> = self.buf.drain(..=end).collect();
-                let text = String::from_utf8_lossy(&line);
-                return Ok(text.trim_end_matches(['\r', '\n']).to_owned());
+                let text = String::from_utf8_lossy(&self.buf[..=end])
+                    .trim_end_matches(['\r', '\n'])
+                    .to_owned();
+                self.buf.drain(..=end);
+                // A long line grew the buffer: give the memory back once it is read.
+                if self.buf.capacity() > RETAINED_BUFFER && self.buf.len() <= INITIAL_BUFFER {
+                    self.buf.shrink_to(INITIAL_BUFFER);
+                }
+                return Ok(text);
             }
             scanned = self.buf.len();
             if self.buf.len() > MAX_LINE {

@@ -1,64 +1,69 @@
-//! The per-domain answer cache: a bounded map with a time to live. Answers hold servers,
-//! never anything about a user (usernames are a form, not a value), so they can be shared.
+//! The per-domain answer cache with a time to live, kept in the [`Store`](crate::store::Store):
+//! in memory (bounded), or in Redis so that an answer found by one replica is served by
+//! every other. Answers hold servers, never anything about a user (usernames are a form,
+//! not a value), so they can be shared. A store that cannot be reached is a miss, and a
+//! failed write is dropped: discovery then simply runs uncached.
 
-use std::collections::HashMap;
-use std::sync::{Mutex, PoisonError};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 use mailsetup_shared::api::DiscoverResponse;
 
-/// A bounded TTL cache of discovery answers by domain.
+use crate::store::{Capacity, MemoryStore, SharedStore};
+
+/// A TTL cache of discovery answers by domain.
 #[derive(Debug)]
 pub struct Cache {
     ttl: Duration,
-    capacity: usize,
-    map: Mutex<HashMap<String, (Instant, DiscoverResponse)>>,
+    store: SharedStore,
 }
 
 impl Cache {
-    /// A cache keeping answers `ttl` long, at most `capacity` domains; `ttl` zero: off.
+    /// A cache in memory keeping answers `ttl` long, at most `capacity` domains; `ttl`
+    /// zero: off.
     pub fn new(ttl: Duration, capacity: usize) -> Self {
-        Self {
-            ttl,
-            capacity,
-            map: Mutex::new(HashMap::new()),
-        }
+        let store = MemoryStore::with_capacity(Capacity {
+            events: 1,
+            buckets: 1,
+            values: capacity,
+        });
+        Self::with_store(ttl, Arc::new(store))
+    }
+
+    /// A cache keeping answers `ttl` long in `store`.
+    pub fn with_store(ttl: Duration, store: SharedStore) -> Self {
+        Self { ttl, store }
+    }
+
+    fn key(domain: &str) -> String {
+        format!("discover:{domain}")
     }
 
     /// The fresh answer for `domain`, with its age.
-    pub fn get(&self, domain: &str) -> Option<(DiscoverResponse, Duration)> {
+    pub async fn get(&self, domain: &str) -> Option<(DiscoverResponse, Duration)> {
         if self.ttl.is_zero() {
             return None;
         }
-        let mut map = self.map.lock().unwrap_or_else(PoisonError::into_inner);
-        let (at, answer) = map.get(domain)?;
-        let age = at.elapsed();
-        if age >= self.ttl {
-            map.remove(domain);
+        let (bytes, left) = self.store.get(&Self::key(domain)).await.ok()??;
+        let answer: DiscoverResponse = serde_json::from_slice(&bytes).ok()?;
+        // An answer for another domain (a corrupt or foreign entry) is no answer.
+        if answer.domain != domain {
             return None;
         }
-        Some((answer.clone(), age))
+        Some((answer, self.ttl.saturating_sub(left)))
     }
 
-    /// Stores the answer for `domain`, dropping expired entries, then the oldest, when full.
-    pub fn put(&self, domain: &str, answer: &DiscoverResponse) {
-        if self.ttl.is_zero() || self.capacity == 0 {
+    /// Stores the answer for `domain`.
+    pub async fn put(&self, domain: &str, answer: &DiscoverResponse) {
+        if self.ttl.is_zero() {
             return;
         }
-        let mut map = self.map.lock().unwrap_or_else(PoisonError::into_inner);
-        if map.len() >= self.capacity && !map.contains_key(domain) {
-            let ttl = self.ttl;
-            map.retain(|_, (at, _)| at.elapsed() < ttl);
-            if map.len() >= self.capacity
-                && let Some(oldest) = map
-                    .iter()
-                    .min_by_key(|(_, (at, _))| *at)
-                    .map(|(k, _)| k.clone())
-            {
-                map.remove(&oldest);
-            }
+        let Ok(bytes) = serde_json::to_vec(answer) else {
+            return;
+        };
+        if let Err(err) = self.store.put(&Self::key(domain), &bytes, self.ttl).await {
+            tracing::debug!(%err, "discovery answer not cached");
         }
-        map.insert(domain.to_owned(), (Instant::now(), answer.clone()));
     }
 }
 
@@ -75,20 +80,28 @@ mod tests {
         }
     }
 
-    #[test]
-    fn bounded_and_expiring() {
+    #[tokio::test(start_paused = true)]
+    async fn bounded_and_expiring() {
         let c = Cache::new(Duration::from_secs(60), 2);
-        c.put("a", &answer("a"));
-        c.put("b", &answer("b"));
-        c.put("c", &answer("c"));
-        assert!(c.get("a").is_none(), "the oldest is dropped when full");
-        assert_eq!(c.get("c").map(|(r, _)| r.domain), Some("c".to_owned()));
+        c.put("a", &answer("a")).await;
+        tokio::time::advance(Duration::from_secs(1)).await;
+        c.put("b", &answer("b")).await;
+        c.put("c", &answer("c")).await;
+        assert!(
+            c.get("a").await.is_none(),
+            "the oldest is dropped when full"
+        );
+        let (hit, age) = c.get("b").await.unwrap_or_else(|| panic!("b is cached"));
+        assert_eq!((hit.domain.as_str(), age), ("b", Duration::ZERO));
+        tokio::time::advance(Duration::from_secs(30)).await;
+        assert_eq!(
+            c.get("c").await.map(|(r, age)| (r.domain, age)),
+            Some(("c".to_owned(), Duration::from_secs(30)))
+        );
+        tokio::time::advance(Duration::from_secs(30)).await;
+        assert!(c.get("c").await.is_none());
         let off = Cache::new(Duration::ZERO, 10);
-        off.put("a", &answer("a"));
-        assert!(off.get("a").is_none());
-        let short = Cache::new(Duration::from_nanos(1), 10);
-        short.put("a", &answer("a"));
-        std::thread::sleep(Duration::from_millis(2));
-        assert!(short.get("a").is_none());
+        off.put("a", &answer("a")).await;
+        assert!(off.get("a").await.is_none());
     }
 }

@@ -454,6 +454,13 @@ impl Discoverer {
         })
     }
 
+    /// Keeps the answer cache in `store` (shared by replicas when it is Redis).
+    #[must_use]
+    pub fn with_store(mut self, store: crate::store::SharedStore) -> Self {
+        self.cache = cache::Cache::with_store(self.settings.cache_ttl, store);
+        self
+    }
+
     /// The settings in force.
     pub fn settings(&self) -> &DiscoverSettings {
         &self.settings
@@ -468,7 +475,7 @@ impl Discoverer {
     /// Discovers the servers for `target`, from the cache when fresh, in no language yet.
     pub async fn answer(&self, target: &Target) -> Answer {
         let started = Instant::now();
-        if let Some((hit, age)) = self.cache.get(&target.domain) {
+        if let Some((hit, age)) = self.cache.get(&target.domain).await {
             let trace = vec![Trace {
                 method: "cache".to_owned(),
                 target: target.domain.clone(),
@@ -524,7 +531,7 @@ impl Discoverer {
         };
         let answer = self.answer_uncached(target).await;
         if !answer.candidates.is_empty() {
-            self.cache.put(&target.domain, &answer.for_cache());
+            self.cache.put(&target.domain, &answer.for_cache()).await;
         }
         flight.send_replace(Some(answer.clone()));
         answer

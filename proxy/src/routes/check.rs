@@ -27,12 +27,15 @@ pub async fn check(
     Json(req): Json<CheckRequest>,
 ) -> Result<Json<CheckResponse>, ApiError> {
     let (lang, provider) = context(&state, &headers, &req);
-    state
+    let started = std::time::Instant::now();
+    let _running = state.metrics.in_flight();
+    let report = state
         .checker
         .check(&req, lang, provider.as_ref())
         .await
-        .map(Json)
-        .map_err(api_error)
+        .map_err(|e| api_error(&state, e))?;
+    state.metrics.check_done(&report, started.elapsed());
+    Ok(Json(report))
 }
 
 /// Runs a check and streams its steps as Server-Sent Events.
@@ -42,7 +45,14 @@ pub async fn check_stream(
     Json(req): Json<CheckRequest>,
 ) -> Result<Sse<axum::response::sse::KeepAliveStream<Events>>, ApiError> {
     let (lang, provider) = context(&state, &headers, &req);
-    let prepared = state.checker.prepare(&req).await.map_err(api_error)?;
+    let started = std::time::Instant::now();
+    let running = state.metrics.in_flight();
+    let prepared = state
+        .checker
+        .prepare(&req)
+        .await
+        .map_err(|e| api_error(&state, e))?;
+    let metrics = state.metrics.clone();
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
     let checker = state.checker.clone();
     let (done_tx, done_rx) = tokio::sync::oneshot::channel();
@@ -50,6 +60,8 @@ pub async fn check_stream(
         let report = checker
             .run(&req, prepared, lang, provider.as_ref(), Some(tx))
             .await;
+        metrics.check_done(&report, started.elapsed());
+        drop(running);
         let _ = done_tx.send(report);
     });
     Ok(Sse::new(Events {
@@ -123,15 +135,24 @@ fn context(state: &AppState, headers: &HeaderMap, req: &CheckRequest) -> (Lang, 
     (lang, provider)
 }
 
-fn api_error(err: CheckError) -> ApiError {
+fn api_error(state: &AppState, err: CheckError) -> ApiError {
+    use crate::metrics::Refusal;
     match err {
         CheckError::Invalid { field, message } => ApiError::invalid(field, message),
         CheckError::TooManyFailedLogins { retry_after } => {
+            state.metrics.refused(Refusal::Guard);
             ApiError::TooManyFailedLogins { retry_after }
         }
-        CheckError::NotAllowed { field, message } => ApiError::TargetNotAllowed {
-            field: field.to_owned(),
-            message,
-        },
+        CheckError::NotAllowed { field, message } => {
+            state.metrics.refused(Refusal::Policy);
+            ApiError::TargetNotAllowed {
+                field: field.to_owned(),
+                message,
+            }
+        }
+        CheckError::StoreUnavailable(_) => {
+            state.metrics.refused(Refusal::StoreUnavailable);
+            ApiError::StoreUnavailable
+        }
     }
 }

@@ -45,5 +45,7 @@ pub async fn discover(
     // The answer may be shared with requests in other languages (cache, a discovery
     // already running); it is put into this request's language only here.
     let answer = state.discover.answer(&Target::from_email(&email)).await;
-    Ok(Json(answer.render(crate::error::lang())))
+    let answer = answer.render(crate::error::lang());
+    state.metrics.discovery_done(&answer);
+    Ok(Json(answer))
 }

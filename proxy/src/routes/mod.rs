@@ -4,6 +4,7 @@ mod check;
 mod discover;
 mod health;
 mod providers;
+mod ready;
 
 pub(crate) use providers::load_providers;
 
@@ -16,6 +17,8 @@ use crate::AppState;
 pub fn api(state: AppState) -> Router {
     Router::new()
         .route("/health", get(health::health))
+        .route("/ready", get(ready::ready))
+        .route("/openapi.json", get(crate::openapi::serve))
         .route("/providers", get(providers::list))
         .route("/providers/lookup", get(providers::lookup))
         .route("/check", post(check::check))

@@ -11,10 +11,13 @@ mod edge;
 mod harness;
 mod ispdb;
 mod i18n;
+mod openapi;
 mod postfix;
 mod providers;
+mod replicas;
 mod secrets;
 mod slow_clients;
+mod store;
 
 use std::path::Path;
 

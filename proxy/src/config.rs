@@ -172,7 +172,6 @@ pub struct Config {
     pub log_format: LogFormat,
 }
 
-
 /// How logs are written.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
 pub enum LogFormat {
@@ -182,7 +181,6 @@ pub enum LogFormat {
     /// One JSON object per line.
     Json,
 }
-
 
 /// A duration given in (fractional) seconds on the command line, e.g. `10` or `0.5`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

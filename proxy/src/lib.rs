@@ -59,17 +59,17 @@ impl AppState {
             ..dns::DnsSettings::default()
         })?;
         let discover = Arc::new(
-        discover::Discoverer::with_resolver(
-            discover::DiscoverSettings::from_config(&config)?,
-            policy::EgressPolicy {
-                allow_any_port: config.allow_any_port,
-                allow_private_targets: config.allow_private_targets,
-            },
-            &config.extra_ca,
-            providers.clone(),
-            resolver.clone(),
-        )?
-        .with_store(store.clone()),
+            discover::Discoverer::with_resolver(
+                discover::DiscoverSettings::from_config(&config)?,
+                policy::EgressPolicy {
+                    allow_any_port: config.allow_any_port,
+                    allow_private_targets: config.allow_private_targets,
+                },
+                &config.extra_ca,
+                providers.clone(),
+                resolver.clone(),
+            )?
+            .with_store(store.clone()),
         );
         let checker =
             Arc::new(check::Checker::new(&config, resolver)?.with_store(&config, store.clone()));

@@ -207,7 +207,11 @@ mod tests {
         let literal = LoginGuard::keys("alice", "192.0.2.10", &[ip]);
         assert!(g.check_all(&literal).await.is_err());
         // The same name resolving elsewhere: still refused.
-        let moved = LoginGuard::keys("alice", "imap.example.com", &["192.0.2.99".parse().unwrap()]);
+        let moved = LoginGuard::keys(
+            "alice",
+            "imap.example.com",
+            &["192.0.2.99".parse().unwrap()],
+        );
         assert!(g.check_all(&moved).await.is_err());
         // IPv6: the same /64 is the same server.
         let v6a = LoginGuard::keys("bob", "a.example", &["2001:db8::1".parse().unwrap()]);

@@ -10,9 +10,7 @@ use crate::AppState;
 use crate::error::{ApiError, Json};
 
 /// Answers 200 when checks can be served, 503 `store_unavailable` otherwise.
-pub async fn ready(
-    State(state): State<AppState>,
-) -> Result<Json<Health>, ApiError> {
+pub async fn ready(State(state): State<AppState>) -> Result<Json<Health>, ApiError> {
     match state.store.ping().await {
         Ok(()) => Ok(Json(Health {
             status: "ready".to_owned(),

@@ -20,10 +20,8 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-
 pub use memory::{Capacity, MemoryStore};
 pub use redis::RedisStore;
-
 
 /// The store could not answer (Redis down, timed out or answering nonsense).
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -134,7 +132,6 @@ pub fn from_config(
         None => Arc::new(MemoryStore::new()),
     })
 }
-
 
 #[cfg(test)]
 mod tests {

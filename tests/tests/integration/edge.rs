@@ -432,6 +432,19 @@ async fn every_error_code_speaks_english_and_russian() {
             }),
         ),
         (
+            ErrorCode::StoreUnavailable,
+            // Redis configured, nothing listening there.
+            app(config(|c| {
+                c.redis_url =
+                    Some(mailsetup_proxy::store::RedisUrl::parse("redis://127.0.0.1:9").unwrap());
+            })),
+            Box::new(move || {
+                post_check()
+                    .body(Body::from(check_body("imap.example.com")))
+                    .unwrap()
+            }),
+        ),
+        (
             ErrorCode::NotFound,
             plain(),
             Box::new(|| {

@@ -248,6 +248,7 @@ pub fn start_check(c: Ctx) {
                 let t = tr(lang);
                 let msg = match e {
                     ApiError::Api { message, .. } => message,
+                    ApiError::StreamBroken => t.stream_broken.to_owned(),
                     _ => t.network_error.to_owned(),
                 };
                 c.run.set(Run {

@@ -6,12 +6,17 @@
 
 use mailsetup_shared::api::{
     CheckRequest, CheckResponse, DiagnosisCode, IncomingProtocol, IncomingTarget, OutgoingTarget,
-    Protocol, Provider, ProviderStatus, Security, SideReport, StepKind, StepReport, UsernameForm,
+    Protocol, Provider, ProviderStatus, Security, StepKind, StepReport, UsernameForm,
 };
 use mailsetup_shared::secret::Password;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::rules;
+
+mod report;
+mod saved;
+
+pub use saved::Saved;
 
 /// One screen of the wizard.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -31,6 +36,22 @@ pub enum Step {
 }
 
 impl Step {
+    /// Every screen in order: the stepper always shows all of them, so its length never
+    /// changes under the user.
+    pub const ALL: [Step; 6] = [
+        Self::Address,
+        Self::Prepare,
+        Self::Password,
+        Self::Servers,
+        Self::Test,
+        Self::Result,
+    ];
+
+    /// The step with this stable name (history entries and saved state use it).
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == name)
+    }
+
     /// A stable name, used in `data-step` attributes and tests.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -45,7 +66,7 @@ impl Step {
 }
 
 /// Where the server settings came from.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Source {
     /// Nothing known yet.
     None,
@@ -58,7 +79,7 @@ pub enum Source {
 }
 
 /// One server as the form holds it (the port is text so any typing can be shown).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ServerForm {
     /// Host name.
     pub host: String,
@@ -116,6 +137,23 @@ pub enum Blocker {
     Server(Field),
     /// The host app does not allow this provider (or unknown domains).
     NotAllowed,
+    /// The domain looks like a typo of a known one: asked once before going on.
+    Typo(String),
+}
+
+/// How the stepper shows one screen.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mark {
+    /// Passed.
+    Done,
+    /// The screen shown.
+    Current,
+    /// Still ahead.
+    Upcoming,
+    /// Not needed for this address (no preparation).
+    Skipped,
+    /// The check failed: the result screen says why.
+    Failed,
 }
 
 /// One side of a check.
@@ -225,6 +263,13 @@ pub struct Wizard {
     pub live_incoming: Vec<StepReport>,
     /// Steps of the running check finished so far, outgoing side.
     pub live_outgoing: Vec<StepReport>,
+    /// `mailsetup:verified` was sent for the current result (it is sent once per result).
+    pub verified_sent: bool,
+    /// The server refused the password: the password step says so, and continuing from it
+    /// runs the check again at once.
+    pub password_refused: bool,
+    /// The address for which the "did you mean" question was asked (asked once).
+    pub typo_asked: Option<String>,
 }
 
 impl Default for Wizard {
@@ -253,6 +298,9 @@ impl Wizard {
             servers_edited: false,
             live_incoming: Vec::new(),
             live_outgoing: Vec::new(),
+            verified_sent: false,
+            password_refused: false,
+            typo_asked: None,
         }
     }
 
@@ -277,7 +325,10 @@ impl Wizard {
                 None => self.source = Source::None,
             }
         }
-        if matches!(self.blocker, Some(Blocker::Email | Blocker::NotAllowed)) {
+        if matches!(
+            self.blocker,
+            Some(Blocker::Email | Blocker::NotAllowed | Blocker::Typo(_))
+        ) {
             self.blocker = None;
         }
     }
@@ -372,6 +423,33 @@ impl Wizard {
         v
     }
 
+    /// The fixed stepper: every screen with how it is shown. Its length never changes; a
+    /// preparation step that is not needed is marked skipped, a failed check failed.
+    pub fn stepper(&self) -> Vec<(Step, Mark)> {
+        let current = Step::ALL.iter().position(|s| *s == self.step).unwrap_or(0);
+        let failed = self.outcome.as_ref().is_some_and(|o| !o.ok);
+        Step::ALL
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                let mark = if *s == Step::Prepare && !self.needs_prepare() && i != current {
+                    Mark::Skipped
+                } else if i == current {
+                    if *s == Step::Result && failed {
+                        Mark::Failed
+                    } else {
+                        Mark::Current
+                    }
+                } else if i < current {
+                    Mark::Done
+                } else {
+                    Mark::Upcoming
+                };
+                (*s, mark)
+            })
+            .collect()
+    }
+
     /// Whether the server form is folded under "Advanced" (known provider).
     pub fn servers_folded(&self) -> bool {
         self.source == Source::Provider
@@ -395,6 +473,8 @@ impl Wizard {
                     Some(Blocker::Email)
                 } else if !self.address_allowed() {
                     Some(Blocker::NotAllowed)
+                } else if self.typo_asked.as_deref() != Some(self.email.trim()) {
+                    rules::suggestion(&self.email).map(Blocker::Typo)
                 } else {
                     None
                 }
@@ -423,12 +503,29 @@ impl Wizard {
     /// Goes to the next screen, or records why not. Returns whether it moved.
     pub fn advance(&mut self) -> bool {
         if let Some(b) = self.blocker_here() {
+            if let Blocker::Typo(_) = b {
+                // Asked once: the next Continue goes on with the address as typed.
+                self.typo_asked = Some(self.email.trim().to_owned());
+            }
             self.blocker = Some(b);
             return false;
         }
         self.blocker = None;
         if self.step == Step::Test || self.step == Step::Result {
             return false;
+        }
+        if self.step == Step::Password && self.password_refused {
+            // A new password after a refused login: check again at once.
+            self.password_refused = false;
+            self.start_check();
+            self.step = Step::Test;
+            return true;
+        }
+        if self.step == Step::Servers && self.password.expose().trim().is_empty() {
+            // The password is never kept (a reload forgets it): ask for it first.
+            self.step = Step::Password;
+            self.blocker = Some(Blocker::NoPassword);
+            return true;
         }
         let steps = self.steps();
         let i = steps.iter().position(|s| *s == self.step).unwrap_or(0);
@@ -445,14 +542,20 @@ impl Wizard {
     /// test it goes back to the servers.
     pub fn back(&mut self) {
         self.blocker = None;
-        self.step = match self.step {
+        self.password_refused = false;
+        self.step = self.back_target();
+    }
+
+    /// The screen [`Wizard::back`] leads to.
+    pub fn back_target(&self) -> Step {
+        match self.step {
             Step::Result | Step::Test => Step::Servers,
             s => {
                 let steps = self.steps();
                 let i = steps.iter().position(|x| *x == s).unwrap_or(0);
                 steps[i.saturating_sub(1)]
             }
-        };
+        }
     }
 
     /// Jumps to an earlier screen (the fix for a diagnosis); ignored for hidden screens.
@@ -471,6 +574,47 @@ impl Wizard {
         self.live_incoming.clear();
         self.live_outgoing.clear();
         self.outcome = None;
+        self.verified_sent = false;
+    }
+
+    /// Follows a diagnosis's fix: goes to the step where it is fixed. A refused password
+    /// is cleared (it is known to be wrong) and the next Continue checks again at once.
+    pub fn fix(&mut self, code: DiagnosisCode) {
+        let step = self.fix_step(code);
+        self.go_to(step);
+        if code == DiagnosisCode::AuthFailed && self.step == Step::Password {
+            self.password = Password::default();
+            self.password_refused = true;
+        }
+    }
+
+    /// Shows the step a history entry (Back/Forward) names, as far as the flow allows:
+    /// a check is never re-run by history (the test screen becomes the servers), a result
+    /// needs an outcome, and a screen this address does not have becomes the one before.
+    /// Returns the step shown.
+    pub fn restore_step(&mut self, step: Step) -> Step {
+        self.blocker = None;
+        self.password_refused = false;
+        self.live_incoming.clear();
+        self.live_outgoing.clear();
+        let step = match step {
+            Step::Test => Step::Servers,
+            Step::Result if self.outcome.is_none() => Step::Servers,
+            Step::Prepare if !self.needs_prepare() => Step::Address,
+            s => s,
+        };
+        self.step = step;
+        step
+    }
+
+    /// Whether `mailsetup:verified` should be sent now: true once per verified result.
+    pub fn take_verified_send(&mut self) -> bool {
+        let ok = self.outcome.as_ref().is_some_and(|o| o.ok);
+        if !ok || self.verified_sent {
+            return false;
+        }
+        self.verified_sent = true;
+        true
     }
 
     /// A step of the running check finished (from the live stream). Ignored when the
@@ -507,6 +651,7 @@ impl Wizard {
     /// The check finished: show the result.
     pub fn finish_check(&mut self, response: CheckResponse) {
         self.outcome = Some(response);
+        self.verified_sent = false;
         self.step = Step::Result;
     }
 
@@ -628,522 +773,7 @@ impl Wizard {
         }
         form.security = security;
     }
-
-    /// The verified settings for the host app, after a successful check.
-    pub fn verified(&self, with_password: bool) -> Option<Verified> {
-        let out = self.outcome.as_ref()?;
-        if !out.ok {
-            return None;
-        }
-        let req = self.check_request();
-        let inc = req.incoming?;
-        let outg = req.outgoing?;
-        Some(Verified {
-            email: req.email,
-            username: self.login(),
-            provider: self.provider.as_ref().map(|p| p.id.clone()),
-            incoming: VerifiedServer {
-                protocol: inc.protocol.into(),
-                host: inc.host,
-                port: inc.port,
-                security: inc.security,
-            },
-            outgoing: VerifiedServer {
-                protocol: Protocol::Smtp,
-                host: outg.host,
-                port: outg.port,
-                security: outg.security,
-            },
-            password: with_password.then(|| self.password.expose().to_owned()),
-        })
-    }
-
-    /// A plain-text report for IT: what was tried and what the servers answered. It never
-    /// contains the password.
-    pub fn report(&self) -> String {
-        let mut r = String::new();
-        r.push_str("mailsetup connection report\n");
-        r.push_str(&format!("Address: {}\n", self.email.trim()));
-        r.push_str(&format!("Login name: {}\n", self.login()));
-        r.push_str(&format!(
-            "Provider: {}\n",
-            self.provider
-                .as_ref()
-                .map_or("unknown", |p| p.name.as_str())
-        ));
-        r.push_str("Password: [not included]\n");
-        let req = self.check_request();
-        if let Some(i) = &req.incoming {
-            let p: Protocol = i.protocol.into();
-            r.push_str(&format!(
-                "Incoming: {} {}:{} ({})\n",
-                p.label(),
-                i.host,
-                i.port,
-                i.security.as_str()
-            ));
-        }
-        if let Some(o) = &req.outgoing {
-            r.push_str(&format!(
-                "Outgoing: SMTP {}:{} ({})\n",
-                o.host,
-                o.port,
-                o.security.as_str()
-            ));
-        }
-        if let Some(out) = &self.outcome {
-            r.push_str(&format!(
-                "Result: {}\n",
-                if out.ok { "OK" } else { "FAILED" }
-            ));
-            for (name, side) in [("Incoming", &out.incoming), ("Outgoing", &out.outgoing)] {
-                if let Some(s) = side {
-                    report_side(&mut r, name, s, self.password.expose());
-                }
-            }
-        } else {
-            r.push_str("Result: not checked\n");
-        }
-        r
-    }
-}
-
-fn report_side(r: &mut String, name: &str, s: &SideReport, secret: &str) {
-    r.push_str(&format!(
-        "\n[{name}] {} {}:{} {} -> {}\n",
-        s.protocol.label(),
-        s.host,
-        s.port,
-        s.security.as_str(),
-        if s.ok { "ok" } else { "failed" }
-    ));
-    for st in &s.steps {
-        let step = serde_json::to_string(&st.step).unwrap_or_default();
-        r.push_str(&format!(
-            "  {} {} {} ms{}\n",
-            if st.ok { "ok  " } else { "FAIL" },
-            step.trim_matches('"'),
-            st.ms,
-            st.detail
-                .as_deref()
-                .map(|d| format!(": {}", redact(d, secret)))
-                .unwrap_or_default()
-        ));
-    }
-    if let Some(t) = &s.tls {
-        r.push_str(&format!(
-            "  TLS: {} {}; certificate for {}; issuer {}; expires {}\n",
-            t.version,
-            t.cipher,
-            t.names.join(", "),
-            t.issuer,
-            t.not_after
-        ));
-    }
-    if let Some(d) = &s.diagnosis {
-        r.push_str(&format!(
-            "  Diagnosis: {} -- {}\n",
-            d.code.as_str(),
-            d.message
-        ));
-        if let Some(reply) = &d.server_reply {
-            r.push_str(&format!("  Server said: {}\n", redact(reply, secret)));
-        }
-    }
-}
-
-/// Removes the secret from a text, should a server ever echo it.
-fn redact(text: &str, secret: &str) -> String {
-    if secret.trim().len() < 3 {
-        return text.to_owned();
-    }
-    text.replace(secret, "[redacted]")
-        .replace(secret.trim(), "[redacted]")
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use mailsetup_shared::api::{
-        Diagnosis, PrepStep, Server, StepKind, StepReport, StepTopic, Text,
-    };
-
-    fn gmail() -> Provider {
-        Provider {
-            id: "gmail".into(),
-            name: "Gmail".into(),
-            domains: vec!["gmail.com".into()],
-            mx: vec![],
-            servers: vec![
-                Server {
-                    protocol: Protocol::Imap,
-                    host: "imap.gmail.com".into(),
-                    port: 993,
-                    security: Security::Tls,
-                    username: UsernameForm::Email,
-                },
-                Server {
-                    protocol: Protocol::Pop3,
-                    host: "pop.gmail.com".into(),
-                    port: 995,
-                    security: Security::Tls,
-                    username: UsernameForm::Email,
-                },
-                Server {
-                    protocol: Protocol::Smtp,
-                    host: "smtp.gmail.com".into(),
-                    port: 465,
-                    security: Security::Tls,
-                    username: UsernameForm::Email,
-                },
-            ],
-            status: ProviderStatus::NeedsPreparation,
-            status_note: None,
-            steps: vec![
-                PrepStep {
-                    topic: StepTopic::TwoFactor,
-                    title: Text::new("2FA", "2FA"),
-                    body: Text::default(),
-                    url: Some(
-                        "https://myaccount.google.com/signinoptions/two-step-verification".into(),
-                    ),
-                },
-                PrepStep {
-                    topic: StepTopic::AppPassword,
-                    title: Text::new("App password", "Пароль приложения"),
-                    body: Text::default(),
-                    url: Some("https://myaccount.google.com/apppasswords".into()),
-                },
-            ],
-            app_password: None,
-            resets: vec![],
-            limits: vec![],
-            sources: vec![],
-        }
-    }
-
-    fn side(ok: bool, code: Option<DiagnosisCode>) -> SideReport {
-        SideReport {
-            ok,
-            protocol: Protocol::Imap,
-            host: "127.0.0.1".into(),
-            port: 993,
-            security: Security::Tls,
-            steps: vec![StepReport {
-                step: StepKind::Auth,
-                ok,
-                ms: 12,
-                detail: Some("NO [AUTHENTICATIONFAILED] s3cretpass rejected".into()),
-            }],
-            diagnosis: code.map(|code| Diagnosis {
-                code,
-                message: "Wrong password".into(),
-                advice: "Type it again".into(),
-                server_reply: Some("NO s3cretpass".into()),
-                links: vec![],
-                cert_names: vec![],
-            }),
-            tls: None,
-            capabilities: vec![],
-        }
-    }
-
-    #[test]
-    fn unknown_domain_guesses_servers_and_skips_prepare() {
-        let mut w = Wizard::new();
-        w.set_email("bob@example.org".into());
-        assert_eq!(w.incoming.host, "imap.example.org");
-        assert_eq!(w.outgoing.host, "smtp.example.org");
-        assert_eq!(w.source, Source::Guessed);
-        assert!(!w.servers_folded());
-        assert!(w.advance());
-        assert_eq!(w.step, Step::Password);
-        assert_eq!(
-            w.steps(),
-            vec![
-                Step::Address,
-                Step::Password,
-                Step::Servers,
-                Step::Test,
-                Step::Result
-            ]
-        );
-    }
-
-    #[test]
-    fn invalid_email_blocks_and_typing_clears_the_error() {
-        let mut w = Wizard::new();
-        w.set_email("bob@".into());
-        assert!(!w.advance());
-        assert_eq!(w.step, Step::Address);
-        assert_eq!(w.blocker, Some(Blocker::Email));
-        w.set_email("bob@example.org".into());
-        assert_eq!(w.blocker, None);
-    }
-
-    #[test]
-    fn known_provider_prepares_and_requires_ticks() {
-        let mut w = Wizard::new();
-        w.set_email("alice@gmail.com".into());
-        w.set_provider(gmail());
-        assert!(w.servers_folded());
-        assert_eq!(w.incoming.host, "imap.gmail.com");
-        assert!(w.advance());
-        assert_eq!(w.step, Step::Prepare);
-        assert!(!w.advance());
-        assert_eq!(w.blocker, Some(Blocker::Unticked));
-        w.ticks = vec![true, true];
-        assert!(w.advance());
-        assert_eq!(w.step, Step::Password);
-        w.back();
-        assert_eq!(w.step, Step::Prepare);
-        assert_eq!(w.ticks, vec![true, true], "back keeps the ticks");
-    }
-
-    #[test]
-    fn changing_the_domain_forgets_the_provider_but_same_domain_keeps_it() {
-        let mut w = Wizard::new();
-        w.set_email("alice@gmail.com".into());
-        w.set_provider(gmail());
-        w.set_email("alice2@gmail.com".into());
-        assert!(w.provider.is_some());
-        w.set_email("alice2@example.org".into());
-        assert!(w.provider.is_none());
-        assert_eq!(w.incoming.host, "imap.example.org");
-    }
-
-    #[test]
-    fn full_flow_back_and_forward_keeps_input() {
-        let mut w = Wizard::new();
-        w.set_email("alice@example.test".into());
-        assert!(w.advance());
-        assert!(!w.advance(), "empty password blocks");
-        assert_eq!(w.blocker, Some(Blocker::NoPassword));
-        w.password = Password::new("abcdabcdabcdabcd");
-        assert!(w.advance());
-        assert_eq!(w.step, Step::Servers);
-        w.incoming.host = "127.0.0.1".into();
-        w.incoming.port = "notaport".into();
-        assert!(!w.advance());
-        assert_eq!(w.blocker, Some(Blocker::Server(Field::IncomingPort)));
-        w.incoming.port = "10993".into();
-        w.outgoing.host = "127.0.0.1".into();
-        w.outgoing.port = "10465".into();
-        w.back();
-        w.back();
-        assert_eq!(w.step, Step::Address);
-        assert!(w.advance() && w.advance());
-        assert_eq!(w.step, Step::Servers);
-        assert_eq!(w.incoming.port, "10993");
-        assert_eq!(w.password.expose(), "abcdabcdabcdabcd");
-        assert!(w.advance());
-        assert_eq!(w.step, Step::Test);
-        let req = w.check_request();
-        assert_eq!(req.incoming.as_ref().map(|i| i.port), Some(10993));
-        assert_eq!(req.username, None);
-        w.cancel_check();
-        assert_eq!(w.step, Step::Servers);
-        assert!(w.advance());
-        w.finish_check(CheckResponse {
-            ok: true,
-            incoming: Some(side(true, None)),
-            outgoing: Some(side(true, None)),
-        });
-        assert_eq!(w.step, Step::Result);
-        let v = w.verified(false).expect("verified");
-        assert_eq!(v.password, None);
-        assert_eq!(v.incoming.port, 10993);
-        assert!(!serde_json::to_string(&v).unwrap().contains("password"));
-        assert_eq!(
-            w.verified(true).unwrap().password.as_deref(),
-            Some("abcdabcdabcdabcd")
-        );
-    }
-
-    #[test]
-    fn diagnoses_lead_back_to_the_right_step() {
-        let mut w = Wizard::new();
-        w.set_email("alice@example.test".into());
-        assert_eq!(w.fix_step(DiagnosisCode::AuthFailed), Step::Password);
-        assert_eq!(w.fix_step(DiagnosisCode::CertUntrusted), Step::Servers);
-        assert_eq!(
-            w.fix_step(DiagnosisCode::AppPasswordRequired),
-            Step::Password
-        );
-        w.set_email("alice@gmail.com".into());
-        w.set_provider(gmail());
-        assert_eq!(
-            w.fix_step(DiagnosisCode::AppPasswordRequired),
-            Step::Prepare
-        );
-        w.step = Step::Result;
-        w.go_to(Step::Password);
-        assert_eq!(w.step, Step::Password);
-    }
-
-    #[test]
-    fn failed_check_report_is_redacted_and_has_no_verified_settings() {
-        let mut w = Wizard::new();
-        w.set_email("alice@example.test".into());
-        w.password = Password::new("s3cretpass");
-        w.finish_check(CheckResponse {
-            ok: false,
-            incoming: Some(side(false, Some(DiagnosisCode::AuthFailed))),
-            outgoing: None,
-        });
-        assert!(w.verified(true).is_none());
-        let r = w.report();
-        assert!(r.contains("auth_failed"), "{r}");
-        assert!(r.contains("imap.example.test:993"), "{r}");
-        assert!(!r.contains("s3cretpass"), "{r}");
-    }
-
-    #[test]
-    fn ports_follow_protocol_and_security_unless_edited() {
-        let mut w = Wizard::new();
-        w.set_email("a@example.org".into());
-        w.set_incoming_protocol(IncomingProtocol::Pop3);
-        assert_eq!(w.incoming.port, "995");
-        assert_eq!(w.incoming.host, "pop.example.org");
-        w.set_security(true, Security::Starttls);
-        assert_eq!(w.outgoing.port, "587");
-        w.outgoing.port = "2525".into();
-        w.set_security(true, Security::Tls);
-        assert_eq!(w.outgoing.port, "2525");
-    }
-
-    #[test]
-    fn allow_list_limits_providers() {
-        let mut w = Wizard::new();
-        w.allowed_providers = vec!["gmail".into()];
-        w.set_email("a@example.org".into());
-        assert!(!w.advance());
-        assert_eq!(w.blocker, Some(Blocker::NotAllowed));
-        w.set_email("a@gmail.com".into());
-        w.set_provider(gmail());
-        assert!(w.advance());
-        w.allowed_providers.push("other".into());
-        w.step = Step::Address;
-        w.set_email("a@example.org".into());
-        assert!(w.advance());
-    }
-
-    #[test]
-    fn discovery_never_overwrites_edited_servers() {
-        let mut w = Wizard::new();
-        w.set_email("a@example.org".into());
-        let found = || {
-            (
-                (
-                    IncomingProtocol::Imap,
-                    ServerForm::new("mail.example.org", 993, Security::Tls),
-                ),
-                Some(ServerForm::new("mail.example.org", 465, Security::Tls)),
-                "srv".to_owned(),
-            )
-        };
-        w.servers_edited = true;
-        let (i, o, h) = found();
-        w.set_discovered(i, o, h);
-        assert_eq!(w.incoming.host, "imap.example.org");
-        w.servers_edited = false;
-        let (i, o, h) = found();
-        w.set_discovered(i, o, h);
-        assert_eq!(w.incoming.host, "mail.example.org");
-        assert_eq!(w.source, Source::Discovered("srv".into()));
-    }
-
-    #[test]
-    fn oauth_only_provider_shows_prepare_without_ticks_blocking() {
-        let mut p = gmail();
-        p.status = ProviderStatus::OauthOnly;
-        p.steps.clear();
-        let mut w = Wizard::new();
-        w.set_email("a@gmail.com".into());
-        w.set_provider(p);
-        assert!(w.needs_prepare());
-        assert!(w.advance());
-        assert_eq!(w.step, Step::Prepare);
-        assert!(w.advance());
-        assert_eq!(w.step, Step::Password);
-    }
-
-    fn step(kind: StepKind, ok: bool) -> StepReport {
-        StepReport {
-            step: kind,
-            ok,
-            ms: 3,
-            detail: None,
-        }
-    }
-
-    fn on_test_step() -> Wizard {
-        let mut w = Wizard::new();
-        w.set_email("alice@example.test".into());
-        w.password = Password::new("abcdabcdabcdabcd");
-        assert!(w.advance() && w.advance() && w.advance());
-        assert_eq!(w.step, Step::Test);
-        w
-    }
-
-    #[test]
-    fn live_steps_are_recorded_per_side_and_say_where_each_side_stands() {
-        let mut w = on_test_step();
-        w.start_check();
-        assert_eq!(w.live_state(Side::Incoming), LiveState::Waiting);
-        assert_eq!(w.live_state(Side::Outgoing), LiveState::Waiting);
-        w.record_step(Side::Incoming, step(StepKind::Resolve, true));
-        w.record_step(Side::Outgoing, step(StepKind::Resolve, true));
-        w.record_step(Side::Incoming, step(StepKind::Connect, true));
-        assert_eq!(w.live_steps(Side::Incoming).len(), 2);
-        assert_eq!(w.live_steps(Side::Outgoing).len(), 1);
-        assert_eq!(w.live_state(Side::Incoming), LiveState::Running);
-        w.record_step(Side::Outgoing, step(StepKind::Auth, false));
-        assert_eq!(
-            w.live_state(Side::Outgoing),
-            LiveState::Failed(StepKind::Auth)
-        );
-        w.record_step(Side::Incoming, step(StepKind::Auth, true));
-        w.record_step(Side::Incoming, step(StepKind::Logout, true));
-        assert_eq!(w.live_state(Side::Incoming), LiveState::Passed);
-        // A later step after a failed one (a retried login) makes the side run again.
-        w.record_step(Side::Outgoing, step(StepKind::Auth, true));
-        assert_eq!(w.live_state(Side::Outgoing), LiveState::Running);
-        assert_eq!(
-            w.live_steps(Side::Incoming)
-                .iter()
-                .map(|s| s.step)
-                .collect::<Vec<_>>(),
-            [
-                StepKind::Resolve,
-                StepKind::Connect,
-                StepKind::Auth,
-                StepKind::Logout
-            ]
-        );
-    }
-
-    #[test]
-    fn a_new_check_or_a_cancel_clears_the_live_steps() {
-        let mut w = on_test_step();
-        w.start_check();
-        w.record_step(Side::Incoming, step(StepKind::Resolve, true));
-        w.start_check();
-        assert!(w.live_steps(Side::Incoming).is_empty());
-        w.record_step(Side::Outgoing, step(StepKind::Resolve, true));
-        w.cancel_check();
-        assert!(w.live_steps(Side::Outgoing).is_empty());
-        // A late event of the cancelled check is dropped: the wizard left the test screen.
-        w.record_step(Side::Outgoing, step(StepKind::Connect, true));
-        assert!(w.live_steps(Side::Outgoing).is_empty());
-        assert_eq!(w.live_state(Side::Outgoing), LiveState::Waiting);
-    }
-
-    #[test]
-    fn side_names_round_trip() {
-        for s in [Side::Incoming, Side::Outgoing] {
-            assert_eq!(Side::from_name(s.as_str()), Some(s));
-        }
-        assert_eq!(Side::from_name("sideways"), None);
-    }
-}
+mod tests;

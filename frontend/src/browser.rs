@@ -31,8 +31,34 @@ fn storage() -> Option<web_sys::Storage> {
     web_sys::window()?.session_storage().ok().flatten()
 }
 
-/// The state saved by an earlier load of this page in this tab, if any.
+/// How this page was loaded (`navigate`, `reload`, `back_forward`), from the Navigation
+/// Timing entry.
+fn navigation_type() -> Option<String> {
+    use wasm_bindgen::JsCast;
+    let window: JsValue = web_sys::window()?.into();
+    let perf = js_sys::Reflect::get(&window, &JsValue::from_str("performance")).ok()?;
+    let by_type: js_sys::Function =
+        js_sys::Reflect::get(&perf, &JsValue::from_str("getEntriesByType"))
+            .ok()?
+            .dyn_into()
+            .ok()?;
+    let entries: js_sys::Array = by_type
+        .call1(&perf, &JsValue::from_str("navigation"))
+        .ok()?
+        .dyn_into()
+        .ok()?;
+    js_sys::Reflect::get(&entries.get(0), &JsValue::from_str("type"))
+        .ok()?
+        .as_string()
+}
+
+/// The state saved by an earlier load of this page in this tab, when this load is a
+/// reload or a return through the history (a phone reloading the tab counts); opening the
+/// page anew starts a new flow.
 pub fn load_saved() -> Option<Saved> {
+    if navigation_type().is_some_and(|t| t == "navigate") {
+        return None;
+    }
     let text = storage()?.get_item(&storage_key()?).ok().flatten()?;
     serde_json::from_str(&text).ok()
 }

@@ -5,17 +5,20 @@
 //! [`Verified`] settings without permission never contain it.
 
 use mailsetup_shared::api::{
-    CheckRequest, CheckResponse, DiagnosisCode, IncomingProtocol, IncomingTarget, OutgoingTarget,
-    Protocol, Provider, ProviderStatus, Security, StepKind, StepReport, UsernameForm,
+    CheckResponse, IncomingProtocol, Protocol, Provider, ProviderStatus, Security, StepReport,
 };
 use mailsetup_shared::secret::Password;
 use serde::{Deserialize, Serialize};
 
 use crate::rules;
 
+mod check;
 mod report;
 mod saved;
+mod servers;
 
+pub use check::{LiveState, Side};
+pub use report::{Verified, VerifiedServer};
 pub use saved::Saved;
 
 /// One screen of the wizard.
@@ -156,78 +159,6 @@ pub enum Mark {
     Failed,
 }
 
-/// One side of a check.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Side {
-    /// IMAP or POP3.
-    Incoming,
-    /// SMTP.
-    Outgoing,
-}
-
-impl Side {
-    /// The side named in a live step event (`incoming` / `outgoing`).
-    pub fn from_name(name: &str) -> Option<Self> {
-        match name {
-            "incoming" => Some(Self::Incoming),
-            "outgoing" => Some(Self::Outgoing),
-            _ => None,
-        }
-    }
-
-    /// The stable name, as the proxy and `data-testid`s spell it.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Incoming => "incoming",
-            Self::Outgoing => "outgoing",
-        }
-    }
-}
-
-/// Where one side of a running check stands, from the steps seen so far.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum LiveState {
-    /// No step has finished yet.
-    Waiting,
-    /// Some steps finished, more to come.
-    Running,
-    /// The side signed out after every step passed.
-    Passed,
-    /// The side stopped at this failed step.
-    Failed(StepKind),
-}
-
-/// The settings that passed the check, handed to the host app.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct Verified {
-    /// The mailbox address.
-    pub email: String,
-    /// The login name.
-    pub username: String,
-    /// Provider id, when known.
-    pub provider: Option<String>,
-    /// The incoming server.
-    pub incoming: VerifiedServer,
-    /// The outgoing server.
-    pub outgoing: VerifiedServer,
-    /// The password, only when the host app is allowed to receive it.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub password: Option<String>,
-}
-
-/// One verified server.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct VerifiedServer {
-    /// `imap`, `pop3` or `smtp`.
-    pub protocol: Protocol,
-    /// Host name.
-    pub host: String,
-    /// Port.
-    pub port: u16,
-    /// TLS mode.
-    pub security: Security,
-}
-
 /// The whole wizard.
 #[derive(Clone, Debug)]
 pub struct Wizard {
@@ -353,49 +284,6 @@ impl Wizard {
             Some(p) => self.provider_allowed(&p.id),
             None => self.provider_allowed("other"),
         }
-    }
-
-    /// Applies a provider from the knowledge base (when it is for the current domain).
-    pub fn set_provider(&mut self, provider: Provider) {
-        let imap = provider.servers_for(Protocol::Imap).next().cloned();
-        let pop = provider.servers_for(Protocol::Pop3).next().cloned();
-        let smtp = provider.servers_for(Protocol::Smtp).next().cloned();
-        if let Some(s) = imap.as_ref().or(pop.as_ref()) {
-            self.incoming_protocol = if s.protocol == Protocol::Pop3 {
-                IncomingProtocol::Pop3
-            } else {
-                IncomingProtocol::Imap
-            };
-            self.incoming = ServerForm::new(s.host.clone(), s.port, s.security);
-            self.username = match s.username {
-                UsernameForm::Email => String::new(),
-                UsernameForm::LocalPart => UsernameForm::LocalPart.apply(self.email.trim()),
-            };
-        }
-        if let Some(s) = smtp {
-            self.outgoing = ServerForm::new(s.host, s.port, s.security);
-        }
-        self.ticks = vec![false; provider.steps.len()];
-        self.source = Source::Provider;
-        self.provider = Some(provider);
-    }
-
-    /// Applies a discovery candidate (when no provider is known).
-    pub fn set_discovered(
-        &mut self,
-        incoming: (IncomingProtocol, ServerForm),
-        outgoing: Option<ServerForm>,
-        how: String,
-    ) {
-        if self.servers_edited || self.provider.is_some() {
-            return;
-        }
-        self.incoming_protocol = incoming.0;
-        self.incoming = incoming.1;
-        if let Some(o) = outgoing {
-            self.outgoing = o;
-        }
-        self.source = Source::Discovered(how);
     }
 
     /// Whether the provider needs a preparation screen.
@@ -567,211 +455,6 @@ impl Wizard {
             }
             self.step = step;
         }
-    }
-
-    /// A new check starts: forget the steps of the previous one.
-    pub fn start_check(&mut self) {
-        self.live_incoming.clear();
-        self.live_outgoing.clear();
-        self.outcome = None;
-        self.verified_sent = false;
-    }
-
-    /// Follows a diagnosis's fix: goes to the step where it is fixed. A refused password
-    /// is cleared (it is known to be wrong) and the next Continue checks again at once.
-    pub fn fix(&mut self, code: DiagnosisCode) {
-        let step = self.fix_step(code);
-        self.go_to(step);
-        if code == DiagnosisCode::AuthFailed && self.step == Step::Password {
-            self.password = Password::default();
-            self.password_refused = true;
-        }
-    }
-
-    /// Shows the step a history entry (Back/Forward) names, as far as the flow allows:
-    /// a check is never re-run by history (the test screen becomes the servers), a result
-    /// needs an outcome, and a screen this address does not have becomes the one before.
-    /// Returns the step shown.
-    pub fn restore_step(&mut self, step: Step) -> Step {
-        self.blocker = None;
-        self.password_refused = false;
-        self.live_incoming.clear();
-        self.live_outgoing.clear();
-        let step = match step {
-            Step::Test => Step::Servers,
-            Step::Result if self.outcome.is_none() => Step::Servers,
-            Step::Prepare if !self.needs_prepare() => Step::Address,
-            s => s,
-        };
-        self.step = step;
-        step
-    }
-
-    /// Whether `mailsetup:verified` should be sent now: true once per verified result.
-    pub fn take_verified_send(&mut self) -> bool {
-        let ok = self.outcome.as_ref().is_some_and(|o| o.ok);
-        if !ok || self.verified_sent {
-            return false;
-        }
-        self.verified_sent = true;
-        true
-    }
-
-    /// A step of the running check finished (from the live stream). Ignored when the
-    /// wizard has left the test screen (a late event of a cancelled check).
-    pub fn record_step(&mut self, side: Side, step: StepReport) {
-        if self.step != Step::Test {
-            return;
-        }
-        match side {
-            Side::Incoming => self.live_incoming.push(step),
-            Side::Outgoing => self.live_outgoing.push(step),
-        }
-    }
-
-    /// The steps of one side of the running check finished so far.
-    pub fn live_steps(&self, side: Side) -> &[StepReport] {
-        match side {
-            Side::Incoming => &self.live_incoming,
-            Side::Outgoing => &self.live_outgoing,
-        }
-    }
-
-    /// Where one side of the running check stands: a failed step ends a side, and so
-    /// does signing out.
-    pub fn live_state(&self, side: Side) -> LiveState {
-        match self.live_steps(side).last() {
-            None => LiveState::Waiting,
-            Some(s) if !s.ok => LiveState::Failed(s.step),
-            Some(s) if s.step == StepKind::Logout => LiveState::Passed,
-            Some(_) => LiveState::Running,
-        }
-    }
-
-    /// The check finished: show the result.
-    pub fn finish_check(&mut self, response: CheckResponse) {
-        self.outcome = Some(response);
-        self.verified_sent = false;
-        self.step = Step::Result;
-    }
-
-    /// The user cancelled the running check.
-    pub fn cancel_check(&mut self) {
-        self.outcome = None;
-        self.live_incoming.clear();
-        self.live_outgoing.clear();
-        self.step = Step::Servers;
-    }
-
-    /// Where a diagnosis is fixed.
-    pub fn fix_step(&self, code: DiagnosisCode) -> Step {
-        use DiagnosisCode as D;
-        let prepare_or_password = if self.needs_prepare() {
-            Step::Prepare
-        } else {
-            Step::Password
-        };
-        match code {
-            D::AuthFailed => Step::Password,
-            D::AppPasswordRequired
-            | D::ProtocolDisabled
-            | D::WebLoginRequired
-            | D::AccountDisabled
-            | D::OauthRequired => prepare_or_password,
-            D::DnsNotFound
-            | D::ConnectRefused
-            | D::ConnectTimeout
-            | D::TlsFailed
-            | D::CertExpired
-            | D::CertHostnameMismatch
-            | D::CertUntrusted
-            | D::StarttlsUnavailable
-            | D::PlaintextRefused
-            | D::WrongProtocol => Step::Servers,
-            D::TooManyConnections
-            | D::RateLimitedByServer
-            | D::ServerTimeout
-            | D::ProtocolError => Step::Test,
-            D::SenderRejected => Step::Address,
-        }
-    }
-
-    /// The login name sent to the servers.
-    pub fn login(&self) -> String {
-        let u = self.username.trim();
-        if u.is_empty() {
-            self.email.trim().to_owned()
-        } else {
-            u.to_owned()
-        }
-    }
-
-    fn port(form: &ServerForm) -> u16 {
-        form.port.trim().parse().unwrap_or(0)
-    }
-
-    /// The request for `POST /api/v1/check`.
-    pub fn check_request(&self) -> CheckRequest {
-        let email = self.email.trim().to_owned();
-        let login = self.login();
-        CheckRequest {
-            username: (login != email).then_some(login),
-            email,
-            password: self.password.clone(),
-            incoming: Some(IncomingTarget {
-                protocol: self.incoming_protocol,
-                host: self.incoming.host.trim().to_owned(),
-                port: Self::port(&self.incoming),
-                security: self.incoming.security,
-            }),
-            outgoing: Some(OutgoingTarget {
-                host: self.outgoing.host.trim().to_owned(),
-                port: Self::port(&self.outgoing),
-                security: self.outgoing.security,
-            }),
-        }
-    }
-
-    /// Changes the incoming protocol, moving the port along when it was the usual one.
-    pub fn set_incoming_protocol(&mut self, p: IncomingProtocol) {
-        let old = default_port(self.incoming_protocol.into(), self.incoming.security);
-        if Self::port(&self.incoming) == old {
-            self.incoming.port = default_port(p.into(), self.incoming.security).to_string();
-        }
-        if self.incoming_protocol != p && self.source != Source::Provider {
-            let host = self.incoming.host.clone();
-            let (from, to) = match p {
-                IncomingProtocol::Pop3 => ("imap.", "pop."),
-                IncomingProtocol::Imap => ("pop.", "imap."),
-            };
-            if let Some(rest) = host.strip_prefix(from) {
-                self.incoming.host = format!("{to}{rest}");
-            }
-        }
-        if self.source == Source::Provider {
-            let proto: Protocol = p.into();
-            if let Some(s) = self
-                .provider
-                .as_ref()
-                .and_then(|pr| pr.servers_for(proto).next().cloned())
-            {
-                self.incoming = ServerForm::new(s.host, s.port, s.security);
-            }
-        }
-        self.incoming_protocol = p;
-    }
-
-    /// Changes a side's TLS mode, moving the port along when it was the usual one.
-    pub fn set_security(&mut self, outgoing: bool, security: Security) {
-        let (proto, form) = if outgoing {
-            (Protocol::Smtp, &mut self.outgoing)
-        } else {
-            (self.incoming_protocol.into(), &mut self.incoming)
-        };
-        if Self::port(form) == default_port(proto, form.security) {
-            form.port = default_port(proto, security).to_string();
-        }
-        form.security = security;
     }
 }
 

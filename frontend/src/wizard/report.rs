@@ -1,9 +1,42 @@
 //! The wizard's outputs: the verified settings for the host app and the redacted report
 //! for IT.
 
-use mailsetup_shared::api::{Protocol, SideReport};
+use mailsetup_shared::api::{Protocol, Security, SideReport};
 
-use super::{Verified, VerifiedServer, Wizard};
+use serde::Serialize;
+
+use super::Wizard;
+
+/// The settings that passed the check, handed to the host app.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Verified {
+    /// The mailbox address.
+    pub email: String,
+    /// The login name.
+    pub username: String,
+    /// Provider id, when known.
+    pub provider: Option<String>,
+    /// The incoming server.
+    pub incoming: VerifiedServer,
+    /// The outgoing server.
+    pub outgoing: VerifiedServer,
+    /// The password, only when the host app is allowed to receive it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub password: Option<String>,
+}
+
+/// One verified server.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct VerifiedServer {
+    /// `imap`, `pop3` or `smtp`.
+    pub protocol: Protocol,
+    /// Host name.
+    pub host: String,
+    /// Port.
+    pub port: u16,
+    /// TLS mode.
+    pub security: Security,
+}
 
 impl Wizard {
     /// The verified settings for the host app, after a successful check.

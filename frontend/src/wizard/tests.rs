@@ -4,6 +4,7 @@ use super::*;
 use mailsetup_shared::api::{
     Diagnosis, PrepStep, Server, SideReport, StepKind, StepReport, StepTopic, Text,
 };
+use mailsetup_shared::api::{DiagnosisCode, UsernameForm};
 
 fn gmail() -> Provider {
     Provider {

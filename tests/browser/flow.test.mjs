@@ -159,7 +159,7 @@ test('stepper: six named steps that never change length; a failed result is mark
     await w.next();
     await w.waitResult();
     assert.equal(await w.byId('stepper-result').getAttribute('data-mark'), 'failed');
-    assert.equal(await w.byId('stepper-check').getAttribute('data-mark'), 'done');
+    assert.equal(await w.byId('stepper-test').getAttribute('data-mark'), 'done');
     assert.match(await w.byId('stepper-result').textContent(), /failed/);
     await screenshot(page, 'flow-stepper-failed');
   });

@@ -316,7 +316,7 @@ test('Russian walk: no Latin words in the interface except names of things', asy
       const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
       for (let n = walker.nextNode(); n; n = walker.nextNode()) {
         if (n.parentElement.closest(skip)) continue;
-        if (n.parentElement.closest('script, style')) continue;
+        if (n.parentElement.closest('script, style, noscript')) continue;
         texts.push(n.textContent);
       }
       return texts.join(' ');

@@ -1,7 +1,8 @@
 //! Every text of the wizard's own interface, in English and Russian. Provider steps and
 //! diagnoses come localized from the data and the proxy; this file covers the rest.
 //!
-//! `{name}` in a text is replaced by the provider's name, `{n}`/`{m}` by numbers.
+//! `{name}` in a text is replaced by the provider's name (or another value), `{n}` by a
+//! number.
 
 use mailsetup_shared::api::{Lang, StepKind};
 
@@ -28,7 +29,6 @@ pub fn step_names(lang: Lang) -> [&'static str; 6] {
 pub struct Strings {
     pub app_title: &'static str,
     pub language: &'static str,
-    pub step_of: &'static str,
     pub next: &'static str,
     pub back: &'static str,
     pub cancel: &'static str,
@@ -140,8 +140,6 @@ pub struct Strings {
     pub done_embed: &'static str,
     /// Asked once before going on with a likely typo (`{name}`: the suggestion).
     pub typo_question: &'static str,
-    /// Keeps the address as typed despite a suggestion.
-    pub keep_typed: &'static str,
     /// Shown on the password step after the server refused the password.
     pub password_refused: &'static str,
     /// The Continue label after a refused password.
@@ -166,7 +164,6 @@ pub struct Strings {
 pub static EN: Strings = Strings {
     app_title: "Connect your mailbox",
     language: "Language",
-    step_of: "Step {n} of {m}",
     next: "Continue",
     back: "Back",
     cancel: "Cancel",
@@ -265,7 +262,6 @@ pub static EN: Strings = Strings {
     sr_failed: "Failed: ",
     done_embed: "All set. The verified settings have been passed to the app; you can go on there.",
     typo_question: "Did you mean {name}? Use it, or press Continue again to keep what you typed.",
-    keep_typed: "Keep what I typed",
     password_refused: "The server refused the password you entered. Enter it again; we will check it as soon as you press Continue.",
     check_again: "Check again",
     convert_layout: "Convert to the English layout",
@@ -281,7 +277,6 @@ pub static EN: Strings = Strings {
 pub static RU: Strings = Strings {
     app_title: "Подключение почтового ящика",
     language: "Язык",
-    step_of: "Шаг {n} из {m}",
     next: "Далее",
     back: "Назад",
     cancel: "Отмена",
@@ -380,7 +375,6 @@ pub static RU: Strings = Strings {
     sr_failed: "Не удалось: ",
     done_embed: "Всё готово. Проверенные настройки переданы в приложение — можно продолжать там.",
     typo_question: "Может быть, вы имели в виду {name}? Исправьте адрес или нажмите «Далее» ещё раз, чтобы оставить как есть.",
-    keep_typed: "Оставить как есть",
     password_refused: "Сервер не принял введённый пароль. Введите его снова — мы проверим его сразу после нажатия «Далее».",
     check_again: "Проверить снова",
     convert_layout: "Перевести в английскую раскладку",

@@ -2,8 +2,11 @@
 //! type. Requests go to the page's own origin (the proxy serves the app).
 //!
 //! [`check_live`] reads the Server-Sent Events of `POST /api/v1/check/stream` from the
-//! response body as it arrives, handing each finished step on; when the stream cannot be
-//! had (an older proxy, a network hiccup) it falls back to the one-answer `POST /check`.
+//! response body as it arrives, handing each finished step on. It falls back to the
+//! one-answer `POST /check` only when the stream endpoint is absent (an older proxy answers
+//! 404, 405 or 415 before any login started); a stream that breaks once the check may have
+//! started is reported as [`ApiError::StreamBroken`], never silently run again: a second
+//! login would count against the failed-login guard and the provider's own lockout.
 
 use mailsetup_shared::api::{
     API_PREFIX, CheckRequest, CheckResponse, DiscoverResponse, ErrorBody, Lang, Provider,
@@ -36,6 +39,9 @@ pub enum ApiError {
     },
     /// The answer was not the JSON expected.
     Decode(String),
+    /// The live check's connection broke after the check may have started (cut off,
+    /// garbled, ended without a result). The user decides whether to run it again.
+    StreamBroken,
 }
 
 fn js_err(e: JsValue) -> ApiError {
@@ -167,14 +173,20 @@ struct StepEvent {
 enum StreamFailure {
     /// A real answer: report it as is.
     Final(ApiError),
-    /// The stream itself failed (no such endpoint, cut off, garbled): try `/check`.
-    Fallback,
+    /// The proxy has no stream endpoint (404/405/415 before any login): use `/check`.
+    Absent,
+}
+
+/// Whether a status from `POST /check/stream` means the endpoint does not exist (an older
+/// proxy), so no login was attempted and the plain check may run instead.
+pub fn stream_absent(status: u16) -> bool {
+    matches!(status, 404 | 405 | 415)
 }
 
 /// `POST /api/v1/check/stream`: calls `on_step` for every step as it finishes and returns
-/// the whole answer at the end. Cancellable through `signal`. When the stream fails before
-/// its result (an older proxy without it, a network error) the check is run once more with
-/// the one-answer `POST /check`, so nothing breaks.
+/// the whole answer at the end. Cancellable through `signal`. Only when the proxy has no
+/// such endpoint is the check run with the one-answer `POST /check`; a stream that breaks
+/// gives [`ApiError::StreamBroken`].
 pub async fn check_live(
     req: &CheckRequest,
     lang: Lang,
@@ -186,7 +198,7 @@ pub async fn check_live(
         Ok(resp) => Ok(resp),
         Err(_) if signal.aborted() => Err(ApiError::Aborted),
         Err(StreamFailure::Final(e)) => Err(e),
-        Err(StreamFailure::Fallback) => check(req, lang, signal).await,
+        Err(StreamFailure::Absent) => check(req, lang, signal).await,
     }
 }
 
@@ -196,8 +208,10 @@ async fn stream(
     signal: &AbortSignal,
     on_step: &mut impl FnMut(Side, StepReport),
 ) -> Result<CheckResponse, StreamFailure> {
-    fn fallback<E>(_: E) -> StreamFailure {
-        StreamFailure::Fallback
+    // From here on the request may have reached the proxy and a login may be under way:
+    // every failure is final.
+    fn broken<E>(_: E) -> StreamFailure {
+        StreamFailure::Final(ApiError::StreamBroken)
     }
     let resp = fetch(
         "POST",
@@ -208,14 +222,16 @@ async fn stream(
         "text/event-stream",
     )
     .await
-    .map_err(fallback)?;
+    .map_err(|e| match e {
+        ApiError::Aborted => StreamFailure::Final(ApiError::Aborted),
+        _ => StreamFailure::Final(ApiError::StreamBroken),
+    })?;
     if !resp.ok() {
         let status = resp.status();
-        // No such route (an older proxy): the plain check will do.
-        if matches!(status, 404 | 405) {
-            return Err(StreamFailure::Fallback);
+        if stream_absent(status) {
+            return Err(StreamFailure::Absent);
         }
-        let text = body_text(&resp).await.map_err(StreamFailure::Final)?;
+        let text = body_text(&resp).await.map_err(broken)?;
         return Err(StreamFailure::Final(error_of(&resp, &text)));
     }
     let is_sse = resp
@@ -224,25 +240,27 @@ async fn stream(
         .ok()
         .flatten()
         .is_some_and(|t| t.starts_with("text/event-stream"));
-    let Some(stream) = resp.body().filter(|_| is_sse) else {
-        return Err(StreamFailure::Fallback);
+    if !is_sse {
+        // Something answered 200 with one body: take it if it is the whole result.
+        let text = body_text(&resp).await.map_err(broken)?;
+        return serde_json::from_str(&text).map_err(broken);
+    }
+    let Some(stream) = resp.body() else {
+        return Err(StreamFailure::Final(ApiError::StreamBroken));
     };
-    let reader: ReadableStreamDefaultReader = stream
-        .get_reader()
-        .dyn_into()
-        .map_err(|_| StreamFailure::Fallback)?;
+    let reader: ReadableStreamDefaultReader = stream.get_reader().dyn_into().map_err(broken)?;
     let mut parser = SseParser::new();
     loop {
-        let chunk = JsFuture::from(reader.read()).await.map_err(fallback)?;
+        let chunk = JsFuture::from(reader.read()).await.map_err(broken)?;
         let done = js_sys::Reflect::get(&chunk, &JsValue::from_str("done"))
             .map(|d| d.is_truthy())
             .unwrap_or(true);
         if done {
-            return Err(StreamFailure::Fallback);
+            return Err(StreamFailure::Final(ApiError::StreamBroken));
         }
-        let value = js_sys::Reflect::get(&chunk, &JsValue::from_str("value")).map_err(fallback)?;
+        let value = js_sys::Reflect::get(&chunk, &JsValue::from_str("value")).map_err(broken)?;
         let bytes = js_sys::Uint8Array::new(&value).to_vec();
-        let events = parser.push(&bytes).map_err(|_| StreamFailure::Fallback)?;
+        let events = parser.push(&bytes).map_err(broken)?;
         for ev in events {
             match ev.event.as_str() {
                 "step" => {
@@ -256,7 +274,7 @@ async fn stream(
                 }
                 "result" => {
                     let _ = reader.cancel();
-                    return serde_json::from_str(&ev.data).map_err(|_| StreamFailure::Fallback);
+                    return serde_json::from_str(&ev.data).map_err(broken);
                 }
                 _ => {}
             }

@@ -1,16 +1,34 @@
 //! Every text of the wizard's own interface, in English and Russian. Provider steps and
 //! diagnoses come localized from the data and the proxy; this file covers the rest.
 //!
-//! `{name}` in a text is replaced by the provider's name, `{n}`/`{m}` by numbers.
+//! `{name}` in a text is replaced by the provider's name (or another value), `{n}` by a
+//! number.
 
 use mailsetup_shared::api::{Lang, StepKind};
+
+/// The stepper's names of the screens, in order (Address, Prepare, Password, Servers,
+/// Check, Result).
+pub fn step_names(lang: Lang) -> [&'static str; 6] {
+    match lang {
+        Lang::En => [
+            "Address", "Prepare", "Password", "Servers", "Check", "Result",
+        ],
+        Lang::Ru => [
+            "Адрес",
+            "Подготовка",
+            "Пароль",
+            "Серверы",
+            "Проверка",
+            "Результат",
+        ],
+    }
+}
 
 /// All texts of one language.
 #[allow(missing_docs)]
 pub struct Strings {
     pub app_title: &'static str,
     pub language: &'static str,
-    pub step_of: &'static str,
     pub next: &'static str,
     pub back: &'static str,
     pub cancel: &'static str,
@@ -93,6 +111,8 @@ pub struct Strings {
     pub copy_failed: &'static str,
     pub report_label: &'static str,
     pub network_error: &'static str,
+    /// The live check's connection to the proxy broke mid-check.
+    pub stream_broken: &'static str,
     pub summary_email: &'static str,
     pub summary_login: &'static str,
     pub cancelled: &'static str,
@@ -104,13 +124,46 @@ pub struct Strings {
     pub live_side_ok: &'static str,
     /// Announced when a side stopped at a failed step (`{side}`, `{step}`).
     pub live_side_failed: &'static str,
+    /// The stepper's accessible name.
+    pub progress: &'static str,
+    /// Screen-reader note on a passed step.
+    pub mark_done: &'static str,
+    /// Screen-reader note on a step not needed.
+    pub mark_skipped: &'static str,
+    /// Screen-reader note on a failed result.
+    pub mark_failed: &'static str,
+    /// Screen-reader prefix of a passed check step.
+    pub sr_ok: &'static str,
+    /// Screen-reader prefix of a failed check step.
+    pub sr_failed: &'static str,
+    /// The final state inside a host app after Done.
+    pub done_embed: &'static str,
+    /// Asked once before going on with a likely typo (`{name}`: the suggestion).
+    pub typo_question: &'static str,
+    /// Shown on the password step after the server refused the password.
+    pub password_refused: &'static str,
+    /// The Continue label after a refused password.
+    pub check_again: &'static str,
+    /// The button converting a password typed in the Russian layout.
+    pub convert_layout: &'static str,
+    /// Before the conversion.
+    pub layout_before: &'static str,
+    /// After the conversion.
+    pub layout_after: &'static str,
+    /// The Russian-layout warning with the conversion offered.
+    pub layout_note: &'static str,
+    /// Said after the conversion.
+    pub layout_converted: &'static str,
+    /// Sets the outgoing server to the incoming one.
+    pub same_as_incoming: &'static str,
+    /// Advice when a server name the wizard filled in does not resolve (`{name}`: the server).
+    pub dns_provider_advice: &'static str,
 }
 
 /// English.
 pub static EN: Strings = Strings {
     app_title: "Connect your mailbox",
     language: "Language",
-    step_of: "Step {n} of {m}",
     next: "Continue",
     back: "Back",
     cancel: "Cancel",
@@ -139,8 +192,8 @@ pub static EN: Strings = Strings {
     unticked: "Tick each step once you have done it.",
     password_h_app: "Paste the app password",
     password_h: "Enter your password",
-    password_intro_app: "Use the app password you have just created, not the password you sign in to {name} with.",
-    password_intro: "The password is sent only to your mail servers for this check. It is not stored.",
+    password_intro_app: "Use the app password you have just created, not the password you sign in to {name} with. For the check it goes through this service to your mail servers and is not stored.",
+    password_intro: "For this check the password goes through this service to your mail servers. It is not stored or logged anywhere.",
     app_password_label: "App password",
     password_label: "Password",
     format_hint: "Looks like: {name}",
@@ -193,6 +246,7 @@ pub static EN: Strings = Strings {
     copy_failed: "Copying is not allowed here: select the text above and copy it.",
     report_label: "Report for IT (your password is not included)",
     network_error: "We could not reach the checking service. Check your internet connection and try again.",
+    stream_broken: "The connection to the checking service broke during the check, so we do not know the result. We did not repeat the check on our own, to avoid a second sign-in. Check your internet connection and press “Try again”.",
     summary_email: "Email address",
     summary_login: "User name",
     cancelled: "The check was cancelled.",
@@ -200,13 +254,29 @@ pub static EN: Strings = Strings {
     live_next: "Next step in progress…",
     live_side_ok: "{side}: every step passed.",
     live_side_failed: "{side}: “{step}” failed.",
+    progress: "Progress",
+    mark_done: "(done)",
+    mark_skipped: "(not needed)",
+    mark_failed: "(failed)",
+    sr_ok: "Passed: ",
+    sr_failed: "Failed: ",
+    done_embed: "All set. The verified settings have been passed to the app; you can go on there.",
+    typo_question: "Did you mean {name}? Use it, or press Continue again to keep what you typed.",
+    password_refused: "The server refused the password you entered. Enter it again; we will check it as soon as you press Continue.",
+    check_again: "Check again",
+    convert_layout: "Convert to the English layout",
+    layout_before: "Typed:",
+    layout_after: "In the English layout:",
+    layout_note: "The password contains Russian letters: perhaps the keyboard was in the Russian layout. App passwords use Latin letters only.",
+    layout_converted: "Converted to the English layout.",
+    same_as_incoming: "Same server as incoming",
+    dns_provider_advice: "The server name {name} comes from our data, not from you, and could not be found just now. This is most likely a temporary problem of the provider or of this service; try again in a few minutes.",
 };
 
 /// Russian.
 pub static RU: Strings = Strings {
     app_title: "Подключение почтового ящика",
     language: "Язык",
-    step_of: "Шаг {n} из {m}",
     next: "Далее",
     back: "Назад",
     cancel: "Отмена",
@@ -235,8 +305,8 @@ pub static RU: Strings = Strings {
     unticked: "Отметьте каждый шаг, когда выполните его.",
     password_h_app: "Вставьте пароль приложения",
     password_h: "Введите пароль",
-    password_intro_app: "Нужен только что созданный пароль приложения, а не пароль, с которым вы входите в {name}.",
-    password_intro: "Пароль передаётся только вашим почтовым серверам для проверки и нигде не сохраняется.",
+    password_intro_app: "Нужен только что созданный пароль приложения, а не пароль, с которым вы входите в {name}. Для проверки он проходит через эту службу к почтовым серверам и не сохраняется.",
+    password_intro: "Для проверки пароль проходит через эту службу к вашим почтовым серверам. Он нигде не сохраняется и не записывается.",
     app_password_label: "Пароль приложения",
     password_label: "Пароль",
     format_hint: "Как выглядит: {name}",
@@ -289,6 +359,7 @@ pub static RU: Strings = Strings {
     copy_failed: "Копирование здесь запрещено: выделите текст выше и скопируйте его.",
     report_label: "Отчёт для IT (пароля в нём нет)",
     network_error: "Не удалось связаться со службой проверки. Проверьте подключение к интернету и попробуйте снова.",
+    stream_broken: "Связь со службой проверки прервалась во время проверки, поэтому результат неизвестен. Мы не стали повторять проверку сами, чтобы не входить в ящик второй раз. Проверьте подключение к интернету и нажмите «Попробовать снова».",
     summary_email: "Адрес почты",
     summary_login: "Имя пользователя",
     cancelled: "Проверка отменена.",
@@ -296,6 +367,23 @@ pub static RU: Strings = Strings {
     live_next: "Выполняется следующий шаг…",
     live_side_ok: "{side}: все шаги пройдены.",
     live_side_failed: "{side}: шаг «{step}» не удался.",
+    progress: "Ход настройки",
+    mark_done: "(пройдено)",
+    mark_skipped: "(не требуется)",
+    mark_failed: "(не удалось)",
+    sr_ok: "Пройдено: ",
+    sr_failed: "Не удалось: ",
+    done_embed: "Всё готово. Проверенные настройки переданы в приложение — можно продолжать там.",
+    typo_question: "Может быть, вы имели в виду {name}? Исправьте адрес или нажмите «Далее» ещё раз, чтобы оставить как есть.",
+    password_refused: "Сервер не принял введённый пароль. Введите его снова — мы проверим его сразу после нажатия «Далее».",
+    check_again: "Проверить снова",
+    convert_layout: "Перевести в английскую раскладку",
+    layout_before: "Набрано:",
+    layout_after: "В английской раскладке:",
+    layout_note: "В пароле есть русские буквы — возможно, клавиатура была в русской раскладке. Пароли приложений состоят только из латинских букв.",
+    layout_converted: "Переведено в английскую раскладку.",
+    same_as_incoming: "Тот же сервер, что для входящей",
+    dns_provider_advice: "Имя сервера {name} взято из наших данных, а не введено вами, и сейчас его не удалось найти. Скорее всего, это временная проблема почтового сервиса или нашей службы — попробуйте ещё раз через несколько минут.",
 };
 
 /// The texts for `lang`.

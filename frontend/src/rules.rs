@@ -79,15 +79,30 @@ pub fn strip_invisible(raw: &str) -> String {
         .collect()
 }
 
-/// Warnings about a typed password for the provider (Caps Lock, Russian layout, "looks
-/// like your account password", wrong length). Returns the codes too, to avoid doubling
-/// the Caps Lock warning the keyboard state gives.
-pub fn password_warnings(password: &str, provider: Option<&Provider>) -> Vec<(&'static str, Text)> {
-    validate::check_app_password(password, provider)
+/// Warnings about a typed password for the provider (Caps Lock, "looks like your account
+/// password", wrong length), with their codes (to avoid doubling the Caps Lock warning the
+/// keyboard state gives), and the same keys on the English layout when the password was
+/// typed in the Russian one. The layout is offered as a conversion, not as a warning, and
+/// it silences "looks like your account password": both explain the same input.
+pub fn password_warnings(
+    password: &str,
+    provider: Option<&Provider>,
+) -> (Vec<(&'static str, Text)>, Option<String>) {
+    let found = validate::check_app_password(password, provider);
+    let guess = found.iter().find_map(|w| match w {
+        PasswordWarning::CyrillicLayout { guess } => Some(guess.clone()),
+        _ => None,
+    });
+    let warnings = found
         .into_iter()
-        .filter(|w| *w != PasswordWarning::Empty)
+        .filter(|w| match w {
+            PasswordWarning::Empty | PasswordWarning::CyrillicLayout { .. } => false,
+            PasswordWarning::LooksLikeAccountPassword => guess.is_none(),
+            _ => true,
+        })
         .map(|w| (w.code(), both(|l| w.message(l))))
-        .collect()
+        .collect();
+    (warnings, guess)
 }
 
 #[cfg(test)]
@@ -121,7 +136,12 @@ mod tests {
             "abcdefghijklmnop"
         );
         assert_eq!(strip_invisible("a b\u{200B}c"), "a bc");
-        assert!(!password_warnings("пароль", None).is_empty());
+        let (warnings, guess) = password_warnings("пароль", None);
+        assert!(
+            warnings.is_empty(),
+            "the layout is a conversion, not a warning"
+        );
+        assert_eq!(guess.as_deref(), Some("gfhjkm"));
         assert!(
             !server_warnings(
                 Protocol::Smtp,

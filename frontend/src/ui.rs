@@ -1,5 +1,5 @@
-//! The Leptos side: the shared context, the page frame (title, language switch, progress)
-//! and the actions that talk to the proxy or the host page.
+//! The Leptos side: the shared context, the page frame (title, language switch, stepper)
+//! and the actions that talk to the proxy, the browser's history or the host page.
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -8,9 +8,12 @@ use web_sys::AbortController;
 
 use crate::Options;
 use crate::api::{self, ApiError};
+use crate::browser;
+use crate::components::Stepper;
+use crate::embed::cancel_widget;
 use crate::i18n::{self, Strings, tr};
 use crate::steps;
-use crate::wizard::{ServerForm, Step, Wizard};
+use crate::wizard::{ServerForm, Source, Step, Wizard};
 
 /// Where provider recognition stands for the typed domain.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -248,6 +251,7 @@ pub fn start_check(c: Ctx) {
                 let t = tr(lang);
                 let msg = match e {
                     ApiError::Api { message, .. } => message,
+                    ApiError::StreamBroken => t.stream_broken.to_owned(),
                     _ => t.network_error.to_owned(),
                 };
                 c.run.set(Run {
@@ -260,72 +264,46 @@ pub fn start_check(c: Ctx) {
     });
 }
 
-fn cancel_inflight(c: Ctx) {
+pub(crate) fn cancel_inflight(c: Ctx) {
     if let Some(ctrl) = c.abort.get_value() {
         ctrl.abort();
     }
     c.abort.set_value(None);
 }
 
-/// Cancels the running check and goes back to the servers.
+/// Cancels the running check and goes back to the servers (through the browser's history
+/// when the entry before is the servers, so Forward does not re-run the check).
 pub fn cancel_check(c: Ctx) {
     cancel_inflight(c);
     c.run.set(Run::default());
-    c.w.update(|w| w.cancel_check());
-}
-
-fn post_to_parent(c: Ctx, kind: &str, detail: Option<String>) {
-    let opts = c.opts.get_value();
-    let Some(window) = web_sys::window() else {
-        return;
-    };
-    let event = format!("mailsetup:{kind}");
-    let detail_json = detail.unwrap_or_else(|| "null".to_owned());
-    if opts.embed {
-        let Some(origin) = opts.parent_origin.clone() else {
-            return;
-        };
-        // Only talk to the origin the loader named, and only when that is really who framed
-        // us (the referrer carries the embedding page's origin).
-        let referrer = window.document().map(|d| d.referrer()).unwrap_or_default();
-        if !referrer.is_empty() && !crate::same_origin(&referrer, &origin) {
-            return;
-        }
-        let Ok(Some(parent)) = window.parent() else {
-            return;
-        };
-        let frame = serde_json::to_string(&opts.frame).unwrap_or_else(|_| "null".into());
-        let msg = format!(
-            r#"{{"source":"mailsetup","type":"{event}","frame":{frame},"detail":{detail_json}}}"#
-        );
-        if let Ok(v) = js_sys::JSON::parse(&msg) {
-            let _ = parent.post_message(&v, &origin);
-        }
-    } else if let Some(doc) = window.document() {
-        let init = web_sys::CustomEventInit::new();
-        init.set_bubbles(true);
-        if let Ok(v) = js_sys::JSON::parse(&detail_json) {
-            init.set_detail(&v);
-        }
-        if let Ok(ev) = web_sys::CustomEvent::new_with_event_init_dict(&event, &init) {
-            let _ = doc.dispatch_event(&ev);
-        }
+    if !browser::back_to(Step::Servers) {
+        c.w.update(|w| w.cancel_check());
     }
 }
 
-/// "Done": hands the verified settings to the host app.
-pub fn finish(c: Ctx) {
-    let with_pw = c.opts.with_value(|o| o.return_password);
-    let detail =
-        c.w.with_untracked(|w| w.verified(with_pw))
-            .and_then(|v| serde_json::to_string(&v).ok());
-    post_to_parent(c, "verified", detail);
+/// The wizard's own Back button: like the browser's Back when the entry before is the
+/// step it leads to, otherwise a plain step back.
+pub fn go_back(c: Ctx) {
+    let target = c.w.with_untracked(|w| w.back_target());
+    if !browser::back_to(target) {
+        c.w.update(|w| w.back());
+    }
 }
 
-/// "Cancel" in embed mode: tells the host app the user gave up.
-pub fn cancel_widget(c: Ctx) {
-    cancel_inflight(c);
-    post_to_parent(c, "cancelled", None);
+/// The browser moved to another history entry: show its step (never re-running a check).
+fn on_popstate(c: Ctx, ev: web_sys::PopStateEvent) {
+    let Some((index, step)) = browser::parse_state(&ev.state()) else {
+        return;
+    };
+    if c.run.with_untracked(|r| r.running) {
+        cancel_inflight(c);
+    }
+    c.run.set(Run::default());
+    browser::moved_to(index, step);
+    let shown = c.w.try_update(|w| w.restore_step(step)).unwrap_or(step);
+    if shown != step {
+        browser::replace(shown);
+    }
 }
 
 fn focus_heading() {
@@ -358,12 +336,21 @@ pub fn App() -> impl IntoView {
     if let Some(e) = &opts.email {
         wizard.set_email(e.clone());
     }
+    // A reload (or coming back to the tab) continues where the user was.
+    let restored = browser::load_saved().is_some_and(|s| wizard.restore(s));
+    let known_domain = (restored
+        && (wizard.provider.is_some() || matches!(wizard.source, Source::Discovered(_))))
+    .then(|| wizard.domain())
+    .flatten();
     let embed = opts.embed;
     let c = Ctx {
         w: RwSignal::new(wizard),
         lang: RwSignal::new(lang),
         opts: StoredValue::new(opts),
-        recog: RwSignal::new(Recognition::default()),
+        recog: RwSignal::new(Recognition {
+            domain: known_domain.unwrap_or_default(),
+            ..Recognition::default()
+        }),
         run: RwSignal::new(Run::default()),
         abort: StoredValue::new_local(None),
         generation: StoredValue::new(0),
@@ -372,12 +359,26 @@ pub fn App() -> impl IntoView {
     recognise(c);
 
     let step = Memo::new(move |_| c.w.with(|w| w.step));
-    let position = Memo::new(move |_| {
-        c.w.with(|w| {
-            let steps = w.steps();
-            let i = steps.iter().position(|s| *s == w.step).unwrap_or(0) + 1;
-            (i, steps.len())
-        })
+    let sent = Memo::new(move |_| c.w.with(|w| w.verified_sent));
+    // One history entry per step: Back and Forward move between steps.
+    Effect::new(move |prev: Option<Step>| {
+        let s = step.get();
+        match prev {
+            None => browser::init_history(s),
+            Some(p) if p == s => {}
+            // The browser moved here itself (Back/Forward).
+            Some(_) if browser::current_entry() == Some(s) => {}
+            // The result takes the running check's place: Back from it leads to the servers.
+            Some(Step::Test) if s == Step::Result => browser::replace(s),
+            Some(_) => browser::push(s),
+        }
+        s
+    });
+    let _ = window_event_listener(leptos::ev::popstate, move |ev| on_popstate(c, ev));
+    // Keep the non-secret flow state for a reload.
+    Effect::new(move |_| {
+        let saved = c.w.with(|w| w.saved());
+        browser::save(&saved);
     });
     // Keep <html lang> right for screen readers.
     Effect::new(move |_| {
@@ -422,7 +423,7 @@ pub fn App() -> impl IntoView {
                         {lang_button(Lang::En, "English")}
                         {lang_button(Lang::Ru, "Русский")}
                     </div>
-                    <Show when=move || embed>
+                    <Show when=move || embed && !sent.get()>
                         <button
                             type="button"
                             class="link"
@@ -435,21 +436,7 @@ pub fn App() -> impl IntoView {
                 </div>
             </header>
             <main class="card" data-step=move || step.get().as_str()>
-                <div class="progress" aria-hidden="true">
-                    <div
-                        class="progress-bar"
-                        style=move || {
-                            let (i, n) = position.get();
-                            format!("width:{}%", i * 100 / n.max(1))
-                        }
-                    ></div>
-                </div>
-                <p class="step-of" data-testid="step-of">
-                    {move || {
-                        let (i, n) = position.get();
-                        c.t().step_of.replace("{n}", &i.to_string()).replace("{m}", &n.to_string())
-                    }}
-                </p>
+                <Stepper />
                 {move || match step.get() {
                     Step::Address => steps::address::Address().into_any(),
                     Step::Prepare => steps::prepare::Prepare().into_any(),

@@ -281,8 +281,37 @@ const EXTRA_DOMAINS: &[&str] = &[
     "protonmail.com",
 ];
 
+/// The most used endings, for "did you mean" on any domain: `example.con` → `example.com`.
+const COMMON_TLDS: &[&str] = &["com", "net", "org", "ru", "de", "info"];
+
+/// Real endings one edit away from [`COMMON_TLDS`] that are never "corrected": every
+/// two-letter country code, and the generic ones close to `com`, `net`, `org`, `ru`, `de`.
+const REAL_NEAR_TLDS: &str = "ac ad ae af ag ai al am ao aq ar as at au aw ax az ba bb bd be bf \
+    bg bh bi bj bm bn bo br bs bt bw by bz ca cc cd cf cg ch ci ck cl cm cn co cr cu cv cw cx cy \
+    cz de dj dk dm do dz ec ee eg er es et eu fi fj fk fm fo fr ga gb gd ge gf gg gh gi gl gm gn \
+    gp gq gr gs gt gu gw gy hk hm hn hr ht hu id ie il im in io iq ir is it je jm jo jp ke kg kh \
+    ki km kn kp kr kw ky kz la lb lc li lk lr ls lt lu lv ly ma mc md me mg mh mk ml mm mn mo mp \
+    mq mr ms mt mu mv mw mx my mz na nc ne nf ng ni nl no np nr nu nz om pa pe pf pg ph pk pl pm \
+    pn pr ps pt pw py qa re ro rs ru rw sa sb sc sd se sg sh si sk sl sm sn so sr ss st su sv sx \
+    sy sz tc td tf tg th tj tk tl tm tn to tr tt tv tw tz ua ug uk us uy uz va vc ve vg vi vn vu \
+    wf ws ye yt za zm zw cam mom bet get jet pet vet new nec ong run dev ink";
+
+/// A likely typo in the ending of any domain (`con`, `ry`, `ogr`): the common ending it
+/// stands for.
+fn tld_typo(domain: &str) -> Option<String> {
+    let (name, tld) = domain.rsplit_once('.')?;
+    if name.is_empty() || REAL_NEAR_TLDS.split_whitespace().any(|t| t == tld) {
+        return None;
+    }
+    COMMON_TLDS
+        .iter()
+        .find(|c| **c != tld && osa_distance(tld, c) == 1)
+        .map(|c| format!("{name}.{c}"))
+}
+
 /// "Did you mean...?" for a typo in a well-known domain: `gmial.com` → `gmail.com`,
-/// `yandex.ri` → `yandex.ru`. Takes an address or a bare domain and returns the corrected
+/// `yandex.ri` → `yandex.ru`; and for a typo in the ending of any domain: `example.con` →
+/// `example.com`. Takes an address or a bare domain and returns the corrected
 /// address (or domain); `None` when the domain is known or nothing is close enough.
 ///
 /// Close enough: one edit (insert, delete, replace or swap of neighbours) for domains up to
@@ -316,10 +345,13 @@ pub fn suggest(email_or_domain: &str) -> Option<String> {
             best = Some((d, candidate));
         }
     }
-    let (_, fixed) = best?;
+    let fixed = match best {
+        Some((_, d)) => d.to_owned(),
+        None => tld_typo(&domain)?,
+    };
     Some(match local {
         Some(l) => format!("{l}@{fixed}"),
-        None => fixed.to_owned(),
+        None => fixed,
     })
 }
 
@@ -488,6 +520,19 @@ mod tests {
             ("bob@iclod.com", Some("bob@icloud.com")),
             ("bob@yaho.com", Some("bob@yahoo.com")),
             ("gmial.com", Some("gmail.com")),
+            ("anna@yandex.ry", Some("anna@yandex.ru")),
+            // A typo in the ending of any domain.
+            ("bob@example.con", Some("bob@example.com")),
+            ("bob@example.cmo", Some("bob@example.com")),
+            ("bob@firma.ry", Some("bob@firma.ru")),
+            ("bob@example.ogr", Some("bob@example.org")),
+            ("bob@example.nte", Some("bob@example.net")),
+            // Real endings close to common ones are left alone.
+            ("bob@example.co", None),
+            ("bob@example.cm", None),
+            ("bob@example.rs", None),
+            ("bob@example.dev", None),
+            ("bob@firma.de", None),
             // Known domains and far-away ones get nothing.
             ("alice@gmail.com", None),
             ("alice@googlemail.com", None),

@@ -54,3 +54,70 @@ test('the embed example: options (locale, email, providers) and mailsetup:cancel
     await chrome.close();
   }
 });
+
+test('the embed: Done twice sends one event, then a final state without Cancel', async () => {
+  const chrome = await launch();
+  try {
+    const page = await openPage(chrome, { viewport: { width: 1000, height: 900 } });
+    await page.goto(baseUrl() + '/examples/host.html?locale=en');
+    await page.evaluate(() => {
+      window.__verified = 0;
+      document.getElementById('mailsetup')
+        .addEventListener('mailsetup:verified', () => { window.__verified += 1; });
+    });
+    const frame = page.frameLocator('iframe[data-testid="mailsetup-frame"]');
+    const w = new WizardPage(frame);
+    await w.runManual(ALICE.email, ALICE.password, testServers());
+    await w.waitResult();
+    await w.byId('widget-cancel').waitFor();
+    await w.byId('done').evaluate((b) => { b.click(); b.click(); });
+    await w.byId('final').waitFor();
+    await page.getByTestId('host-result').filter({ hasText: /verified/ }).waitFor({ timeout: 10000 });
+    await page.waitForTimeout(500);
+    assert.equal(await page.evaluate(() => window.__verified), 1, 'one event per verified result');
+    const final = await w.byId('final').textContent();
+    assert.match(final, /passed to the app/);
+    assert.doesNotMatch(final, /close this page/);
+    assert.equal(await w.byId('widget-cancel').count(), 0, 'no Cancel after the result was handed over');
+    await screenshot(page, 'embed-host-final');
+    assert.deepEqual(page.errors, []);
+  } finally {
+    await chrome.close();
+  }
+});
+
+test('the embed: the frame follows its content, growing and shrinking', async () => {
+  const chrome = await launch();
+  try {
+    const page = await openPage(chrome, { viewport: { width: 1000, height: 900 } });
+    await page.goto(baseUrl() + '/examples/host.html?locale=en');
+    const iframe = page.locator('iframe[data-testid="mailsetup-frame"]');
+    const frame = page.frameLocator('iframe[data-testid="mailsetup-frame"]');
+    const w = new WizardPage(frame);
+    const frameHeight = () => iframe.evaluate((f) => f.offsetHeight);
+    const contentHeight = () => iframe.evaluate((f) => Math.ceil(f.contentDocument.body.getBoundingClientRect().height));
+    /** Waits until the frame is as tall as its content (or the loader's 420 px minimum). */
+    async function settled(where) {
+      for (let i = 0; i < 50; i++) {
+        const [f, c] = [await frameHeight(), await contentHeight()];
+        if (Math.abs(f - Math.max(c, 420)) <= 2) return f;
+        await page.waitForTimeout(100);
+      }
+      assert.fail(`${where}: frame ${await frameHeight()} px, content ${await contentHeight()} px`);
+    }
+    await w.fillEmail('someone@gmail.com');
+    await w.byId('provider-status').filter({ hasText: /Gmail/ }).waitFor();
+    const address = await settled('address');
+    await w.next();
+    await w.waitStep('prepare');
+    const prepare = await settled('prepare');
+    assert.ok(prepare > address + 100, `the frame grew: ${address} -> ${prepare}`);
+    await w.byId('back').click();
+    await w.waitStep('address');
+    const back = await settled('address again');
+    assert.ok(back < prepare - 100, `the frame shrank: ${prepare} -> ${back}`);
+    assert.ok(Math.abs(back - address) <= 2, `back to the address step's height: ${address} vs ${back}`);
+  } finally {
+    await chrome.close();
+  }
+});

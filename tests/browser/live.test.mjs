@@ -140,3 +140,35 @@ test('live steps: without the stream endpoint (an older proxy) the plain check s
     await chrome.close();
   }
 });
+
+test('live steps: a stream that breaks after its first event logs in once and says so', async () => {
+  const chrome = await launch();
+  try {
+    const page = await openPage(chrome, {});
+    const seen = [];
+    page.on('request', (r) => {
+      const path = new URL(r.url()).pathname;
+      if (path.startsWith('/api/v1/check')) seen.push(path);
+    });
+    // The proxy's stream sends one step, then the connection ends without a result.
+    await page.route(/\/api\/v1\/check\/stream$/, (route) => route.fulfill({
+      status: 200,
+      contentType: 'text/event-stream',
+      body: 'event: step\ndata: {"side":"incoming","step":{"step":"resolve","ok":true,"ms":3}}\n\n',
+    }));
+    await page.goto(baseUrl() + '/?locale=en');
+    const w = new WizardPage(page);
+    await w.runManual(ALICE.email, ALICE.password, testServers());
+    await w.waitStep('test');
+    await w.byId('test-error').filter({ hasText: /connection to the checking service broke/ }).waitFor();
+    await w.byId('retry').waitFor();
+    // Give a silent second check every chance to show up before counting.
+    await page.waitForTimeout(1500);
+    assert.deepEqual(seen, ['/api/v1/check/stream'], 'exactly one check, no silent second login');
+    assert.equal(await page.locator('main').getAttribute('data-step'), 'test');
+    await screenshot(page, 'flow-test-stream-broken');
+    assert.deepEqual(page.errors, [], 'no uncaught errors in the page');
+  } finally {
+    await chrome.close();
+  }
+});

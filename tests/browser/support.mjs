@@ -3,6 +3,7 @@
 import { chromium } from 'playwright-core';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { createRequire } from 'node:module';
 
 /** Reads a required environment variable, failing with how to get it. */
 export function env(name) {
@@ -140,3 +141,58 @@ export class WizardPage {
     await this.waitStep('result', timeout);
   }
 }
+
+/**
+ * Runs axe-core (npm `axe-core`) on the page with the WCAG 2.1 A and AA rules; returns the
+ * violations as short strings (rule id, impact and the first offending elements).
+ */
+export async function axeViolations(page) {
+  const axePath = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
+  if (!(await page.evaluate(() => typeof window.axe !== 'undefined'))) {
+    await page.addScriptTag({ path: axePath });
+  }
+  const violations = await page.evaluate(async () => {
+    const r = await window.axe.run(document, {
+      runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] },
+    });
+    return r.violations.map((v) => `${v.id} (${v.impact}): ${v.nodes.slice(0, 3)
+      .map((n) => n.target.join(' ') + (n.failureSummary ? ` [${n.failureSummary.replace(/\s+/g, ' ')}]` : ''))
+      .join(' | ')}`);
+  });
+  return violations;
+}
+
+/**
+ * A check answer as the proxy's stream would send it (one `result` event), for faults the
+ * real servers cannot produce on demand: `incoming` is a failed side with `code`.
+ */
+export function streamedFailure({ code, host = 'imap.example.test', message = 'It failed.', advice = 'Generic advice.' }) {
+  const side = {
+    ok: false, protocol: 'imap', host, port: 993, security: 'tls',
+    steps: [{ step: 'resolve', ok: false, ms: 5, detail: null }],
+    diagnosis: { code, message, advice, server_reply: null, links: [] },
+    tls: null,
+  };
+  const result = { ok: false, incoming: side, outgoing: null };
+  return 'event: step\ndata: ' + JSON.stringify({ side: 'incoming', step: side.steps[0] }) + '\n\n' +
+    'event: result\ndata: ' + JSON.stringify(result) + '\n\n';
+}
+
+/** Answers the live check with `body` (an event stream) instead of asking the servers. */
+export async function fakeStream(page, body) {
+  await page.route(/\/api\/v1\/check\/stream$/, (route) => route.fulfill({
+    status: 200, contentType: 'text/event-stream', body,
+  }));
+}
+
+/** The steps `main[data-step]` went through from now on (read with `stepsSeen`). */
+export async function recordSteps(page) {
+  await page.evaluate(() => {
+    window.__steps = [];
+    const main = document.querySelector('main');
+    new MutationObserver(() => window.__steps.push(main.dataset.step))
+      .observe(main, { attributes: true, attributeFilter: ['data-step'] });
+  });
+}
+
+export const stepsSeen = (page) => page.evaluate(() => window.__steps);

@@ -1,9 +1,63 @@
-//! Small pieces every step uses: the focusable heading, the back/continue bar and
-//! field messages.
+//! Small pieces every step uses: the stepper, the focusable heading, the back/continue bar
+//! and field messages.
 
 use leptos::prelude::*;
+use mailsetup_shared::api::{Lang, Provider};
 
-use crate::ui::ctx;
+use crate::i18n::step_names;
+use crate::ui::{ctx, go_back};
+use crate::wizard::Mark;
+
+/// A provider's name as shown to users in `lang`. Every display of a provider name goes
+/// through here, so names per language (from the data) are switched on in one place.
+pub fn provider_name(provider: &Provider, lang: Lang) -> String {
+    provider.display_name(lang).to_owned()
+}
+
+/// The named steps, always all six (a step not needed for this address is marked so), with
+/// the current one as `aria-current` and a failed result marked failed.
+#[component]
+pub fn Stepper() -> impl IntoView {
+    let c = ctx();
+    let marks = Memo::new(move |_| c.w.with(|w| w.stepper()));
+    view! {
+        <nav class="stepper" aria-label=move || c.t().progress data-testid="stepper">
+            <ol>
+                {move || {
+                    let t = c.t();
+                    let names = step_names(c.lang.get());
+                    marks
+                        .get()
+                        .into_iter()
+                        .enumerate()
+                        .map(|(i, (step, mark))| {
+                            let (class, note, dot) = match mark {
+                                Mark::Done => ("done", t.mark_done, "✓".to_owned()),
+                                Mark::Current => ("current", "", (i + 1).to_string()),
+                                Mark::Upcoming => ("upcoming", "", (i + 1).to_string()),
+                                Mark::Skipped => ("skipped", t.mark_skipped, "–".to_owned()),
+                                Mark::Failed => ("failed", t.mark_failed, "✗".to_owned()),
+                            };
+                            let current = matches!(mark, Mark::Current | Mark::Failed);
+                            view! {
+                                <li
+                                    class=class
+                                    data-testid=format!("stepper-{}", step.as_str())
+                                    data-mark=class
+                                    aria-current=current.then_some("step")
+                                >
+                                    <span class="dot" aria-hidden="true">{dot}</span>
+                                    <span class="step-name">{names[i]}</span>
+                                    {(!note.is_empty()).then(|| view! { <span class="sr-only">" " {note}</span> })}
+                                </li>
+                            }
+                        })
+                        .collect_view()
+                }}
+            </ol>
+        </nav>
+    }
+}
 
 /// The step's heading: focus moves here when the step opens.
 #[component]
@@ -43,7 +97,7 @@ pub fn Nav(
                     type="button"
                     class="secondary"
                     data-testid="back"
-                    on:click=move |_| c.w.update(|w| w.back())
+                    on:click=move |_| go_back(c)
                 >
                     {move || c.t().back}
                 </button>

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use leptos::prelude::*;
 
-use crate::components::{FieldError, Heading, Nav};
+use crate::components::{FieldError, Heading, Nav, provider_name};
 use crate::i18n::with_name;
 use crate::rules;
 use crate::ui::{continue_from_address, ctx, recognise};
@@ -32,16 +32,18 @@ pub fn Address() -> impl IntoView {
         err.or_else(|| {
             c.w.with(|w| {
                 (w.blocker == Some(Blocker::NotAllowed)).then(|| {
-                    let name = w
-                        .provider
-                        .as_ref()
-                        .map_or_else(|| w.domain().unwrap_or_default(), |p| p.name.clone());
+                    let name = w.provider.as_ref().map_or_else(
+                        || w.domain().unwrap_or_default(),
+                        |p| provider_name(p, lang),
+                    );
                     with_name(c.t().not_allowed, &name)
                 })
             })
         })
     });
     let suggestion = Memo::new(move |_| rules::suggestion(&email.get()));
+    // Continue was pressed with a likely typo: the question is asked (once) in words.
+    let asked = Memo::new(move |_| c.w.with(|w| matches!(w.blocker, Some(Blocker::Typo(_)))));
     let status = move || {
         let t = c.t();
         let r = c.recog.get();
@@ -50,10 +52,13 @@ pub fn Address() -> impl IntoView {
                 return String::new();
             }
             if let Some(p) = &w.provider {
-                return with_name(t.provider_known, &p.name);
+                return with_name(t.provider_known, &provider_name(p, c.lang.get()));
             }
             if r.looking || r.discovering {
                 return t.looking_up.to_owned();
+            }
+            if suggestion.get().is_some() {
+                return String::new();
             }
             match w.source {
                 Source::Discovered(_) => t.discovered.to_owned(),
@@ -118,20 +123,42 @@ pub fn Address() -> impl IntoView {
                     .map(|s| {
                         let s2 = s.clone();
                         view! {
-                            <div class="suggestion" data-testid="suggestion">
-                                <span>{with_name(c.t().did_you_mean, &s)}</span>
-                                <button
-                                    type="button"
-                                    class="secondary small"
-                                    data-testid="use-suggestion"
-                                    on:click=move |_| {
-                                        let v = s2.clone();
-                                        c.w.update(|w| w.set_email(v));
-                                        recognise(c);
+                            <div
+                                class="suggestion"
+                                class:asked=move || asked.get()
+                                data-testid="suggestion"
+                                role=move || asked.get().then_some("alert")
+                            >
+                                <p>
+                                    {
+                                        let s = s.clone();
+                                        move || {
+                                            let t = c.t();
+                                            if asked.get() {
+                                                with_name(t.typo_question, &s)
+                                            } else {
+                                                with_name(t.did_you_mean, &s)
+                                            }
+                                        }
                                     }
-                                >
-                                    {with_name(c.t().use_suggestion, &s)}
-                                </button>
+                                </p>
+                                <div class="suggestion-actions">
+                                    <button
+                                        type="button"
+                                        class="secondary"
+                                        data-testid="use-suggestion"
+                                        on:click=move |_| {
+                                            let v = s2.clone();
+                                            c.w.update(|w| w.set_email(v));
+                                            recognise(c);
+                                        }
+                                    >
+                                        {
+                                            let s = s.clone();
+                                            move || with_name(c.t().use_suggestion, &s)
+                                        }
+                                    </button>
+                                </div>
                             </div>
                         }
                     })

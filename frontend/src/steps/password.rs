@@ -1,16 +1,27 @@
-//! Step 3: the (app) password, with show/hide, paste clean-up, the provider's format hint
-//! and warnings for the Russian layout, Caps Lock and "this looks like your account
-//! password".
+//! Step 3: the (app) password, with show/hide, paste clean-up, the provider's format hint,
+//! a conversion for a password typed in the Russian layout (ЙЦУКЕН to QWERTY, shown before
+//! and after, masked unless the password is shown) and warnings for Caps Lock and "this
+//! looks like your account password". After a refused login it says so, starts empty and
+//! checks again at once on Continue.
 
 use leptos::prelude::*;
 use mailsetup_shared::secret::Password;
 use wasm_bindgen::JsCast;
 
-use crate::components::{FieldError, Heading, Nav};
+use crate::components::{FieldError, Heading, Nav, provider_name};
 use crate::i18n::with_name;
 use crate::rules;
-use crate::ui::ctx;
-use crate::wizard::Blocker;
+use crate::ui::{ctx, start_check};
+use crate::wizard::{Blocker, Step};
+
+/// The password as the page may show it: itself when shown, bullets otherwise.
+fn masked(value: &str, shown: bool) -> String {
+    if shown {
+        value.to_owned()
+    } else {
+        "•".repeat(value.chars().count())
+    }
+}
 
 /// The password screen.
 #[component]
@@ -19,24 +30,23 @@ pub fn PasswordStep() -> impl IntoView {
     let shown = RwSignal::new(false);
     let caps = RwSignal::new(false);
     let notes = RwSignal::new(Vec::<mailsetup_shared::api::Text>::new());
-    let (provider, name) = c.w.with_untracked(|w| {
-        (
-            w.provider.clone(),
-            w.provider.as_ref().map(|p| p.name.clone()),
-        )
-    });
+    let provider = c.w.with_untracked(|w| w.provider.clone());
+    let refused = Memo::new(move |_| c.w.with(|w| w.password_refused));
     let format = provider.as_ref().and_then(|p| p.app_password.clone());
     let is_app = format.is_some();
     let value = Memo::new(move |_| c.w.with(|w| w.password.expose().to_owned()));
+    let provider_w = provider.clone();
+    let checked = Memo::new(move |_| rules::password_warnings(&value.get(), provider_w.as_ref()));
     let warnings = Signal::derive(move || {
         let lang = c.lang.get();
-        let found = rules::password_warnings(&value.get(), provider.as_ref());
+        let (found, _) = checked.get();
         let mut v: Vec<String> = found.iter().map(|(_, t)| t.get(lang).to_owned()).collect();
         if caps.get() && !found.iter().any(|(code, _)| *code == "caps_lock") {
             v.push(c.t().caps_on.to_owned());
         }
         v
     });
+    let guess = Memo::new(move |_| checked.get().1);
     let error = Signal::derive(move || {
         c.w.with(|w| (w.blocker == Some(Blocker::NoPassword)).then(|| c.t().no_password.to_owned()))
     });
@@ -65,8 +75,13 @@ pub fn PasswordStep() -> impl IntoView {
     let on_key = move |ev: leptos::ev::KeyboardEvent| {
         caps.try_set(ev.get_modifier_state("CapsLock"));
     };
-    let name_h = name.clone().unwrap_or_default();
-    let name_i = name_h.clone();
+    let provider_i = provider.clone();
+    let name_i = move || {
+        provider_i
+            .as_ref()
+            .map(|p| provider_name(p, c.lang.get()))
+            .unwrap_or_default()
+    };
     let hint = format.map(|f| f.hint);
     view! {
         <form
@@ -82,6 +97,9 @@ pub fn PasswordStep() -> impl IntoView {
                 c.w.update(|w| {
                     w.advance();
                 });
+                if c.w.with_untracked(|w| w.step == Step::Test) {
+                    start_check(c);
+                }
             }
         >
             <Heading text=Signal::derive(move || {
@@ -92,12 +110,17 @@ pub fn PasswordStep() -> impl IntoView {
                 {move || {
                     let t = c.t();
                     if is_app {
-                        with_name(t.password_intro_app, &name_i)
+                        with_name(t.password_intro_app, &name_i())
                     } else {
                         t.password_intro.to_owned()
                     }
                 }}
             </p>
+            <Show when=move || refused.get()>
+                <div class="notice danger" role="alert" data-testid="password-refused">
+                    <p>{move || c.t().password_refused}</p>
+                </div>
+            </Show>
             <div class="field">
                 <label for="password">
                     {move || {
@@ -150,9 +173,44 @@ pub fn PasswordStep() -> impl IntoView {
                         warnings.get().into_iter().map(|w| view! { <li>{w}</li> }).collect_view()
                     }}
                 </ul>
+                {move || {
+                    guess
+                        .get()
+                        .map(|after| {
+                            let before = value.get();
+                            let to = after.clone();
+                            view! {
+                                <div class="notice layout" data-testid="layout">
+                                    <p>{move || c.t().layout_note}</p>
+                                    <dl class="summary-list">
+                                        <dt>{move || c.t().layout_before}</dt>
+                                        <dd class="mono" data-testid="layout-before">{masked(&before, shown.get())}</dd>
+                                        <dt>{move || c.t().layout_after}</dt>
+                                        <dd class="mono" data-testid="layout-after">{masked(&after, shown.get())}</dd>
+                                    </dl>
+                                    <button
+                                        type="button"
+                                        class="secondary"
+                                        data-testid="convert-layout"
+                                        on:click=move |_| {
+                                            set_password(to.clone());
+                                            notes.set(vec![mailsetup_shared::api::Text::new(
+                                                crate::i18n::EN.layout_converted,
+                                                crate::i18n::RU.layout_converted,
+                                            )]);
+                                        }
+                                    >
+                                        {move || c.t().convert_layout}
+                                    </button>
+                                </div>
+                            }
+                        })
+                }}
                 <FieldError id="password" message=error />
             </div>
-            <Nav />
+            <Nav label=Signal::derive(move || {
+                if refused.get() { c.t().check_again.to_owned() } else { String::new() }
+            }) />
         </form>
     }
 }

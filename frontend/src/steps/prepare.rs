@@ -5,7 +5,7 @@
 use leptos::prelude::*;
 use mailsetup_shared::api::{ProviderStatus, StepTopic};
 
-use crate::components::{FieldError, Heading, Nav};
+use crate::components::{FieldError, Heading, Nav, provider_name};
 use crate::i18n::with_name;
 use crate::ui::ctx;
 use crate::wizard::Blocker;
@@ -19,7 +19,8 @@ pub fn Prepare() -> impl IntoView {
     let Some(p) = provider else {
         return view! { <p>"—"</p> }.into_any();
     };
-    let name = p.name.clone();
+    let p_name = p.clone();
+    let name = move || provider_name(&p_name, c.lang.get());
     let name_h = name.clone();
     let blocked = matches!(p.status, ProviderStatus::OauthOnly | ProviderStatus::Broken);
     let status = p.status;
@@ -34,8 +35,8 @@ pub fn Prepare() -> impl IntoView {
         let lang = c.lang.get();
         let t = c.t();
         let head = match status {
-            ProviderStatus::OauthOnly => with_name(t.oauth_only, &name_w),
-            ProviderStatus::Broken => with_name(t.broken, &name_w),
+            ProviderStatus::OauthOnly => with_name(t.oauth_only, &name_w()),
+            ProviderStatus::Broken => with_name(t.broken, &name_w()),
             _ => String::new(),
         };
         let note = note
@@ -120,7 +121,7 @@ pub fn Prepare() -> impl IntoView {
                 });
             }
         >
-            <Heading text=Signal::derive(move || with_name(c.t().prepare_h, &name_h)) />
+            <Heading text=Signal::derive(move || with_name(c.t().prepare_h, &name_h())) />
             {move || {
                 let (head, note) = warning();
                 (!head.is_empty() || !note.is_empty())
@@ -130,8 +131,8 @@ pub fn Prepare() -> impl IntoView {
                                 class=if blocked { "notice danger" } else { "notice" }
                                 data-testid="provider-warning"
                             >
-                                <p><strong>{head}</strong></p>
-                                <p>{note}</p>
+                                {(!head.is_empty()).then(|| view! { <p><strong>{head}</strong></p> })}
+                                {(!note.is_empty()).then(|| view! { <p>{note}</p> })}
                             </div>
                         }
                     })
@@ -139,7 +140,7 @@ pub fn Prepare() -> impl IntoView {
             <Show when=move || !blocked>
                 <p class="intro">{
                     let n = name_i.clone();
-                    move || with_name(c.t().prepare_intro, &n)
+                    move || with_name(c.t().prepare_intro, &n())
                 }</p>
             </Show>
             <ol class="prep-list">{items}</ol>

@@ -3,13 +3,15 @@
 //! redacted report for IT.
 
 use leptos::prelude::*;
-use mailsetup_shared::api::{Protocol, SideReport};
+use mailsetup_shared::api::{DiagnosisCode, Protocol, SideReport};
 
 use crate::components::Heading;
+use crate::embed::finish;
+use crate::i18n::with_name;
 use crate::i18n::{Strings, step_name};
 use crate::steps::servers::security_label;
-use crate::ui::{ctx, finish, start_check};
-use crate::wizard::Step;
+use crate::ui::{ctx, go_back, start_check};
+use crate::wizard::{Source, Step};
 
 fn fix_label(t: &Strings, s: Step) -> &'static str {
     match s {
@@ -64,7 +66,7 @@ fn StepList(outgoing: bool, report: Option<SideReport>) -> impl IntoView {
                         view! {
                             <li class:failed=!s.ok>
                                 <span class="mark" aria-hidden="true">{mark}</span>
-                                <span class="sr-only">{if s.ok { "OK: " } else { "Failed: " }}</span>
+                                <span class="sr-only">{move || if s.ok { c.t().sr_ok } else { c.t().sr_failed }}</span>
                                 <span class="check-name">{move || step_name(c.lang.get(), s.step)}</span>
                                 <span class="ms">
                                     {move || {
@@ -93,6 +95,27 @@ fn DiagnosisCard(outgoing: bool, report: SideReport, both: bool) -> impl IntoVie
     let fix = c.w.with_untracked(|w| w.fix_step(d.code));
     let side = if outgoing { "outgoing" } else { "incoming" };
     let proto = report.protocol;
+    // A server name the wizard filled in itself (from the data or discovery) that does not
+    // resolve is not the user's typo: say so instead of the proxy's generic advice.
+    let filled_by_us = c.w.with_untracked(|w| {
+        !w.servers_edited && matches!(w.source, Source::Provider | Source::Discovered(_))
+    });
+    let host = report.host.clone();
+    let advice = d.advice.clone();
+    let code = d.code;
+    let advice = move || {
+        if code == DiagnosisCode::DnsNotFound && filled_by_us {
+            with_name(c.t().dns_provider_advice, &host)
+        } else {
+            advice.clone()
+        }
+    };
+    // A timeout's advice talks about ports and encryption: offer to change them too.
+    let also_servers = fix == Step::Test
+        && matches!(
+            code,
+            DiagnosisCode::ServerTimeout | DiagnosisCode::ConnectTimeout
+        );
     view! {
         <section class="diagnosis" data-testid=format!("diagnosis-{side}") data-code=d.code.as_str()>
             <h2>
@@ -108,7 +131,7 @@ fn DiagnosisCard(outgoing: bool, report: SideReport, both: bool) -> impl IntoVie
                 }}
             </h2>
             <p class="diag-message" data-testid="diagnosis-message"><strong>{d.message.clone()}</strong></p>
-            <p data-testid="diagnosis-advice">{d.advice.clone()}</p>
+            <p data-testid="diagnosis-advice">{advice}</p>
             {d.server_reply.clone().map(|r| {
                 view! {
                     <p class="hint">
@@ -141,7 +164,7 @@ fn DiagnosisCard(outgoing: bool, report: SideReport, both: bool) -> impl IntoVie
                 data-testid=format!("fix-{side}")
                 data-target=fix.as_str()
                 on:click=move |_| {
-                    c.w.update(|w| w.go_to(fix));
+                    c.w.update(|w| w.fix(code));
                     if fix == Step::Test {
                         start_check(c);
                     }
@@ -149,6 +172,16 @@ fn DiagnosisCard(outgoing: bool, report: SideReport, both: bool) -> impl IntoVie
             >
                 {move || fix_label(c.t(), fix)}
             </button>
+            {also_servers.then(|| view! {
+                <button
+                    type="button"
+                    class="secondary"
+                    data-testid=format!("fix-{side}-servers")
+                    on:click=move |_| c.w.update(|w| w.go_to(Step::Servers))
+                >
+                    {move || c.t().fix_servers}
+                </button>
+            })}
         </section>
     }
     .into_any()
@@ -163,7 +196,8 @@ pub fn ResultStep() -> impl IntoView {
     let (inc, out) = outcome
         .map(|o| (o.incoming, o.outgoing))
         .unwrap_or((None, None));
-    let done = RwSignal::new(false);
+    let sent = Memo::new(move |_| c.w.with(|w| w.verified_sent));
+    let embed = c.opts.with_value(|o| o.embed);
     let copy_state = RwSignal::new(None::<bool>);
     let report = move || c.w.with(|w| w.report());
     let copy = move |_| {
@@ -226,29 +260,41 @@ pub fn ResultStep() -> impl IntoView {
                         <dt>{move || c.t().outgoing}</dt>
                         <dd class="mono">{outgoing}</dd>
                     </dl>
-                    <div class="nav">
-                        <button
-                            type="button"
-                            class="primary"
-                            data-testid="done"
-                            on:click=move |_| {
-                                finish(c);
-                                done.set(true);
+                    <Show
+                        when=move || sent.get()
+                        fallback=move || view! {
+                            <div class="nav">
+                                <button
+                                    type="button"
+                                    class="primary"
+                                    data-testid="done"
+                                    on:click=move |_| finish(c)
+                                >
+                                    {move || c.t().done}
+                                </button>
+                                <button
+                                    type="button"
+                                    class="secondary"
+                                    data-testid="back"
+                                    on:click=move |_| go_back(c)
+                                >
+                                    {move || c.t().back}
+                                </button>
+                            </div>
+                        }
+                    >
+                        <div class="notice ok final" data-testid="final">
+                            <p>{move || if embed { c.t().done_embed } else { c.t().done_note }}</p>
+                        </div>
+                    </Show>
+                    <p class="sr-only" role="status" data-testid="done-status">
+                        {move || {
+                            if sent.get() {
+                                if embed { c.t().done_embed } else { c.t().done_note }
+                            } else {
+                                ""
                             }
-                        >
-                            {move || c.t().done}
-                        </button>
-                        <button
-                            type="button"
-                            class="secondary"
-                            data-testid="back"
-                            on:click=move |_| c.w.update(|w| w.back())
-                        >
-                            {move || c.t().back}
-                        </button>
-                    </div>
-                    <p class="status" role="status" data-testid="done-status">
-                        {move || if done.get() { c.t().done_note } else { "" }}
+                        }}
                     </p>
                 }
                     .into_any()
@@ -265,7 +311,7 @@ pub fn ResultStep() -> impl IntoView {
                             type="button"
                             class="secondary"
                             data-testid="back"
-                            on:click=move |_| c.w.update(|w| w.back())
+                            on:click=move |_| go_back(c)
                         >
                             {move || c.t().back}
                         </button>

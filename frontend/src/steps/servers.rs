@@ -4,11 +4,11 @@
 use leptos::prelude::*;
 use mailsetup_shared::api::{IncomingProtocol, Protocol, Security};
 
-use crate::components::{FieldError, Heading, Nav};
+use crate::components::{FieldError, Heading, Nav, provider_name};
 use crate::i18n::{Strings, with_name};
 use crate::rules;
 use crate::ui::{ctx, start_check};
-use crate::wizard::{Blocker, Field, Step, Wizard};
+use crate::wizard::{Blocker, Field, Source, Step, Wizard};
 
 /// How a TLS mode is shown.
 pub fn security_label(t: &Strings, s: Security) -> &'static str {
@@ -237,6 +237,24 @@ fn ServerForm() -> impl IntoView {
         </fieldset>
         <fieldset class="side">
             <legend>{move || c.t().outgoing}</legend>
+            <Show when=move || {
+                c.w.with(|w| w.source != Source::Provider && w.outgoing.host.trim() != w.incoming.host.trim())
+            }>
+                <button
+                    type="button"
+                    class="secondary"
+                    data-testid="same-as-incoming"
+                    on:click=move |_| {
+                        c.w.update(|w| {
+                            w.outgoing.host = w.incoming.host.trim().to_owned();
+                            w.servers_edited = true;
+                            clear_server_blocker(w);
+                        })
+                    }
+                >
+                    {move || c.t().same_as_incoming}
+                </button>
+            </Show>
             <Side outgoing=true />
         </fieldset>
         <div class="field">
@@ -264,9 +282,13 @@ fn ServerForm() -> impl IntoView {
 pub fn Servers() -> impl IntoView {
     let c = ctx();
     let folded = c.w.with_untracked(|w| w.servers_folded());
-    let name =
-        c.w.with_untracked(|w| w.provider.as_ref().map(|p| p.name.clone()))
-            .unwrap_or_default();
+    let provider = c.w.with_untracked(|w| w.provider.clone());
+    let name = move || {
+        provider
+            .as_ref()
+            .map(|p| provider_name(p, c.lang.get()))
+            .unwrap_or_default()
+    };
     let open = RwSignal::new(!folded);
     let summary = move || {
         let t = c.t();
@@ -309,7 +331,7 @@ pub fn Servers() -> impl IntoView {
                 view! {
                     <p class="intro">{
                         let n = name.clone();
-                        move || with_name(c.t().servers_known, &n)
+                        move || with_name(c.t().servers_known, &n())
                     }</p>
                     <p class="summary" data-testid="servers-summary">{summary}</p>
                     <details

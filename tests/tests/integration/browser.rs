@@ -1,6 +1,7 @@
 //! Runs the browser tests (tests/browser/*.test.mjs, Node's test runner + playwright-core +
 //! Debian's Chromium) against the real proxy serving the built front end, with the real
-//! mail servers behind it.
+//! mail servers behind it. `MAILSETUP_BROWSER_TESTS=flow.test.mjs,embed.test.mjs` runs only
+//! those files (while working on them); by default every `*.test.mjs` runs.
 
 use std::process::Command;
 
@@ -39,8 +40,15 @@ fn browser_tests_pass_in_headless_chromium() {
             .slow("AUTH", std::time::Duration::from_secs(5)),
     ));
     let screenshots = root.join("build/screenshots");
+    let only: Vec<String> = std::env::var("MAILSETUP_BROWSER_TESTS")
+        .unwrap_or_default()
+        .split(',')
+        .map(|f| f.trim().to_owned())
+        .filter(|f| !f.is_empty())
+        .collect();
     let out = Command::new("node")
         .args(["--test", "--test-reporter=spec", "--test-concurrency=1"])
+        .args(&only)
         .current_dir(&browser_dir)
         .env("MAILSETUP_URL", proxy.url())
         .env("MAILSETUP_SCREENSHOTS", &screenshots)

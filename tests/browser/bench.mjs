@@ -1,13 +1,14 @@
-// Benchmark (reported, not asserted): time from navigation to the first step being
-// interactive (the email field rendered and focusable) in headless Chromium, median of 5
-// cold loads with the cache disabled, plus the transferred size of wasm + JS + CSS.
-import { test } from 'node:test';
-import assert from 'node:assert/strict';
+// Benchmark, not a test (so `node --test` does not pick it up): time from navigation to
+// the first step being interactive (the email field rendered and focusable) in headless
+// Chromium, median of 5 cold loads with the cache disabled, plus the transferred size of
+// wasm + JS + CSS. Run by `cargo xtask bench` (tests/src/bin/bench-frontend.rs starts the
+// proxy on dist/ and runs `node bench.mjs` with MAILSETUP_URL set); prints one JSON line
+// and writes build/bench-frontend.json.
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { baseUrl, launch } from './support.mjs';
 
-test('benchmark: navigation to the first interactive step', async (t) => {
+async function main() {
   const chrome = await launch();
   try {
     const times = [];
@@ -35,7 +36,7 @@ test('benchmark: navigation to the first interactive step', async (t) => {
         const nav = performance.getEntriesByType('navigation')[0];
         return performance.now() - (nav ? nav.startTime : 0);
       });
-      assert.ok(ms > 0, 'the email field takes focus');
+      if (ms < 0) throw new Error('the email field does not take focus');
       times.push(ms);
       bytes = sizes;
       await context.close();
@@ -47,13 +48,15 @@ test('benchmark: navigation to the first interactive step', async (t) => {
       max_ms: Math.round(times[4]),
       transferred_bytes: bytes,
     };
-    t.diagnostic(`first step interactive: ${JSON.stringify(result)}`);
-    const dir = process.env.MAILSETUP_SCREENSHOTS;
-    if (dir) {
-      mkdirSync(join(dir, '..'), { recursive: true });
-      writeFileSync(join(dir, '..', 'bench-frontend.json'), JSON.stringify(result, null, 2) + '\n');
+    console.log(`first step interactive: ${JSON.stringify(result)}`);
+    const out = process.env.MAILSETUP_BENCH_OUT;
+    if (out) {
+      mkdirSync(join(out, '..'), { recursive: true });
+      writeFileSync(out, JSON.stringify(result, null, 2) + '\n');
     }
   } finally {
     await chrome.close();
   }
-});
+}
+
+await main();

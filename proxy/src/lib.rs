@@ -15,6 +15,7 @@ pub mod limits;
 mod middleware;
 pub mod policy;
 mod routes;
+pub mod static_files;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -62,7 +63,7 @@ impl AppState {
 /// The whole HTTP service: `/api/v1/...` plus the built front end.
 pub fn app(state: AppState) -> Router {
     let api = routes::api(state.clone());
-    let site = middleware::static_site(&state.config.static_dir);
+    let site = static_files::site(&state.config.static_dir);
     middleware::edge(
         Router::new()
             .nest(mailsetup_shared::api::API_PREFIX, api)

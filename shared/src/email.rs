@@ -214,12 +214,7 @@ impl EmailAddress {
         if full.len() > 254 {
             return Err(EmailError::TooLong);
         }
-        let (unicode, result) = idna::domain_to_unicode(&ascii);
-        let domain_unicode = if result.is_ok() {
-            unicode
-        } else {
-            ascii.clone()
-        };
+        let domain_unicode = crate::idn::to_unicode(&ascii).unwrap_or_else(|| ascii.clone());
         Ok(EmailAddress {
             at: local.len(),
             full,
@@ -256,7 +251,7 @@ impl fmt::Display for EmailAddress {
 
 /// The lowercase ASCII form of a domain, checked as an RFC 1123 host name of LDH labels.
 fn domain_to_ascii(domain: &str) -> Result<String, EmailError> {
-    let ascii = idna::domain_to_ascii(domain).map_err(|_| EmailError::InvalidDomain)?;
+    let ascii = crate::idn::to_ascii(domain).map_err(|_| EmailError::InvalidDomain)?;
     if ascii.is_empty() || ascii.len() > 253 {
         return Err(EmailError::InvalidDomain);
     }

@@ -158,7 +158,7 @@ fn normalize_host(host: &str) -> Option<String> {
     if host.is_empty() {
         return None;
     }
-    idna::domain_to_ascii(host).ok().filter(|h| !h.is_empty())
+    crate::idn::to_ascii(host).ok().filter(|h| !h.is_empty())
 }
 
 #[cfg(test)]

@@ -572,7 +572,7 @@ pub fn validate_host(input: &str) -> Result<String, FieldError> {
     let ascii = if s.is_ascii() {
         s.to_ascii_lowercase()
     } else {
-        idna::domain_to_ascii(s).map_err(|_| FieldError::InvalidIdn)?
+        crate::idn::to_ascii(s).map_err(|_| FieldError::InvalidIdn)?
     };
     if ascii.len() > 253 {
         return Err(FieldError::TooLong);

@@ -306,7 +306,7 @@ pub fn suggest(email_or_domain: &str) -> Option<String> {
     if domain.is_empty() || !domain.contains('.') || domain.len() > 64 {
         return None;
     }
-    let registry = crate::providers::builtin();
+    let registry = crate::providers::builtin_index();
     let known = |d: &str| EXTRA_DOMAINS.contains(&d) || registry.exact_domains().any(|k| k == d);
     if known(&domain) || registry.by_domain(&domain).is_some() {
         return None;

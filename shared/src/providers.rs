@@ -19,6 +19,10 @@ pub mod schema {
 /// The embedded data file as JSON, written by `build.rs`.
 const BUILTIN_JSON: &str = include_str!(concat!(env!("OUT_DIR"), "/providers.json"));
 
+/// The embedded domain index, written by `build.rs`: the same providers with their texts
+/// emptied.
+const INDEX_JSON: &str = include_str!(concat!(env!("OUT_DIR"), "/providers-index.json"));
+
 /// A set of providers with lookups by id, address domain and MX host.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Registry {
@@ -34,6 +38,21 @@ pub fn builtin() -> &'static Registry {
         #[allow(clippy::expect_used)]
         providers: serde_json::from_str(BUILTIN_JSON)
             .expect("build.rs writes providers.json that matches api::Provider"),
+    })
+}
+
+/// The built-in providers with only what lookups read (ids, names, domains, MX patterns,
+/// status): servers, preparation steps, notes, limits and sources are empty. For questions
+/// like "is this domain known?" (typo suggestions), so a build that asks only those (the
+/// front end's first screen) carries a few kilobytes instead of the whole knowledge base.
+/// Every lookup answers the same provider id as in [`builtin()`].
+pub fn builtin_index() -> &'static Registry {
+    static INDEX: OnceLock<Registry> = OnceLock::new();
+    INDEX.get_or_init(|| Registry {
+        // Written by the build script from the checked data, parsed by a unit test.
+        #[allow(clippy::expect_used)]
+        providers: serde_json::from_str(INDEX_JSON)
+            .expect("build.rs writes providers-index.json that matches api::Provider"),
     })
 }
 
@@ -171,6 +190,37 @@ mod tests {
         assert!(builtin().all().len() >= 2);
         assert_eq!(builtin().all()[0].id, "gmail");
         assert_eq!(builtin().all()[1].id, "yandex");
+    }
+
+    #[test]
+    fn the_index_answers_every_lookup_like_the_full_registry() {
+        let (full, index) = (builtin(), builtin_index());
+        assert_eq!(full.all().len(), index.all().len());
+        for (p, i) in full.all().iter().zip(index.all()) {
+            assert_eq!(
+                (&p.id, &p.name, &p.domains, &p.mx),
+                (&i.id, &i.name, &i.domains, &i.mx)
+            );
+            assert_eq!(p.status, i.status);
+            assert!(i.servers.is_empty() && i.steps.is_empty() && i.sources.is_empty());
+            assert!(i.status_note.is_none() && i.app_password.is_none());
+        }
+        for name in full
+            .all()
+            .iter()
+            .flat_map(|p| p.domains.iter().chain(&p.mx))
+        {
+            let probe = name.replace("*.", "x.");
+            let id = |r: &'static Registry| r.by_domain(&probe).map(|p| p.id.clone());
+            assert_eq!(id(full), id(index), "{probe}");
+            let id = |r: &'static Registry| r.by_mx_host(&probe).map(|p| p.id.clone());
+            assert_eq!(id(full), id(index), "{probe}");
+        }
+        assert!(
+            INDEX_JSON.len() * 4 < BUILTIN_JSON.len(),
+            "{}",
+            INDEX_JSON.len()
+        );
     }
 
     #[test]

@@ -3,8 +3,9 @@
 //! loads to a usable first step, on loopback and under a throttled profile, and a repeat
 //! visit). Prints a Markdown table and writes `build/bench-load.json`.
 //!
-//! `cargo run --release -p mailsetup-tests --bin bench-load` after `cargo xtask build-web`
-//! (`cargo xtask bench` runs it with the others).
+//! `cargo run --release -p mailsetup-tests --bin bench-load [DIST]` after `cargo xtask
+//! build-web` (`cargo xtask bench` runs it with the others); DIST (default: the workspace's
+//! `dist/`) compares another build, e.g. an older one kept elsewhere.
 
 use std::process::Command;
 
@@ -15,7 +16,9 @@ use mailsetup_tests::workspace_root;
 
 fn main() -> anyhow::Result<()> {
     let root = workspace_root();
-    let dist = root.join("dist");
+    let dist = std::env::args_os()
+        .nth(1)
+        .map_or_else(|| root.join("dist"), std::path::PathBuf::from);
     if !dist.join("index.html").exists() {
         bail!(
             "{} has no build: run `cargo xtask build-web` first",

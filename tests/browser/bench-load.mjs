@@ -2,7 +2,8 @@
 // step being usable (the email field shown and taking focus) in headless Chromium, median
 // of 5 cold loads (cache off), on loopback as it is and under a throttled phone-like
 // profile (Chromium's network emulation: 1.6 Mbit/s down, 750 kbit/s up, 150 ms RTT, and
-// 4x CPU slowdown); plus one repeat visit with a warm cache per profile. Bytes are what
+// 4x CPU slowdown), and with the CPU slowdown alone (what compiling, starting and
+// rendering cost); plus one repeat visit with a warm cache per profile. Bytes are what
 // went over the wire (compressed).
 //
 // Run by `cargo xtask bench` (the `bench-load` binary starts the proxy and sets
@@ -15,6 +16,7 @@ const RUNS = Number(process.env.MAILSETUP_BENCH_RUNS || 5);
 
 const PROFILES = [
   { name: 'loopback', network: null, cpu: 1 },
+  { name: 'loopback, 4x CPU', network: null, cpu: 4 },
   {
     name: 'throttled (1.6 Mbit/s, 150 ms RTT, 4x CPU)',
     network: {

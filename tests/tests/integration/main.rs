@@ -11,6 +11,7 @@ mod harness;
 mod postfix;
 mod providers;
 mod secrets;
+mod size;
 
 use std::path::Path;
 

@@ -2,6 +2,8 @@
 //! src/providers/schema.rs (the same check `cargo test` runs) and writes it as compact JSON
 //! to `OUT_DIR/providers.json`, which `providers.rs` embeds. So the wasm build carries no
 //! TOML parser, and the embedded data can never be stale: it is regenerated on every change.
+//! It also writes `OUT_DIR/providers-index.json`: the same providers without their texts
+//! (steps, notes, limits, sources...), for lookups that only ask whether a domain is known.
 
 #![allow(missing_docs, dead_code)]
 
@@ -34,13 +36,42 @@ fn main() {
         Ok(j) => j,
         Err(e) => fail(&format!("cannot serialize providers: {e}")),
     };
+    let index = match serde_json::to_value(&file.provider) {
+        Ok(serde_json::Value::Array(list)) => list.into_iter().map(index_entry).collect(),
+        Ok(_) => fail("providers did not serialize to a list"),
+        Err(e) => fail(&format!("cannot serialize providers: {e}")),
+    };
     let out = match std::env::var("OUT_DIR") {
-        Ok(o) => std::path::PathBuf::from(o).join("providers.json"),
+        Ok(o) => std::path::PathBuf::from(o),
         Err(e) => fail(&format!("OUT_DIR is not set: {e}")),
     };
-    if let Err(e) = std::fs::write(&out, json) {
-        fail(&format!("cannot write {}: {e}", out.display()));
+    let index = serde_json::Value::Array(index).to_string();
+    for (name, text) in [("providers.json", json), ("providers-index.json", index)] {
+        let path = out.join(name);
+        if let Err(e) = std::fs::write(&path, text) {
+            fail(&format!("cannot write {}: {e}", path.display()));
+        }
     }
+}
+
+/// One provider for the domain index: servers and the texts for people (preparation
+/// steps, notes, app-password hints, what resets passwords, limits, sources) emptied;
+/// what a lookup reads (id, name, domains, MX patterns, status...) kept. Emptied, not
+/// removed, so the entry still has every field.
+fn index_entry(mut provider: serde_json::Value) -> serde_json::Value {
+    if let Some(fields) = provider.as_object_mut() {
+        for key in ["servers", "steps", "resets", "limits", "sources"] {
+            if fields.contains_key(key) {
+                fields.insert(key.to_owned(), serde_json::Value::Array(Vec::new()));
+            }
+        }
+        for key in ["status_note", "app_password"] {
+            if fields.contains_key(key) {
+                fields.insert(key.to_owned(), serde_json::Value::Null);
+            }
+        }
+    }
+    provider
 }
 
 fn fail(message: &str) -> ! {

@@ -22,6 +22,7 @@ pub mod policy;
 mod routes;
 pub mod serve;
 pub mod store;
+pub mod static_files;
 
 use std::sync::Arc;
 
@@ -87,7 +88,7 @@ impl AppState {
 /// The whole HTTP service: `/api/v1/...` plus the built front end.
 pub fn app(state: AppState) -> Router {
     let api = routes::api(state.clone());
-    let site = middleware::static_site(&state.config.static_dir);
+    let site = static_files::site(&state.config.static_dir);
     let router = middleware::edge(
         Router::new()
             .nest(mailsetup_shared::api::API_PREFIX, api)

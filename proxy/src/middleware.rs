@@ -1,4 +1,4 @@
-//! The one middleware stack at the edge, and the static site.
+//! The one middleware stack at the edge (the static site is in `static_files.rs`).
 //!
 //! From the outside in: trace; origin check and CORS for `/api/` (same origin or
 //! `--allowed-origin`, never `*`; preflights answered here); per-client rate limit and
@@ -13,7 +13,6 @@
 //! sends its body slowly cannot hold the check slots (slowloris): it gets 408 `timeout`.
 
 use std::net::{IpAddr, SocketAddr};
-use std::path::Path;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -27,7 +26,6 @@ use axum::middleware::{Next, from_fn_with_state};
 use axum::response::{IntoResponse, Response};
 use mailsetup_shared::api::API_PREFIX;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
-use tower_http::services::{ServeDir, ServeFile};
 use tower_http::trace::TraceLayer;
 
 use crate::AppState;
@@ -465,20 +463,6 @@ async fn body_limit(req: Request, next: Next) -> Response {
         return ApiError::BodyTooLarge.into_response();
     }
     next.run(req).await
-}
-
-/// The built front end; unknown paths get `index.html` so client-side routes work.
-/// The files are compressed on the way out (gzip or brotli, as the browser accepts: the
-/// wasm to about 40 % with gzip) and marked `nosniff`.
-pub fn static_site(dir: &Path) -> Router {
-    let index = dir.join("index.html");
-    Router::new()
-        .fallback_service(ServeDir::new(dir).fallback(ServeFile::new(index)))
-        .layer(tower_http::compression::CompressionLayer::new())
-        .layer(tower_http::set_header::SetResponseHeaderLayer::overriding(
-            axum::http::header::X_CONTENT_TYPE_OPTIONS,
-            axum::http::HeaderValue::from_static("nosniff"),
-        ))
 }
 
 #[cfg(test)]

@@ -214,12 +214,7 @@ impl EmailAddress {
         if full.len() > 254 {
             return Err(EmailError::TooLong);
         }
-        let (unicode, result) = idna::domain_to_unicode(&ascii);
-        let domain_unicode = if result.is_ok() {
-            unicode
-        } else {
-            ascii.clone()
-        };
+        let domain_unicode = crate::idn::to_unicode(&ascii).unwrap_or_else(|| ascii.clone());
         Ok(EmailAddress {
             at: local.len(),
             full,
@@ -327,7 +322,7 @@ pub fn suggest(email_or_domain: &str) -> Option<String> {
     if domain.is_empty() || !domain.contains('.') || domain.len() > 64 {
         return None;
     }
-    let registry = crate::providers::builtin();
+    let registry = crate::providers::builtin_index();
     let known = |d: &str| EXTRA_DOMAINS.contains(&d) || registry.exact_domains().any(|k| k == d);
     if known(&domain) || registry.by_domain(&domain).is_some() {
         return None;

@@ -9,6 +9,7 @@
 pub mod api;
 pub mod diagnose;
 pub mod email;
+pub mod idn;
 pub mod providers;
 pub mod secret;
 pub mod validate;

@@ -27,6 +27,10 @@ pub mod suffix;
 /// The embedded data file as JSON, written by `build.rs`.
 const BUILTIN_JSON: &str = include_str!(concat!(env!("OUT_DIR"), "/providers.json"));
 
+/// The embedded domain index, written by `build.rs`: the same providers with their texts
+/// emptied.
+const INDEX_JSON: &str = include_str!(concat!(env!("OUT_DIR"), "/providers-index.json"));
+
 /// A set of providers with lookups by id, address domain and MX host.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Registry {
@@ -42,6 +46,21 @@ pub fn builtin() -> &'static Registry {
         #[allow(clippy::expect_used)]
         providers: serde_json::from_str(BUILTIN_JSON)
             .expect("build.rs writes providers.json that matches api::Provider"),
+    })
+}
+
+/// The built-in providers with only what lookups read (ids, names, domains, MX patterns,
+/// status): servers, preparation steps, notes, limits and sources are empty. For questions
+/// like "is this domain known?" (typo suggestions), so a build that asks only those (the
+/// front end's first screen) carries a few kilobytes instead of the whole knowledge base.
+/// Every lookup answers the same provider id as in [`builtin()`].
+pub fn builtin_index() -> &'static Registry {
+    static INDEX: OnceLock<Registry> = OnceLock::new();
+    INDEX.get_or_init(|| Registry {
+        // Written by the build script from the checked data, parsed by a unit test.
+        #[allow(clippy::expect_used)]
+        providers: serde_json::from_str(INDEX_JSON)
+            .expect("build.rs writes providers-index.json that matches api::Provider"),
     })
 }
 
@@ -216,7 +235,7 @@ fn normalize_host(host: &str) -> Option<String> {
     if host.is_empty() {
         return None;
     }
-    idna::domain_to_ascii(host).ok().filter(|h| {
+    crate::idn::to_ascii(host).ok().filter(|h| {
         !h.is_empty()
             && h.bytes()
                 .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.')

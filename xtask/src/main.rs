@@ -3,7 +3,8 @@
 //! - `setup [--tests]`: installs what is missing (wasm32 std, Trunk, wasm-bindgen-cli and,
 //!   with `--tests`, Dovecot, Chromium and the browser-test npm packages). Every step says
 //!   what it does and is skipped when already satisfied.
-//! - `build-web [--dev]`: builds the front end into `dist/` with Trunk (release by default).
+//! - `build-web [--dev]`: builds the front end with Trunk: release into `dist/`, or with
+//!   `--dev` a development build into `target/dist-dev/` (where `trunk serve` builds too).
 //! - `run [-- PROXY FLAGS]`: setup, release build of the front end, then the proxy.
 //! - `test`: setup --tests, then every check and test of the project.
 //! - `ci`: what `.ci/run` calls; the same as `test`.
@@ -37,10 +38,10 @@ fn main() -> anyhow::Result<()> {
                 "usage: cargo xtask <task>\n\n\
                  tasks:\n  \
                  setup [--tests]   install what is missing (and what tests need)\n  \
-                 build-web [--dev] build the front end into dist/\n  \
+                 build-web [--dev] build the front end into dist/ (--dev: target/dist-dev/)\n  \
                  run [-- FLAGS]    build everything and start the proxy (flags go to the proxy)\n  \
                  test              install what tests need and run every test\n  \
-                 bench [NAME...]   run the benchmarks (bench-check, bench-discover) in release mode\n  \
+                 bench [NAME...]   run the benchmarks (bench-check, bench-discover, bench-load) in release mode\n  \
                  ci                the same as test (called by .ci/run)"
             );
             if task == "help" {
@@ -64,7 +65,7 @@ fn run(proxy_args: &[String]) -> anyhow::Result<()> {
     let mut cmd = Command::new(cargo());
     cmd.args(["run", "--release", "--quiet", "-p", "mailsetup-proxy", "--"])
         .arg("--static-dir")
-        .arg(workspace_root().join("dist"))
+        .arg(workspace_root().join(web::RELEASE_DIST))
         .args(&proxy_args);
     exec(&mut cmd)
 }
@@ -119,9 +120,10 @@ fn test() -> anyhow::Result<()> {
 }
 
 /// Runs the benchmark binaries of the tests crate (`tests/src/bin/bench-*.rs`) in release
-/// mode against the loopback fixtures; each prints its own table.
+/// mode against the loopback fixtures; each prints its own table. `bench-load` (the front
+/// end's load time in Chromium) gets a fresh release build of the front end first.
 fn bench(names: &[String]) -> anyhow::Result<()> {
-    setup::run(true)?;
+    let toolchain = setup::run(true)?;
     let mut found: Vec<String> = std::fs::read_dir("tests/src/bin")
         .context("tests/src/bin is missing")?
         .filter_map(|e| e.ok()?.file_name().into_string().ok())
@@ -136,6 +138,10 @@ fn bench(names: &[String]) -> anyhow::Result<()> {
     // bench-capacity runs the proxy binary in a process of its own, to measure its memory.
     step("the proxy binary (release)");
     exec(Command::new(cargo()).args(["build", "--release", "--quiet", "-p", "mailsetup-proxy"]))?;
+    // The load benchmark measures the release build of the front end.
+    if found.iter().any(|b| b == "bench-load") {
+        web::build(toolchain, true)?;
+    }
     for bin in found {
         step(&format!("benchmark {bin} (release)"));
         exec(Command::new(cargo()).args([

@@ -1,5 +1,6 @@
-//! Builds for wasm32: the front end with Trunk into `dist/`, and a check that `shared`
-//! alone builds for wasm32 (it must never grow I/O).
+//! Builds for wasm32: the front end with Trunk (release into `dist/`, development builds
+//! into `target/dist-dev/`, Trunk.toml's folder, so they never replace the release build),
+//! and a check that `shared` alone builds for wasm32 (it must never grow I/O).
 
 use std::process::Command;
 
@@ -23,7 +24,11 @@ fn wasm_env(cmd: &mut Command, toolchain: Toolchain) -> &mut Command {
     }
 }
 
-/// `trunk build` of the front end into `dist/`.
+/// The folder of release builds, which the proxy serves by default.
+pub const RELEASE_DIST: &str = "dist";
+
+/// `trunk build` of the front end: release into [`RELEASE_DIST`], development builds into
+/// Trunk.toml's `target/dist-dev`.
 pub fn build(toolchain: Toolchain, release: bool) -> anyhow::Result<()> {
     step(&format!(
         "building the front end with Trunk ({}, {:?} wasm32 toolchain)",
@@ -41,7 +46,9 @@ pub fn build(toolchain: Toolchain, release: bool) -> anyhow::Result<()> {
     dirs.extend(std::env::split_paths(&path));
     cmd.env("PATH", std::env::join_paths(dirs)?);
     if release {
-        cmd.arg("--release");
+        cmd.arg("--release")
+            .arg("--dist")
+            .arg(crate::workspace_root().join(RELEASE_DIST));
     }
     exec(wasm_env(&mut cmd, toolchain))
 }

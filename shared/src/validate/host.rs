@@ -115,13 +115,13 @@ pub(crate) fn ascii_name(s: &str) -> Result<String, FieldError> {
         let lower = s.to_ascii_lowercase();
         // A punycode label must decode to a valid international label.
         if lower.split('.').any(|l| l.starts_with("xn--"))
-            && idna::domain_to_unicode(&lower).1.is_err()
+            && crate::idn::to_unicode(&lower).is_none()
         {
             return Err(FieldError::InvalidIdn);
         }
         lower
     } else {
-        idna::domain_to_ascii(s).map_err(|_| FieldError::InvalidIdn)?
+        crate::idn::to_ascii(s).map_err(|_| FieldError::InvalidIdn)?
     };
     if ascii.len() > 253 {
         return Err(FieldError::TooLong);
@@ -151,8 +151,5 @@ fn unicode_name(ascii: &str) -> String {
     if !ascii.split('.').any(|l| l.starts_with("xn--")) {
         return ascii.to_owned();
     }
-    match idna::domain_to_unicode(ascii) {
-        (unicode, Ok(())) => unicode,
-        (_, Err(_)) => ascii.to_owned(),
-    }
+    crate::idn::to_unicode(ascii).unwrap_or_else(|| ascii.to_owned())
 }

@@ -18,6 +18,7 @@ mod replicas;
 mod secrets;
 mod slow_clients;
 mod store;
+mod size;
 
 use std::path::Path;
 

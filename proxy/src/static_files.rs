@@ -1,0 +1,346 @@
+//! The static site: the built front end (`dist/`), with caching that suits it.
+//!
+//! Trunk names the files it builds after their content (`mailsetup-frontend-<hash>_bg.wasm`,
+//! `mailsetup-frontend-<hash>.js`, `style-<hash>.css`), so a name never changes meaning:
+//! those are served with `Cache-Control: public, max-age=31536000, immutable`, and a
+//! missing one is a plain 404 (never `index.html`, which a browser would then keep for a
+//! year under the wasm's name). Everything else (`index.html`, `embed.js`, the examples,
+//! and `index.html` for unknown paths, so client-side routes work) may change at the same
+//! name: `Cache-Control: no-cache` with a validator, so a repeat visit costs one
+//! conditional request answered with 304 when nothing changed. The validator is a weak
+//! `ETag` from the content's SHA-256 (weak, because compression changes the bytes on the
+//! wire) besides tower-http's `Last-Modified`.
+//!
+//! The files are compressed on the way out (gzip or brotli, as the browser accepts) and
+//! marked `nosniff`.
+
+use std::convert::Infallible;
+use std::path::Path;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::Request;
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use sha2::Digest as _;
+use tower::ServiceExt as _;
+use tower_http::services::{ServeDir, ServeFile};
+
+/// `Cache-Control` of content-hashed files: a year, never revalidated.
+pub const IMMUTABLE: &str = "public, max-age=31536000, immutable";
+
+/// `Cache-Control` of files that keep their name when they change: always revalidated.
+pub const REVALIDATE: &str = "no-cache";
+
+/// Largest revalidated file whose content is hashed for an `ETag`; bigger ones are served
+/// with `Last-Modified` only.
+const ETAG_MAX_BYTES: usize = 4 * 1024 * 1024;
+
+/// The built front end in `dir`, with the caching described in the module docs.
+pub fn site(dir: &Path) -> Router {
+    let pages = ServeDir::new(dir).fallback(ServeFile::new(dir.join("index.html")));
+    let assets = ServeDir::new(dir);
+    Router::new()
+        .fallback(move |req: Request| {
+            let (pages, assets) = (pages.clone(), assets.clone());
+            async move {
+                if is_content_hashed(req.uri().path()) {
+                    immutable(req, assets).await
+                } else {
+                    revalidated(req, pages).await
+                }
+            }
+        })
+        .layer(tower_http::compression::CompressionLayer::new())
+        .layer(tower_http::set_header::SetResponseHeaderLayer::overriding(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+}
+
+/// Whether the last segment of `path` is a file name Trunk derived from the content:
+/// `NAME-HASH.EXT` or `NAME-HASH_bg.wasm`, HASH being 8 to 16 lowercase hex digits.
+pub fn is_content_hashed(path: &str) -> bool {
+    let name = path.rsplit('/').next().unwrap_or_default();
+    let Some((stem, ext)) = name.split_once('.') else {
+        return false;
+    };
+    if !matches!(ext, "js" | "wasm" | "css") {
+        return false;
+    }
+    let stem = stem.strip_suffix("_bg").unwrap_or(stem);
+    let Some((base, hash)) = stem.rsplit_once('-') else {
+        return false;
+    };
+    !base.is_empty()
+        && (8..=16).contains(&hash.len())
+        && hash.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
+/// A content-hashed file: a year of caching when found, a 404 otherwise.
+async fn immutable(req: Request, dir: ServeDir) -> Response {
+    let mut res = serve(dir, req).await;
+    let cache = if res.status().is_success() || res.status() == StatusCode::NOT_MODIFIED {
+        IMMUTABLE
+    } else {
+        "no-store"
+    };
+    res.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+    res
+}
+
+/// A file that keeps its name: served whole (conditions and ranges are answered here,
+/// once the content, and so its tag, is known), `no-cache`, with an `ETag`.
+async fn revalidated(req: Request, dir: ServeDir<ServeFile>) -> Response {
+    let (mut parts, body) = req.into_parts();
+    let head = parts.method == Method::HEAD;
+    if head {
+        parts.method = Method::GET;
+    }
+    let conditions = parts.headers.clone();
+    for h in [
+        header::IF_NONE_MATCH,
+        header::IF_MODIFIED_SINCE,
+        header::IF_MATCH,
+        header::IF_UNMODIFIED_SINCE,
+        header::IF_RANGE,
+        header::RANGE,
+    ] {
+        parts.headers.remove(h);
+    }
+    let res = serve(dir, Request::from_parts(parts, body)).await;
+    let (mut parts, body) = res.into_parts();
+    parts
+        .headers
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static(REVALIDATE));
+    let small = parts
+        .headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse::<usize>().ok())
+        .is_some_and(|n| n <= ETAG_MAX_BYTES);
+    if parts.status != StatusCode::OK || !small {
+        return Response::from_parts(parts, if head { Body::empty() } else { body });
+    }
+    let bytes = match axum::body::to_bytes(body, ETAG_MAX_BYTES).await {
+        Ok(b) => b,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot read a static file");
+            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+        }
+    };
+    let digest = sha2::Sha256::digest(&bytes);
+    let hex: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
+    let etag = format!("W/\"{hex}\"");
+    if let Ok(v) = HeaderValue::from_str(&etag) {
+        parts.headers.insert(header::ETAG, v);
+    }
+    if not_modified(&conditions, &etag, parts.headers.get(header::LAST_MODIFIED)) {
+        let mut res = StatusCode::NOT_MODIFIED.into_response();
+        for h in [header::ETAG, header::CACHE_CONTROL, header::LAST_MODIFIED] {
+            if let Some(v) = parts.headers.get(&h) {
+                res.headers_mut().insert(h, v.clone());
+            }
+        }
+        return res;
+    }
+    Response::from_parts(
+        parts,
+        if head {
+            Body::empty()
+        } else {
+            Body::from(bytes)
+        },
+    )
+}
+
+/// Whether the request's validators say the client has this version (RFC 9110 13.2.2:
+/// `If-None-Match`, compared weakly, wins over `If-Modified-Since`, which must name
+/// exactly the `Last-Modified` a browser was given).
+fn not_modified(request: &HeaderMap, etag: &str, last_modified: Option<&HeaderValue>) -> bool {
+    let weak = |t: &str| t.trim().trim_start_matches("W/").to_owned();
+    if let Some(inm) = request.get(header::IF_NONE_MATCH) {
+        let Ok(inm) = inm.to_str() else {
+            return false;
+        };
+        return inm
+            .split(',')
+            .any(|t| t.trim() == "*" || weak(t) == weak(etag));
+    }
+    match (request.get(header::IF_MODIFIED_SINCE), last_modified) {
+        (Some(since), Some(modified)) => since == modified,
+        _ => false,
+    }
+}
+
+/// Runs tower-http's file service (its error type is `Infallible`).
+async fn serve<S>(service: S, req: Request) -> Response
+where
+    S: tower::Service<Request, Error = Infallible> + Send,
+    S::Response: IntoResponse,
+    S::Future: Send,
+{
+    match service.oneshot(req).await {
+        Ok(res) => res.into_response(),
+        Err(never) => match never {},
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    #[test]
+    fn trunk_names_are_content_hashed_and_others_not() {
+        for hashed in [
+            "/mailsetup-frontend-5f0c2a9e1b7d3c44_bg.wasm",
+            "/mailsetup-frontend-5f0c2a9e1b7d3c44.js",
+            "/style-0a1b2c3d4e5f6071.css",
+            "/sub/app-deadbeef.js",
+        ] {
+            assert!(is_content_hashed(hashed), "{hashed}");
+        }
+        for plain in [
+            "/",
+            "/index.html",
+            "/embed.js",
+            "/examples/host.html",
+            "/style.css",
+            "/mailsetup-frontend.js",
+            "/x-5F0C2A9E1B7D3C44.js",
+            "/x-abc.js",
+            "/-5f0c2a9e1b7d3c44.js",
+            "/x-5f0c2a9e1b7d3c44.html",
+            "/x-5f0c2a9e1b7d3c44f00d.js",
+        ] {
+            assert!(!is_content_hashed(plain), "{plain}");
+        }
+    }
+
+    #[test]
+    fn validators_follow_rfc_9110() {
+        let lm = HeaderValue::from_static("Wed, 02 Dec 2026 15:00:00 GMT");
+        let mut h = HeaderMap::new();
+        assert!(!not_modified(&h, "W/\"ab\"", Some(&lm)));
+        h.insert(header::IF_MODIFIED_SINCE, lm.clone());
+        assert!(not_modified(&h, "W/\"ab\"", Some(&lm)));
+        h.insert(header::IF_NONE_MATCH, HeaderValue::from_static("\"cd\""));
+        assert!(!not_modified(&h, "W/\"ab\"", Some(&lm)), "ETag wins");
+        h.insert(
+            header::IF_NONE_MATCH,
+            HeaderValue::from_static("\"x\", \"ab\""),
+        );
+        assert!(not_modified(&h, "W/\"ab\"", Some(&lm)));
+        h.insert(header::IF_NONE_MATCH, HeaderValue::from_static("*"));
+        assert!(not_modified(&h, "W/\"ab\"", None));
+    }
+
+    /// A `dist/` like Trunk's in a fresh temporary folder.
+    fn dist() -> std::path::PathBuf {
+        static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!("mailsetup-dist-{}-{n}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("index.html"), "<!DOCTYPE html><p>wizard</p>").unwrap();
+        std::fs::write(dir.join("embed.js"), "/* loader */").unwrap();
+        std::fs::write(dir.join("app-0123456789abcdef_bg.wasm"), b"\0asm\x01\0\0\0").unwrap();
+        std::fs::write(dir.join("style-0123456789abcdef.css"), "p{}").unwrap();
+        dir
+    }
+
+    async fn get(
+        dir: &Path,
+        method: Method,
+        path: &str,
+        headers: &[(header::HeaderName, &str)],
+    ) -> Response {
+        let mut req = Request::builder().method(method).uri(path);
+        for (k, v) in headers {
+            req = req.header(k, *v);
+        }
+        site(dir)
+            .oneshot(req.body(Body::empty()).unwrap())
+            .await
+            .unwrap()
+    }
+
+    async fn text(res: Response) -> String {
+        let bytes = axum::body::to_bytes(res.into_body(), 1 << 20)
+            .await
+            .unwrap();
+        String::from_utf8(bytes.to_vec()).unwrap()
+    }
+
+    fn h(res: &Response, name: header::HeaderName) -> &str {
+        res.headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+    }
+
+    #[tokio::test]
+    async fn hashed_files_are_immutable_and_never_fall_back_to_the_page() {
+        let dir = dist();
+        let res = get(&dir, Method::GET, "/app-0123456789abcdef_bg.wasm", &[]).await;
+        assert_eq!(res.status(), StatusCode::OK);
+        assert_eq!(h(&res, header::CACHE_CONTROL), IMMUTABLE);
+        assert_eq!(h(&res, header::CONTENT_TYPE), "application/wasm");
+        assert_eq!(h(&res, header::X_CONTENT_TYPE_OPTIONS), "nosniff");
+        let res = get(&dir, Method::GET, "/style-0123456789abcdef.css", &[]).await;
+        assert_eq!(h(&res, header::CACHE_CONTROL), IMMUTABLE);
+        let res = get(&dir, Method::GET, "/app-fedcba9876543210_bg.wasm", &[]).await;
+        assert_eq!(res.status(), StatusCode::NOT_FOUND);
+        assert_eq!(h(&res, header::CACHE_CONTROL), "no-store");
+        assert!(!text(res).await.contains("wizard"));
+        std::fs::remove_dir_all(dir).ok();
+    }
+
+    #[tokio::test]
+    async fn pages_are_revalidated_with_an_etag_and_last_modified() {
+        let dir = dist();
+        for path in ["/", "/index.html", "/some/route"] {
+            let res = get(&dir, Method::GET, path, &[]).await;
+            assert_eq!(res.status(), StatusCode::OK, "{path}");
+            assert_eq!(h(&res, header::CACHE_CONTROL), REVALIDATE, "{path}");
+            assert!(h(&res, header::ETAG).starts_with("W/\""), "{path}");
+            assert!(!h(&res, header::LAST_MODIFIED).is_empty(), "{path}");
+            assert!(text(res).await.contains("wizard"), "{path}");
+        }
+        let res = get(&dir, Method::GET, "/", &[]).await;
+        let etag = h(&res, header::ETAG).to_owned();
+        let modified = h(&res, header::LAST_MODIFIED).to_owned();
+        let res = get(&dir, Method::GET, "/", &[(header::IF_NONE_MATCH, &etag)]).await;
+        assert_eq!(res.status(), StatusCode::NOT_MODIFIED);
+        assert_eq!(h(&res, header::ETAG), etag);
+        assert_eq!(h(&res, header::CACHE_CONTROL), REVALIDATE);
+        assert!(text(res).await.is_empty());
+        let res = get(
+            &dir,
+            Method::GET,
+            "/",
+            &[(header::IF_MODIFIED_SINCE, &modified)],
+        )
+        .await;
+        assert_eq!(res.status(), StatusCode::NOT_MODIFIED);
+        let res = get(&dir, Method::HEAD, "/", &[]).await;
+        assert_eq!(res.status(), StatusCode::OK);
+        assert_eq!(h(&res, header::ETAG), etag);
+        assert!(text(res).await.is_empty());
+
+        let res = get(&dir, Method::GET, "/embed.js", &[]).await;
+        assert_eq!(h(&res, header::CACHE_CONTROL), REVALIDATE);
+        let js_tag = h(&res, header::ETAG).to_owned();
+        assert_ne!(js_tag, etag);
+        assert!(text(res).await.contains("loader"));
+
+        // A new build of the page gets a new tag, so the old one no longer matches.
+        std::fs::write(dir.join("index.html"), "<!DOCTYPE html><p>wizard v2</p>").unwrap();
+        let res = get(&dir, Method::GET, "/", &[(header::IF_NONE_MATCH, &etag)]).await;
+        assert_eq!(res.status(), StatusCode::OK);
+        assert_ne!(h(&res, header::ETAG), etag);
+        assert!(text(res).await.contains("v2"));
+        std::fs::remove_dir_all(dir).ok();
+    }
+}

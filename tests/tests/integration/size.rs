@@ -1,0 +1,121 @@
+//! The size budget of the first screen: what a first visit must download before the
+//! wizard's first step shows (the page, the JS glue, the wasm, the CSS, and the embed
+//! loader for the widget) is at most [`BUDGET`] bytes after `gzip -9`. Sizes are
+//! deterministic, so this is a test; load times are in the benchmarks.
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+/// The budget: 150 KB (150 × 1024 bytes) of `gzip -9` output, the issue's limit.
+const BUDGET: u64 = 150 * 1024;
+
+/// The local files `index.html` refers to (`href="/x"`, `src="/x"`, `'/x'` in the loader
+/// script) that the first screen needs: scripts, styles and the wasm module.
+fn referenced(index: &str) -> Vec<String> {
+    let mut found: Vec<String> = Vec::new();
+    let tokens = index.split(|c: char| c.is_whitespace() || "\"'()=,;{}<>`".contains(c));
+    for token in tokens {
+        let name = token.trim_start_matches("./").trim_start_matches('/');
+        let wanted = [".js", ".wasm", ".css"].iter().any(|e| name.ends_with(e));
+        if wanted && !name.contains(['/', ':']) && !found.iter().any(|f| f == name) {
+            found.push(name.to_owned());
+        }
+    }
+    found
+}
+
+/// `gzip -9 -c FILE | wc -c`.
+fn gzip9(path: &Path) -> u64 {
+    let out = Command::new("gzip")
+        .args(["-9", "-c"])
+        .arg(path)
+        .stderr(Stdio::inherit())
+        .output()
+        .expect("cannot run gzip: install it (Debian package gzip)");
+    assert!(out.status.success(), "gzip -9 {} failed", path.display());
+    out.stdout.len() as u64
+}
+
+#[test]
+fn first_screen_fits_the_size_budget() {
+    let dist = mailsetup_tests::workspace_root().join("dist");
+    let index = std::fs::read_to_string(dist.join("index.html")).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e}; build the front end first with `cargo xtask build-web` \
+             (`cargo xtask test` does it)",
+            dist.join("index.html").display()
+        )
+    });
+    let mut files = vec!["index.html".to_owned(), "embed.js".to_owned()];
+    files.extend(referenced(&index));
+    for kind in [".wasm", ".js", ".css"] {
+        assert!(
+            files.iter().filter(|f| f.ends_with(kind)).count() >= 1,
+            "index.html refers to no {kind} file: {files:?}"
+        );
+    }
+    let mut table = String::new();
+    let mut total = 0;
+    for f in &files {
+        let path = dist.join(f);
+        let raw = std::fs::metadata(&path)
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+            .len();
+        let gz = gzip9(&path);
+        total += gz;
+        table.push_str(&format!("{f:60} {raw:>9} raw {gz:>9} gzip -9\n"));
+    }
+    println!(
+        "{table}{:60} {:>9}     {total:>9} gzip -9 (budget {BUDGET})",
+        "total", ""
+    );
+    assert!(
+        total <= BUDGET,
+        "the first screen needs {total} bytes after gzip -9, over the budget of {BUDGET} \
+         by {} bytes:\n{table}",
+        total - BUDGET
+    );
+}
+
+#[test]
+fn the_page_starts_the_wasm_download_with_the_html() {
+    let dist = mailsetup_tests::workspace_root().join("dist");
+    let Ok(index) = std::fs::read_to_string(dist.join("index.html")) else {
+        panic!("dist/index.html is missing: run `cargo xtask build-web`");
+    };
+    // Attribute quotes removed: a minified page leaves them out.
+    let preloads: Vec<String> = index
+        .split('<')
+        .filter(|tag| tag.starts_with("link") && tag.contains("preload"))
+        .map(|tag| tag.replace(['"', '\''], ""))
+        .collect();
+    assert!(
+        preloads
+            .iter()
+            .any(|t| t.contains("rel=preload") && t.contains(".wasm") && t.contains("as=fetch")),
+        "no <link rel=preload as=fetch> for the wasm in index.html: {preloads:?}"
+    );
+    assert!(
+        preloads
+            .iter()
+            .any(|t| t.contains("rel=modulepreload") && t.contains(".js")),
+        "no <link rel=modulepreload> for the JS glue in index.html: {preloads:?}"
+    );
+}
+
+#[test]
+fn references_are_found_in_trunks_page() {
+    let page = r#"<link rel="stylesheet" href="/style-0a1b2c3d4e5f6071.css" integrity="x"/>
+        <link rel="modulepreload" href="/app-0123456789abcdef.js" crossorigin="anonymous">
+        <script type="module">import init from '/app-0123456789abcdef.js';
+        init({ module_or_path: '/app-0123456789abcdef_bg.wasm' });</script>
+        <a href="https://example.com/x.js">x</a>"#;
+    assert_eq!(
+        referenced(page),
+        [
+            "style-0a1b2c3d4e5f6071.css",
+            "app-0123456789abcdef.js",
+            "app-0123456789abcdef_bg.wasm"
+        ]
+    );
+}

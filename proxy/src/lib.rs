@@ -21,8 +21,8 @@ pub mod openapi;
 pub mod policy;
 mod routes;
 pub mod serve;
-pub mod store;
 pub mod static_files;
+pub mod store;
 
 use std::sync::Arc;
 

@@ -22,7 +22,7 @@ pub async fn discover(
     State(state): State<AppState>,
     query: Result<Query<DiscoverQuery>, QueryRejection>,
 ) -> Result<Json<DiscoverResponse>, ApiError> {
-    let Query(query) = query.map_err(|_| {
+    let no_address = || {
         ApiError::invalid(
             "email",
             Text::new(
@@ -30,16 +30,9 @@ pub async fn discover(
                 "Укажите адрес так: ?email=name@example.com.",
             ),
         )
-    })?;
-    let raw = query.email.ok_or_else(|| {
-        ApiError::invalid(
-            "email",
-            Text::new(
-                "Give the address as ?email=name@example.com.",
-                "Укажите адрес так: ?email=name@example.com.",
-            ),
-        )
-    })?;
+    };
+    let Query(query) = query.map_err(|_| no_address())?;
+    let raw = query.email.ok_or_else(no_address)?;
     let email = EmailAddress::parse(&raw)
         .map_err(|e| ApiError::InvalidEmail(super::providers::email_text(&e)))?;
     // The answer may be shared with requests in other languages (cache, a discovery

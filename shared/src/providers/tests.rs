@@ -735,5 +735,3 @@ fn the_index_answers_every_lookup_like_the_full_registry() {
         INDEX_JSON.len()
     );
 }
-
-

@@ -16,9 +16,9 @@ mod postfix;
 mod providers;
 mod replicas;
 mod secrets;
+mod size;
 mod slow_clients;
 mod store;
-mod size;
 
 use std::path::Path;
 

@@ -8,8 +8,8 @@
 //!   request, so it is also the idle timeout between requests;
 //! - a cap on the request head (`--max-header-bytes`, answered with 431) and on hyper's read
 //!   buffer, so an unfinished head costs at most that much memory;
-//! - a cap on connections per client address (`--max-connections-per-client`; an IPv6
-//!   client counts per /64, since one host usually holds the whole /64) and in all
+//! - a cap on connections per client address (`--max-connections-per-client`; counted
+//!   like the rate limit, [`crate::limits::client_key`]: an IPv6 client per /64) and in all
 //!   (`--max-connections`, never more than the open-file limit allows). A connection over
 //!   either cap is closed at once, so a flood of idle sockets from one client never stops
 //!   another client from being served.
@@ -29,6 +29,7 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use tower::ServiceExt as _;
 
 use crate::AppState;
+use crate::limits::client_key;
 
 /// Connection limits of the accept loop, from the configuration.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -167,21 +168,6 @@ fn current_fd_limit() -> Option<u64> {
     rlimit::getrlimit(rlimit::Resource::NOFILE)
         .ok()
         .map(|(soft, _)| soft)
-}
-
-/// The address a client is counted by: IPv4 as is, IPv6 by its /64 (IPv4-mapped IPv6 as
-/// the IPv4 address).
-pub fn client_key(ip: IpAddr) -> IpAddr {
-    match ip {
-        IpAddr::V4(_) => ip,
-        IpAddr::V6(v6) => {
-            if let Some(v4) = v6.to_ipv4_mapped() {
-                return IpAddr::V4(v4);
-            }
-            let s = v6.segments();
-            IpAddr::V6(std::net::Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0))
-        }
-    }
 }
 
 /// Open connections, per client and in all.

@@ -15,6 +15,7 @@ pub mod nginx;
 pub mod postfix;
 pub mod proxy;
 pub mod redis;
+pub mod watchdog;
 pub mod web;
 
 /// The workspace root (where Cargo.toml, dist/ and build/ live).

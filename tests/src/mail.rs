@@ -11,7 +11,7 @@
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
 use std::net::{IpAddr, SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -81,7 +81,7 @@ pub struct MailServers {
     pub ca_pem: PathBuf,
     /// Its ports.
     pub ports: Ports,
-    watchdog: Mutex<Option<(Child, ChildStdin)>>,
+    watchdog: crate::watchdog::Watchdog,
 }
 
 static SHARED: OnceLock<MailServers> = OnceLock::new();
@@ -159,18 +159,7 @@ impl MailServers {
 
     /// Stops the instance now (tests normally let process exit do it).
     pub fn stop(&self) {
-        let taken = self.watchdog.lock().ok().and_then(|mut g| g.take());
-        if let Some((mut child, stdin)) = taken {
-            drop(stdin);
-            let deadline = Instant::now() + Duration::from_secs(5);
-            while Instant::now() < deadline {
-                if let Ok(Some(_)) = child.try_wait() {
-                    return;
-                }
-                std::thread::sleep(Duration::from_millis(20));
-            }
-            let _ = child.kill();
-        }
+        crate::watchdog::stop(&self.watchdog, Duration::from_secs(5));
     }
 
     /// The socket address of `port` on scenario address `ip`.

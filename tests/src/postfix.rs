@@ -18,7 +18,7 @@ use std::io::Read as _;
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::os::unix::process::CommandExt as _;
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -53,7 +53,7 @@ pub struct Postfix {
     pub ca_pem: PathBuf,
     /// Its ports on [`HOST`].
     pub ports: Ports,
-    watchdog: Mutex<Option<(Child, ChildStdin)>>,
+    watchdog: crate::watchdog::Watchdog,
 }
 
 static SHARED: OnceLock<Postfix> = OnceLock::new();
@@ -125,18 +125,7 @@ impl Postfix {
 
     /// Stops the instance now (tests normally let process exit do it).
     pub fn stop(&self) {
-        let taken = self.watchdog.lock().ok().and_then(|mut g| g.take());
-        if let Some((mut child, stdin)) = taken {
-            drop(stdin);
-            let deadline = Instant::now() + Duration::from_secs(10);
-            while Instant::now() < deadline {
-                if let Ok(Some(_)) = child.try_wait() {
-                    return;
-                }
-                std::thread::sleep(Duration::from_millis(20));
-            }
-            let _ = child.kill();
-        }
+        crate::watchdog::stop(&self.watchdog, Duration::from_secs(10));
     }
 
     /// The socket address of `port` on [`HOST`].

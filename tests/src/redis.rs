@@ -7,7 +7,7 @@
 use std::io::{Read as _, Write as _};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -23,7 +23,7 @@ pub struct RedisServer {
     pub addr: SocketAddr,
     /// Its temp dir (log).
     pub dir: PathBuf,
-    watchdog: Mutex<Option<(Child, ChildStdin)>>,
+    watchdog: crate::watchdog::Watchdog,
 }
 
 impl RedisServer {
@@ -114,19 +114,7 @@ impl RedisServer {
 
     /// Stops the server now and waits until it is gone.
     pub fn stop(&self) {
-        let taken = self.watchdog.lock().ok().and_then(|mut g| g.take());
-        if let Some((mut child, stdin)) = taken {
-            drop(stdin);
-            let deadline = Instant::now() + Duration::from_secs(5);
-            while Instant::now() < deadline {
-                if let Ok(Some(_)) = child.try_wait() {
-                    return;
-                }
-                std::thread::sleep(Duration::from_millis(20));
-            }
-            let _ = child.kill();
-            let _ = child.wait();
-        }
+        crate::watchdog::stop(&self.watchdog, Duration::from_secs(5));
     }
 }
 

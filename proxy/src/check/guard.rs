@@ -67,7 +67,7 @@ impl LoginGuard {
             .to_lowercase();
         let mut keys = vec![hash(&login, "host", host.as_bytes())];
         for ip in addrs {
-            let key = match crate::serve::client_key(*ip) {
+            let key = match crate::limits::client_key(*ip) {
                 IpAddr::V4(v4) => hash(&login, "ip", &v4.octets()),
                 IpAddr::V6(v6) => hash(&login, "ip", &v6.octets()),
             };

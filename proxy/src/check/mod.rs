@@ -744,22 +744,25 @@ fn elapsed_ms(since: Instant) -> u64 {
     u64::try_from(since.elapsed().as_millis()).unwrap_or(u64::MAX)
 }
 
-/// Base64 of the SASL PLAIN message (`\0user\0password`).
-fn sasl_plain(creds: &Creds<'_>) -> zeroize::Zeroizing<String> {
-    use base64::Engine as _;
-    let mut raw = zeroize::Zeroizing::new(Vec::with_capacity(
-        creds.username.len() + creds.password.expose().len() + 2,
-    ));
+/// The SASL PLAIN message (`\0user\0password`, RFC 4616), in a buffer zeroed on drop.
+pub(crate) fn sasl_plain_message(username: &str, secret: &str) -> zeroize::Zeroizing<Vec<u8>> {
+    let mut raw = zeroize::Zeroizing::new(Vec::with_capacity(username.len() + secret.len() + 2));
     raw.push(0);
-    raw.extend_from_slice(creds.username.as_bytes());
+    raw.extend_from_slice(username.as_bytes());
     raw.push(0);
-    raw.extend_from_slice(creds.password.expose().as_bytes());
-    zeroize::Zeroizing::new(base64::engine::general_purpose::STANDARD.encode(&*raw))
+    raw.extend_from_slice(secret.as_bytes());
+    raw
 }
 
-fn b64(s: &str) -> zeroize::Zeroizing<String> {
+/// Base64 of the SASL PLAIN message.
+fn sasl_plain(creds: &Creds<'_>) -> zeroize::Zeroizing<String> {
+    b64(sasl_plain_message(creds.username, creds.password.expose()))
+}
+
+/// Standard base64, in a buffer zeroed on drop.
+pub(crate) fn b64(bytes: impl AsRef<[u8]>) -> zeroize::Zeroizing<String> {
     use base64::Engine as _;
-    zeroize::Zeroizing::new(base64::engine::general_purpose::STANDARD.encode(s))
+    zeroize::Zeroizing::new(base64::engine::general_purpose::STANDARD.encode(bytes))
 }
 
 /// Checks the fields of a request (400 on the first bad one).

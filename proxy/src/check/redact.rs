@@ -17,8 +17,9 @@
 //! The replacement is [`REDACTED`]. The secret itself is held in [`zeroize::Zeroizing`]
 //! buffers, like every copy of it the proxy makes.
 
-use base64::Engine as _;
 use zeroize::Zeroizing;
+
+use super::b64;
 
 /// What replaces a secret in server text.
 pub const REDACTED: &str = "[redacted]";
@@ -45,10 +46,6 @@ impl std::fmt::Debug for Redactor {
     }
 }
 
-fn b64(bytes: &[u8]) -> Zeroizing<String> {
-    Zeroizing::new(base64::engine::general_purpose::STANDARD.encode(bytes))
-}
-
 impl Redactor {
     /// The forms of `secret` as sent by user `username`.
     pub fn new(username: &str, secret: &str) -> Self {
@@ -69,19 +66,18 @@ impl Redactor {
                 .trim()
                 .to_owned(),
         );
-        let mut sasl_plain = Zeroizing::new(Vec::new());
-        sasl_plain.push(0);
-        sasl_plain.extend_from_slice(username.as_bytes());
-        sasl_plain.push(0);
-        sasl_plain.extend_from_slice(secret.as_bytes());
-        let encoded = vec![b64(&sasl_plain), b64(secret.as_bytes())];
+        // The payloads exactly as the protocol modules send them.
+        let encoded = vec![
+            b64(&*super::sasl_plain_message(username, secret)),
+            b64(secret),
+        ];
         let fragments = (0..3usize)
             .filter_map(|offset| {
                 // With `offset` bytes before it, the secret's bytes alone decide the
                 // characters from `skip` to four before the end.
                 let mut bytes = Zeroizing::new(vec![0u8; offset]);
                 bytes.extend_from_slice(secret.as_bytes());
-                let all = b64(&bytes);
+                let all = b64(&*bytes);
                 let skip = [0, 2, 3][offset];
                 let end = all.len().checked_sub(4)?;
                 let part = all.get(skip..end)?;
@@ -197,7 +193,7 @@ mod tests {
     }
 
     fn b64s(s: &[u8]) -> String {
-        base64::engine::general_purpose::STANDARD.encode(s)
+        b64(s).to_string()
     }
 
     #[test]

@@ -22,9 +22,7 @@ fn mail() -> &'static MailServers {
 
 /// The end-to-end configuration, asking the DNS server at `dns`.
 fn config(dns: std::net::SocketAddr) -> Config {
-    let dir = std::env::temp_dir().join("mailsetup-empty-dist");
-    let _ = std::fs::create_dir_all(&dir);
-    let mut c = crate::test_config(&dir, mail());
+    let mut c = crate::test_config(&crate::empty_dist(), mail());
     c.dns_server = Some(dns);
     c
 }

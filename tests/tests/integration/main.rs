@@ -25,6 +25,13 @@ use std::path::Path;
 use mailsetup_proxy::Config;
 use mailsetup_tests::mail::MailServers;
 
+/// An empty static-files folder, for tests that need no front end.
+pub fn empty_dist() -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join("mailsetup-empty-dist");
+    let _ = std::fs::create_dir_all(&dir);
+    dir
+}
+
 /// The proxy configuration the end-to-end tests use: static files from `dist`, and the
 /// loopback test servers allowed as targets (their CA trusted, any port).
 pub fn test_config(dist: &Path, mail: &MailServers) -> Config {

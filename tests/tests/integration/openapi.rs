@@ -13,9 +13,7 @@ use serde_json::Value;
 use tower::ServiceExt as _;
 
 fn dist() -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join("mailsetup-empty-dist");
-    let _ = std::fs::create_dir_all(&dir);
-    dir
+    crate::empty_dist()
 }
 
 fn app(redis_down: bool) -> axum::Router {

@@ -16,9 +16,7 @@ use mailsetup_tests::redis::RedisServer;
 use serde_json::{Value, json};
 
 fn dist() -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join("mailsetup-empty-dist");
-    let _ = std::fs::create_dir_all(&dir);
-    dir
+    crate::empty_dist()
 }
 
 fn replica_config(redis: Option<&RedisServer>) -> Config {

@@ -10,6 +10,7 @@ pub mod api;
 pub mod diagnose;
 pub mod email;
 pub mod idn;
+pub mod oauth;
 pub mod providers;
 pub mod secret;
 pub mod validate;

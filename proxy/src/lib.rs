@@ -18,6 +18,7 @@ pub mod metrics;
 mod middleware;
 pub mod observe;
 pub mod openapi;
+mod origin;
 pub mod policy;
 mod routes;
 pub mod serve;

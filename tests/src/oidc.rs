@@ -368,7 +368,9 @@ impl Agent {
             let pair = set.split(';').next().unwrap_or("");
             if let Some((k, v)) = pair.split_once('=') {
                 let jar = self.cookies.entry(host.clone()).or_default();
-                let expired = set.to_ascii_lowercase().contains("expires=thu, 01 jan 1970")
+                let expired = set
+                    .to_ascii_lowercase()
+                    .contains("expires=thu, 01 jan 1970")
                     || set.to_ascii_lowercase().contains("max-age=0");
                 if expired || v.is_empty() {
                     jar.remove(k.trim());
@@ -438,23 +440,40 @@ pub fn decode(s: &str) -> String {
 }
 
 fn basic(user: &str, secret: &str) -> String {
-    use std::fmt::Write as _;
-    // A small base64 so the harness needs no crate for it.
+    format!("Basic {}", base64(format!("{user}:{secret}").as_bytes()))
+}
+
+/// Standard base64 with padding (SASL initial responses, Basic auth), so the harness
+/// needs no crate for it.
+pub fn base64(input: &[u8]) -> String {
     const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let input = format!("{user}:{secret}").into_bytes();
-    let mut out = String::from("Basic ");
+    let mut out = String::new();
     for chunk in input.chunks(3) {
-        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
         let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
         for i in 0..4 {
             if i <= chunk.len() {
-                let _ = out.write_char(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize] as char);
+                out.push(char::from(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize]));
             } else {
                 out.push('=');
             }
         }
     }
     out
+}
+
+/// The SASL XOAUTH2 initial response for `user` and `token` (base64).
+pub fn xoauth2(user: &str, token: &str) -> String {
+    base64(format!("user={user}\x01auth=Bearer {token}\x01\x01").as_bytes())
+}
+
+/// The SASL OAUTHBEARER (RFC 7628) initial response for `user` and `token` (base64).
+pub fn oauthbearer(user: &str, token: &str) -> String {
+    base64(format!("n,a={user},\x01auth=Bearer {token}\x01\x01").as_bytes())
 }
 
 fn random_hex() -> String {

@@ -53,18 +53,27 @@ pub struct AppState {
 impl AppState {
     /// Builds the state from a configuration, checking what can be checked up front.
     pub fn new(config: Config) -> anyhow::Result<Self> {
+        Self::with_discover_ports(config, discover::DiscoverPorts::default())
+    }
+
+    /// [`AppState::new`] with discovery probing `ports` instead of the standard ones: only
+    /// tests do this (their fixtures listen on loopback high ports), so it is no flag.
+    pub fn with_discover_ports(
+        config: Config,
+        ports: discover::DiscoverPorts,
+    ) -> anyhow::Result<Self> {
         let providers = Arc::new(routes::load_providers(config.providers_file.as_deref())?);
         let metrics = Arc::new(metrics::Metrics::new());
         let store = store::from_config(&config, metrics.clone())?;
         // One resolver (`--dns-server` or the system's) for checks and discovery alike.
         let resolver = dns::Resolver::with_settings(dns::DnsSettings {
             server: config.dns_server,
-            timeout: config.dns_query_timeout,
+            timeout: config.dns_query_timeout.get(),
             ..dns::DnsSettings::default()
         })?;
         let discover = Arc::new(
             discover::Discoverer::with_resolver(
-                discover::DiscoverSettings::from_config(&config)?,
+                discover::DiscoverSettings::from_config(&config, ports)?,
                 policy::EgressPolicy {
                     allow_any_port: config.allow_any_port,
                     allow_private_targets: config.allow_private_targets,

@@ -87,8 +87,7 @@ impl Edge {
             limiter: RateLimiter::with_store(config.rate_limit_per_minute, state.store.clone()),
             metrics: state.metrics.clone(),
             expensive: Arc::new(Semaphore::new(config.max_concurrent_checks)),
-            timeout: Duration::try_from_secs_f64(config.request_timeout)
-                .unwrap_or(Duration::from_secs(60)),
+            timeout: config.request_timeout.get(),
         }
     }
 }
@@ -580,6 +579,6 @@ mod tests {
         assert_eq!(c.rate_limit_per_minute, 5);
         assert_eq!(c.max_concurrent_checks, 7);
         assert!(c.trust_forwarded_for);
-        assert!((c.request_timeout - 12.5).abs() < f64::EPSILON);
+        assert_eq!(c.request_timeout.get(), Duration::from_millis(12_500));
     }
 }

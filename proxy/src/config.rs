@@ -179,9 +179,10 @@ pub struct Config {
     #[arg(long, env = "MAILSETUP_SECRET_KEY_FILE")]
     pub secret_key_file: Option<PathBuf>,
 
-    /// How long a started sign-in may take to come back to the callback (tests shorten it).
-    #[arg(skip = std::time::Duration::from_secs(600))]
-    pub oauth_state_ttl: std::time::Duration,
+    /// Seconds a started OAuth sign-in may take to come back to the callback; a later
+    /// callback gets `oauth_state_expired`.
+    #[arg(long, env = "MAILSETUP_OAUTH_STATE_TTL", default_value = "600")]
+    pub oauth_state_ttl: Seconds,
 
     /// Log format on stderr: `text` (human-readable) or `json` (one object per line, for
     /// log collectors).

@@ -91,10 +91,10 @@ impl OAuth {
                     allow_private_targets: config.allow_private_targets,
                 },
                 tls: Arc::new(tls),
-                timeout: Duration::from_secs_f64(config.connect_timeout.max(1.0) + 10.0),
+                timeout: config.connect_timeout.get() + Duration::from_secs(10),
             },
             public_url: config.public_url.clone(),
-            state_ttl: config.oauth_state_ttl,
+            state_ttl: config.oauth_state_ttl.get(),
         })
     }
 

@@ -110,7 +110,7 @@ pub struct Config {
     /// An origin (`https://host[:port]`) besides the proxy's own whose pages may call the
     /// API. Repeatable; in the environment, separate with commas. Never a wildcard.
     #[arg(long = "allowed-origin", env = "MAILSETUP_ALLOWED_ORIGIN", value_delimiter = ',',
-          value_parser = crate::middleware::parse_origin)]
+          value_parser = crate::origin::parse_origin)]
     pub allowed_origin: Vec<String>,
 
     /// Count clients by the last `X-Forwarded-For` address and accept the last
@@ -152,7 +152,7 @@ pub struct Config {
     /// Its origin is the proxy's own origin for the API's origin check; without it, only
     /// the listen address and `Host` headers that are IP literals or `localhost` count as
     /// the proxy's own (a DNS-rebinding page's name never does).
-    #[arg(long, env = "MAILSETUP_PUBLIC_URL", value_parser = crate::middleware::parse_public_url)]
+    #[arg(long, env = "MAILSETUP_PUBLIC_URL", value_parser = crate::origin::parse_public_url)]
     pub public_url: Option<String>,
 
     /// Shared state for several replicas (failed-login guard, rate limit, discovery

@@ -19,6 +19,7 @@ mod middleware;
 pub mod oauth;
 pub mod observe;
 pub mod openapi;
+mod origin;
 pub mod policy;
 mod routes;
 pub mod serve;

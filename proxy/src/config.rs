@@ -166,6 +166,24 @@ pub struct Config {
     #[arg(long, env = "MAILSETUP_METRICS_LISTEN")]
     pub metrics_listen: Option<SocketAddr>,
 
+    /// OAuth 2.0 clients for "Sign in with the provider" (TOML, one `[provider-id]` table
+    /// each with `client_id`, `client_secret_env` and optional `authorization_url`,
+    /// `token_url`, `scopes`, `sasl`), checked at start. Needs `--public-url`: the redirect
+    /// URI is `{public-url}/api/v1/oauth/callback`.
+    #[arg(long, env = "MAILSETUP_OAUTH_CONFIG")]
+    pub oauth_config: Option<PathBuf>,
+
+    /// A file of at least 32 secret bytes that seals OAuth flow state; give every replica
+    /// the same file (required with `--oauth-config` and `--redis-url`). Without it, a
+    /// key of this process only.
+    #[arg(long, env = "MAILSETUP_SECRET_KEY_FILE")]
+    pub secret_key_file: Option<PathBuf>,
+
+    /// Seconds a started OAuth sign-in may take to come back to the callback; a later
+    /// callback gets `oauth_state_expired`.
+    #[arg(long, env = "MAILSETUP_OAUTH_STATE_TTL", default_value = "600")]
+    pub oauth_state_ttl: Seconds,
+
     /// Log format on stderr: `text` (human-readable) or `json` (one object per line, for
     /// log collectors).
     #[arg(long, env = "MAILSETUP_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]

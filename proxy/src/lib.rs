@@ -16,6 +16,7 @@ pub mod i18n;
 pub mod limits;
 pub mod metrics;
 mod middleware;
+pub mod oauth;
 pub mod observe;
 pub mod openapi;
 mod origin;
@@ -46,6 +47,8 @@ pub struct AppState {
     pub store: store::SharedStore,
     /// This proxy's metrics (served with `--metrics-listen`).
     pub metrics: Arc<metrics::Metrics>,
+    /// Sign in with the provider: the operator's OAuth clients, the state key.
+    pub oauth: Arc<oauth::OAuth>,
 }
 
 impl AppState {
@@ -82,6 +85,11 @@ impl AppState {
             )?
             .with_store(store.clone()),
         );
+        let oauth = Arc::new(oauth::OAuth::from_config(
+            &config,
+            &providers,
+            resolver.clone(),
+        )?);
         let checker =
             Arc::new(check::Checker::new(&config, resolver)?.with_store(&config, store.clone()));
         Ok(Self {
@@ -90,6 +98,7 @@ impl AppState {
             checker,
             store,
             metrics,
+            oauth,
             config: Arc::new(config),
         })
     }

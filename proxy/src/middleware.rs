@@ -118,7 +118,7 @@ fn is_expensive(path: &str) -> bool {
     let Some(rest) = path.strip_prefix(API_PREFIX) else {
         return false;
     };
-    ["/check", "/discover"]
+    ["/check", "/discover", "/oauth/callback"]
         .iter()
         .any(|p| rest == *p || rest.strip_prefix(p).is_some_and(|r| r.starts_with('/')))
 }

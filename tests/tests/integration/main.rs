@@ -11,6 +11,7 @@ mod edge;
 mod harness;
 mod i18n;
 mod ispdb;
+mod oauth_harness;
 mod openapi;
 mod postfix;
 mod providers;

@@ -4,7 +4,7 @@
 
 use leptos::prelude::*;
 
-use crate::ui::{Ctx, cancel_inflight};
+use crate::app::{Ctx, cancel_inflight};
 
 fn post_to_parent(c: Ctx, kind: &str, detail: Option<String>) {
     let opts = c.opts.get_value();

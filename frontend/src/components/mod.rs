@@ -4,8 +4,8 @@
 use leptos::prelude::*;
 use mailsetup_shared::api::{Lang, Provider};
 
+use crate::app::{ctx, go_back};
 use crate::i18n::step_names;
-use crate::ui::{ctx, go_back};
 use crate::wizard::Mark;
 
 /// A provider's name as shown to users in `lang`. Every display of a provider name goes

@@ -5,10 +5,10 @@ use std::time::Duration;
 
 use leptos::prelude::*;
 
+use crate::app::{continue_from_address, ctx, recognise};
 use crate::components::{FieldError, Heading, Nav, provider_name};
 use crate::i18n::with_name;
 use crate::rules;
-use crate::ui::{continue_from_address, ctx, recognise};
 use crate::wizard::{Blocker, Source};
 
 /// The address screen.

@@ -8,10 +8,10 @@ use leptos::prelude::*;
 use mailsetup_shared::secret::Password;
 use wasm_bindgen::JsCast;
 
+use crate::app::{ctx, start_check};
 use crate::components::{FieldError, Heading, Nav, provider_name};
 use crate::i18n::with_name;
 use crate::rules;
-use crate::ui::{ctx, start_check};
 use crate::wizard::{Blocker, Step};
 
 /// The password as the page may show it: itself when shown, bullets otherwise.

@@ -5,9 +5,9 @@
 use leptos::prelude::*;
 use mailsetup_shared::api::{ProviderStatus, StepTopic};
 
+use crate::app::ctx;
 use crate::components::{FieldError, Heading, Nav, provider_name};
 use crate::i18n::with_name;
-use crate::ui::ctx;
 use crate::wizard::Blocker;
 
 /// The preparation screen.

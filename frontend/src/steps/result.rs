@@ -5,12 +5,12 @@
 use leptos::prelude::*;
 use mailsetup_shared::api::{DiagnosisCode, Protocol, SideReport};
 
+use crate::app::{ctx, go_back, start_check};
 use crate::components::Heading;
 use crate::embed::finish;
 use crate::i18n::with_name;
 use crate::i18n::{Strings, step_name};
 use crate::steps::servers::security_label;
-use crate::ui::{ctx, go_back, start_check};
 use crate::wizard::{Source, Step};
 
 fn fix_label(t: &Strings, s: Step) -> &'static str {

@@ -4,10 +4,10 @@
 use leptos::prelude::*;
 use mailsetup_shared::api::{IncomingProtocol, Protocol, Security};
 
+use crate::app::{ctx, start_check};
 use crate::components::{FieldError, Heading, Nav, provider_name};
 use crate::i18n::{Strings, with_name};
 use crate::rules;
-use crate::ui::{ctx, start_check};
 use crate::wizard::{Blocker, Field, Source, Step, Wizard};
 
 /// How a TLS mode is shown.

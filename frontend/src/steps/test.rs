@@ -6,9 +6,9 @@
 use leptos::prelude::*;
 use mailsetup_shared::api::{Lang, Protocol};
 
+use crate::app::{Ctx, cancel_check, ctx, start_check};
 use crate::components::Heading;
 use crate::i18n::step_name;
-use crate::ui::{Ctx, cancel_check, ctx, start_check};
 use crate::wizard::{LiveState, Side};
 
 /// The sentence announced when a side has finished, if it has.

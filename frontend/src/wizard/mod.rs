@@ -13,11 +13,13 @@ use serde::{Deserialize, Serialize};
 use crate::rules;
 
 mod check;
+mod discovery;
 mod report;
 mod saved;
 mod servers;
 
 pub use check::{LiveState, Side};
+pub use discovery::candidate_forms;
 pub use report::{Verified, VerifiedServer};
 pub use saved::Saved;
 

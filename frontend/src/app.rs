@@ -1,0 +1,241 @@
+//! The wizard's shared context ([`Ctx`]) and the actions the steps take with it: recognise
+//! the provider, continue from the address, run or cancel the check, go back. No views, so
+//! the steps, components and the host messaging import it, and the frame (`ui.rs`) imports
+//! them, without a circle.
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use mailsetup_shared::api::Lang;
+use web_sys::AbortController;
+
+use crate::Options;
+use crate::api::{self, ApiError};
+use crate::browser;
+use crate::i18n::{Strings, tr};
+use crate::wizard::{Step, Wizard};
+
+/// Where provider recognition stands for the typed domain.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Recognition {
+    /// The domain looked up.
+    pub domain: String,
+    /// A lookup is under way.
+    pub looking: bool,
+    /// Discovery is under way.
+    pub discovering: bool,
+}
+
+/// The state of the running check.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Run {
+    /// A check is in flight.
+    pub running: bool,
+    /// Seconds since it started.
+    pub seconds: u32,
+    /// The last request-level error (network, rate limit...).
+    pub error: Option<String>,
+}
+
+/// Everything the steps share.
+#[derive(Clone, Copy)]
+pub struct Ctx {
+    /// The wizard.
+    pub w: RwSignal<Wizard>,
+    /// The language shown.
+    pub lang: RwSignal<Lang>,
+    /// Options from the URL.
+    pub opts: StoredValue<Options>,
+    /// Provider recognition.
+    pub recog: RwSignal<Recognition>,
+    /// The running check.
+    pub run: RwSignal<Run>,
+    /// The running check's abort handle.
+    pub(crate) abort: StoredValue<Option<AbortController>, LocalStorage>,
+    /// Counts recognitions: only the newest one's answer is applied.
+    pub(crate) generation: StoredValue<u32>,
+}
+
+impl Ctx {
+    /// The texts in the current language (reactive).
+    pub fn t(&self) -> &'static Strings {
+        tr(self.lang.get())
+    }
+}
+
+/// The context, from any component below [`App`].
+pub fn ctx() -> Ctx {
+    expect_context::<Ctx>()
+}
+
+/// Starts recognising the provider of the typed address (debounced by a generation
+/// counter: only the newest answer is applied).
+pub fn recognise(c: Ctx) {
+    let Some(domain) = c.w.with_untracked(|w| {
+        crate::rules::email_error(&w.email)
+            .is_none()
+            .then(|| w.domain())
+            .flatten()
+    }) else {
+        return;
+    };
+    if c.recog.with_untracked(|r| r.domain == domain) {
+        return;
+    }
+    let generation = c.generation.get_value() + 1;
+    c.generation.set_value(generation);
+    c.recog.set(Recognition {
+        domain: domain.clone(),
+        looking: true,
+        discovering: false,
+    });
+    let email = c.w.with_untracked(|w| w.email.trim().to_owned());
+    let lang = c.lang.get_untracked();
+    spawn_local(async move {
+        let current = move || c.generation.get_value() == generation;
+        let found = api::lookup(&email, lang).await;
+        if !current() {
+            return;
+        }
+        if let Ok(Some(p)) = found {
+            c.w.update(|w| w.set_provider(p));
+            c.recog.update(|r| r.looking = false);
+            return;
+        }
+        c.recog.update(|r| {
+            r.looking = false;
+            r.discovering = true;
+        });
+        let found = api::discover(&email, lang).await;
+        if !current() {
+            return;
+        }
+        c.recog.update(|r| r.discovering = false);
+        if let Ok(d) = found {
+            c.w.update(|w| w.apply_discovery(d));
+        }
+    });
+}
+
+/// How long Continue waits at most for the provider lookup of the typed domain.
+const LOOKUP_WAIT_MS: i32 = 5000;
+
+/// Continue from the address step: once the provider lookup of this domain has answered
+/// (at most [`LOOKUP_WAIT_MS`]), so the preparation step is not skipped by a slow answer.
+pub fn continue_from_address(c: Ctx) {
+    recognise(c);
+    spawn_local(async move {
+        if c.recog.with_untracked(|r| r.looking) {
+            // One promise, settled by whichever comes first: the lookup's answer (seen by
+            // an effect, which only settles the promise and writes no signal) or the cap.
+            let owner = Owner::new();
+            let answered = js_sys::Promise::new(&mut |resolve, _| {
+                if let Some(w) = web_sys::window() {
+                    let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(
+                        &resolve,
+                        LOOKUP_WAIT_MS,
+                    );
+                }
+                owner.with(|| {
+                    Effect::new(move |_| {
+                        if !c.recog.with(|r| r.looking) {
+                            let _ = resolve.call0(&wasm_bindgen::JsValue::NULL);
+                        }
+                    });
+                });
+            });
+            let _ = wasm_bindgen_futures::JsFuture::from(answered).await;
+            owner.cleanup();
+        }
+        c.w.update(|w| {
+            w.advance();
+        });
+    });
+}
+
+/// Starts the check for the current settings (the wizard is on the test step).
+pub fn start_check(c: Ctx) {
+    cancel_inflight(c);
+    let Ok(controller) = AbortController::new() else {
+        return;
+    };
+    let signal = controller.signal();
+    c.abort.set_value(Some(controller));
+    c.run.set(Run {
+        running: true,
+        seconds: 0,
+        error: None,
+    });
+    let timer = set_interval_with_handle(
+        move || c.run.update(|r| r.seconds += 1),
+        std::time::Duration::from_secs(1),
+    )
+    .ok();
+    c.w.update(|w| w.start_check());
+    let req = c.w.with_untracked(|w| w.check_request());
+    let lang = c.lang.get_untracked();
+    spawn_local(async move {
+        let on_step = {
+            let signal = signal.clone();
+            move |side, step| {
+                if !signal.aborted() {
+                    c.w.update(|w| w.record_step(side, step));
+                }
+            }
+        };
+        let res = api::check_live(&req, lang, &signal, on_step).await;
+        drop(req);
+        if let Some(t) = timer {
+            t.clear();
+        }
+        if signal.aborted() {
+            return;
+        }
+        c.abort.set_value(None);
+        match res {
+            Ok(resp) => {
+                c.run.update(|r| r.running = false);
+                c.w.update(|w| w.finish_check(resp));
+            }
+            Err(ApiError::Aborted) => {}
+            Err(e) => {
+                let t = tr(lang);
+                let msg = match e {
+                    ApiError::Api { message, .. } => message,
+                    ApiError::StreamBroken => t.stream_broken.to_owned(),
+                    _ => t.network_error.to_owned(),
+                };
+                c.run.set(Run {
+                    running: false,
+                    seconds: 0,
+                    error: Some(msg),
+                });
+            }
+        }
+    });
+}
+
+pub(crate) fn cancel_inflight(c: Ctx) {
+    if let Some(ctrl) = c.abort.get_value() {
+        ctrl.abort();
+    }
+    c.abort.set_value(None);
+}
+
+/// Cancels the running check and goes back to the servers (through the browser's history
+/// when the entry before is the servers, so Forward does not re-run the check).
+pub fn cancel_check(c: Ctx) {
+    cancel_inflight(c);
+    c.run.set(Run::default());
+    if !browser::back_to(Step::Servers) {
+        c.w.update(|w| w.cancel_check());
+    }
+}
+
+/// The wizard's own Back button: like the browser's Back when the entry before is the
+/// step it leads to, otherwise a plain step back.
+pub fn go_back(c: Ctx) {
+    let target = c.w.with_untracked(|w| w.back_target());
+    if !browser::back_to(target) {
+        c.w.update(|w| w.back());
+    }
+}

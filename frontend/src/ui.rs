@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use mailsetup_shared::api::Lang;
 
 use crate::Options;
-use crate::app::{Ctx, Recognition, Run, cancel_inflight};
+use crate::app::{Ctx, Recognition, Run, cancel_inflight, recognise};
 use crate::browser;
 use crate::components::Stepper;
 use crate::embed::cancel_widget;

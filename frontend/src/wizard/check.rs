@@ -156,7 +156,15 @@ impl Wizard {
             | D::ProtocolDisabled
             | D::WebLoginRequired
             | D::AccountDisabled
-            | D::OauthRequired => prepare_or_password,
+            | D::OauthRequired
+            | D::OauthTokenRejected
+            | D::OauthScopeMissing
+            | D::OauthDenied
+            | D::OauthAccountMismatch
+            | D::OauthStateInvalid
+            | D::OauthStateExpired
+            | D::OauthExchangeFailed
+            | D::OauthProviderError => prepare_or_password,
             D::DnsNotFound
             | D::ConnectRefused
             | D::ConnectTimeout

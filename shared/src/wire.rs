@@ -19,6 +19,10 @@
 /// derives `Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize` (more derives
 /// and attributes may be given above `pub enum`) and adds `ALL` (declaration order),
 /// `as_str`, `from_wire` and `Display` (the wire name).
+///
+/// Wire names are the variants' names in `snake_case`: serde takes each `"name"`, and the
+/// enum also carries `rename_all = "snake_case"` for utoipa's OpenAPI schemas, which read
+/// only that (a test in `api` checks the two agree for every wire enum).
 macro_rules! wire_enum {
     (
         $(#[$meta:meta])*
@@ -28,6 +32,7 @@ macro_rules! wire_enum {
     ) => {
         $(#[$meta])*
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+        #[serde(rename_all = "snake_case")]
         pub enum $name {
             $( $(#[$vmeta])* #[serde(rename = $wire)] $variant, )+
         }

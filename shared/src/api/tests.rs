@@ -133,3 +133,39 @@ fn a_check_logs_in_with_exactly_one_credential() {
         "Oauth2 { access_token: Token([redacted]), sasl: Xoauth2 }"
     );
 }
+
+/// The wire names are the variants' names in snake_case, so the OpenAPI schemas (built
+/// from `rename_all`) name the same values as serde.
+#[test]
+fn wire_names_are_the_snake_case_variant_names() {
+    fn check<T: std::fmt::Debug + Copy>(all: &[T], name: impl Fn(T) -> &'static str) {
+        for v in all {
+            let debug = format!("{v:?}");
+            let mut snake = String::new();
+            for (i, c) in debug.chars().enumerate() {
+                if c.is_ascii_uppercase() && i > 0 {
+                    snake.push('_');
+                }
+                snake.push(c.to_ascii_lowercase());
+            }
+            assert_eq!(name(*v), snake);
+        }
+    }
+    check(&Protocol::ALL, Protocol::as_str);
+    check(&IncomingProtocol::ALL, IncomingProtocol::as_str);
+    check(&Security::ALL, Security::as_str);
+    check(&UsernameForm::ALL, UsernameForm::as_str);
+    check(&Lang::ALL, Lang::as_str);
+    check(&ErrorCode::ALL, ErrorCode::as_str);
+    check(&Side::ALL, Side::as_str);
+    check(&StepKind::ALL, StepKind::as_str);
+    check(&DiagnosisCode::ALL, DiagnosisCode::as_str);
+    check(&OAuthSasl::ALL, OAuthSasl::as_str);
+    check(&StreamEvent::ALL, StreamEvent::as_str);
+    check(&ProviderStatus::ALL, ProviderStatus::as_str);
+    check(&StepTopic::ALL, StepTopic::as_str);
+    check(&Charset::ALL, Charset::as_str);
+    check(&Confidence::ALL, Confidence::as_str);
+    check(&CandidateSource::ALL, CandidateSource::as_str);
+    check(&TraceMethod::ALL, TraceMethod::as_str);
+}

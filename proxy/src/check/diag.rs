@@ -51,8 +51,14 @@ mod tests {
         let c = DiagnosisCode::AuthFailed;
         assert_eq!(login(c, false, Some(&scope)), DiagnosisCode::AuthFailed);
         assert_eq!(login(c, true, None), DiagnosisCode::OauthTokenRejected);
-        assert_eq!(login(c, true, Some(&invalid)), DiagnosisCode::OauthTokenRejected);
-        assert_eq!(login(c, true, Some(&scope)), DiagnosisCode::OauthScopeMissing);
+        assert_eq!(
+            login(c, true, Some(&invalid)),
+            DiagnosisCode::OauthTokenRejected
+        );
+        assert_eq!(
+            login(c, true, Some(&scope)),
+            DiagnosisCode::OauthScopeMissing
+        );
         assert_eq!(
             login(DiagnosisCode::ProtocolDisabled, true, Some(&scope)),
             DiagnosisCode::ProtocolDisabled

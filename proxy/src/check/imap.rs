@@ -386,7 +386,9 @@ fn no_token_mechanism(offered: &[String]) -> Failure {
             format!(
                 "the server offers no OAuth login (no XOAUTH2 or OAUTHBEARER), only: {offered}"
             ),
-            format!("сервер не предлагает вход через OAuth (нет XOAUTH2 и OAUTHBEARER), только: {offered}"),
+            format!(
+                "сервер не предлагает вход через OAuth (нет XOAUTH2 и OAUTHBEARER), только: {offered}"
+            ),
         ),
     )
 }

@@ -410,7 +410,6 @@ impl Checker {
 /// Where live step events go (`POST /api/v1/check/stream`).
 pub type Events = tokio::sync::mpsc::UnboundedSender<StepEvent>;
 
-
 /// A validated request, resolved.
 #[derive(Debug)]
 pub struct Prepared {
@@ -960,7 +959,10 @@ mod tests {
             "username"
         );
         assert_eq!(field(|r| r.password = Some(Password::new(""))), "password");
-        assert_eq!(field(|r| r.password = Some(Password::new("a\nb"))), "password");
+        assert_eq!(
+            field(|r| r.password = Some(Password::new("a\nb"))),
+            "password"
+        );
         assert_eq!(
             field(|r| {
                 r.incoming = None;
@@ -1060,9 +1062,15 @@ mod tests {
         assert_eq!(with(None, None), "password");
         assert_eq!(with(Some("pw"), Some(token("t"))), "auth");
         assert_eq!(with(None, Some(token(""))), "auth.access_token");
-        assert_eq!(with(None, Some(token("a\r\nA1 LOGOUT"))), "auth.access_token");
+        assert_eq!(
+            with(None, Some(token("a\r\nA1 LOGOUT"))),
+            "auth.access_token"
+        );
         assert_eq!(with(None, Some(token("a b"))), "auth.access_token");
-        assert_eq!(with(None, Some(token(&"x".repeat(8193)))), "auth.access_token");
+        assert_eq!(
+            with(None, Some(token(&"x".repeat(8193)))),
+            "auth.access_token"
+        );
         assert_eq!(
             with(
                 None,

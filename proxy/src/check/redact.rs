@@ -68,10 +68,7 @@ impl Redactor {
                 .to_owned(),
         );
         // The payloads exactly as the protocol modules send them.
-        let encoded = vec![
-            b64(&*plain_message(username, secret)),
-            b64(secret),
-        ];
+        let encoded = vec![b64(&*plain_message(username, secret)), b64(secret)];
         let fragments = (0..3usize)
             .filter_map(|offset| {
                 // With `offset` bytes before it, the secret's bytes alone decide the

@@ -113,7 +113,10 @@ impl OAuthError {
     /// without `https://mail.google.com/`).
     pub(crate) fn scope_missing(&self) -> bool {
         matches!(
-            self.status.as_deref().map(str::to_ascii_lowercase).as_deref(),
+            self.status
+                .as_deref()
+                .map(str::to_ascii_lowercase)
+                .as_deref(),
             Some("insufficient_scope" | "403" | "400")
         )
     }
@@ -235,9 +238,9 @@ impl<'a> Exchange<'a> {
         match self.mechanism {
             Mechanism::Plain => plain_message(username, secret),
             Mechanism::Login => Zeroizing::new(Vec::new()),
-            Mechanism::Xoauth2 => {
-                Zeroizing::new(format!("user={username}\x01auth=Bearer {secret}\x01\x01").into_bytes())
-            }
+            Mechanism::Xoauth2 => Zeroizing::new(
+                format!("user={username}\x01auth=Bearer {secret}\x01\x01").into_bytes(),
+            ),
             Mechanism::Oauthbearer => {
                 let user = username.replace('=', "=3D").replace(',', "=2C");
                 Zeroizing::new(
@@ -252,14 +255,10 @@ impl<'a> Exchange<'a> {
 
     /// Base64 of every first message this login could send, for the redactor.
     pub(crate) fn payloads(login: Login<'_>) -> Vec<Zeroizing<String>> {
-        [
-            Mechanism::Plain,
-            Mechanism::Xoauth2,
-            Mechanism::Oauthbearer,
-        ]
-        .into_iter()
-        .map(|m| b64(Exchange::new(m, login).first_message()))
-        .collect()
+        [Mechanism::Plain, Mechanism::Xoauth2, Mechanism::Oauthbearer]
+            .into_iter()
+            .map(|m| b64(Exchange::new(m, login).first_message()))
+            .collect()
     }
 }
 
@@ -369,7 +368,8 @@ mod tests {
             b"n,a=a=2Cb=3Dc@example.com,\x01host=imap.example.com\x01port=993\x01auth=Bearer ya29.tok\x01\x01"
         );
         // The error challenge is answered (empty for XOAUTH2, ^A for OAUTHBEARER) and kept.
-        let challenge = b64(br#"{"status":"400","schemes":"Bearer","scope":"https://mail.google.com/"}"#);
+        let challenge =
+            b64(br#"{"status":"400","schemes":"Bearer","scope":"https://mail.google.com/"}"#);
         assert!(matches!(x.answer(&challenge), Answer::Send(s) if s.is_empty()));
         let err = x.error.clone().unwrap();
         assert_eq!(err.status.as_deref(), Some("400"));

@@ -36,7 +36,6 @@ pub struct OutgoingTarget {
     pub security: Security,
 }
 
-
 /// `POST /api/v1/check` request body. Either side may be left out; exactly one of
 /// `password` and `auth` says how to log in.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -183,7 +182,6 @@ wire_enum! {
     }
 }
 
-
 /// `POST /api/v1/check` response body.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -232,7 +230,6 @@ fn default_security() -> Security {
     Security::Tls
 }
 
-
 wire_enum! {
     /// The name of one step of a check.
     #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -276,7 +273,6 @@ pub struct StepReport {
     #[serde(default)]
     pub detail: Option<String>,
 }
-
 
 wire_enum! {
     /// Stable diagnosis codes. Host apps rely on these names.

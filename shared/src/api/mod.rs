@@ -209,4 +209,3 @@ pub struct Health {
     /// The proxy's crate version.
     pub version: String,
 }
-

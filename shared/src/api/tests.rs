@@ -56,7 +56,10 @@ fn wire_enums_derive_every_string_form_from_one_list() {
     assert_eq!(Side::ALL, [Side::Incoming, Side::Outgoing]);
     assert_eq!(StreamEvent::Step.as_str(), "step");
     assert_eq!(StreamEvent::Result.as_str(), "result");
-    assert_eq!(StepKind::from_wire("capabilities"), Some(StepKind::Capabilities));
+    assert_eq!(
+        StepKind::from_wire("capabilities"),
+        Some(StepKind::Capabilities)
+    );
     assert_eq!(StepKind::from_wire("Capabilities"), None);
     assert_eq!(ErrorCode::StoreUnavailable.as_str(), "store_unavailable");
     assert_eq!(UsernameForm::default(), UsernameForm::Email);
@@ -66,7 +69,10 @@ fn wire_enums_derive_every_string_form_from_one_list() {
         TraceMethod::from(CandidateSource::Autodiscover).as_str(),
         CandidateSource::Autodiscover.as_str()
     );
-    assert_eq!(DiagnosisCode::OauthScopeMissing.as_str(), "oauth_scope_missing");
+    assert_eq!(
+        DiagnosisCode::OauthScopeMissing.as_str(),
+        "oauth_scope_missing"
+    );
     assert!(Confidence::High > Confidence::Low);
 }
 
@@ -107,13 +113,15 @@ fn a_check_logs_in_with_exactly_one_credential() {
     );
     assert!(matches!(
         tok.credential(),
-        Some(Credential::OAuth2 { sasl: Some(OAuthSasl::Oauthbearer), .. })
+        Some(Credential::OAuth2 {
+            sasl: Some(OAuthSasl::Oauthbearer),
+            ..
+        })
     ));
     // Neither, or both.
     assert_eq!(parse(r#"{"email":"a@b.c"}"#).credential(), None);
-    let both = parse(
-        r#"{"email":"a@b.c","password":"pw","auth":{"method":"oauth2","access_token":"t"}}"#,
-    );
+    let both =
+        parse(r#"{"email":"a@b.c","password":"pw","auth":{"method":"oauth2","access_token":"t"}}"#);
     assert_eq!(both.credential(), None);
     assert!(
         serde_json::from_str::<CheckRequest>(

@@ -10,6 +10,7 @@
 mod wire;
 
 pub mod api;
+mod chars;
 pub mod diagnose;
 pub mod email;
 pub mod idn;

@@ -12,6 +12,7 @@ mod edge;
 mod harness;
 mod i18n;
 mod ispdb;
+mod oauth;
 mod oauth_harness;
 mod openapi;
 mod postfix;

@@ -14,6 +14,7 @@ mod i18n;
 mod ispdb;
 mod oauth;
 mod oauth_harness;
+mod oauth_scale;
 mod openapi;
 mod postfix;
 mod providers;

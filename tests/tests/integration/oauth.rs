@@ -15,10 +15,10 @@ use mailsetup_tests::proxy::RunningProxy;
 use serde_json::{Value, json};
 
 /// The test provider's id (from a `--providers-file`, like an operator's own).
-const PROVIDER: &str = "exampletest";
+pub(crate) const PROVIDER: &str = "exampletest";
 
 /// A free loopback port for a proxy that must know its URL before it starts.
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -27,7 +27,7 @@ fn free_port() -> u16 {
 }
 
 /// The operator's providers file: example.test on the harness's Dovecot.
-fn providers_file() -> std::path::PathBuf {
+pub(crate) fn providers_file() -> std::path::PathBuf {
     let m = MailServers::shared();
     let path = std::env::temp_dir().join(format!(
         "mailsetup-oauth-providers-{}.json",
@@ -49,7 +49,7 @@ fn providers_file() -> std::path::PathBuf {
 }
 
 /// The client table for the test server (a secret only for a confidential client).
-fn oauth_toml(p: &OidcProvider, client: &Client) -> String {
+pub(crate) fn oauth_toml(p: &OidcProvider, client: &Client) -> String {
     let secret = if client.secret.is_empty() {
         String::new()
     } else {
@@ -67,19 +67,19 @@ fn oauth_toml(p: &OidcProvider, client: &Client) -> String {
 }
 
 /// A proxy configured for the test provider, reachable at `url`.
-struct Setup {
-    oidc: &'static OidcProvider,
-    client: Client,
-    proxy: RunningProxy,
+pub(crate) struct Setup {
+    pub(crate) oidc: &'static OidcProvider,
+    pub(crate) client: Client,
+    pub(crate) proxy: RunningProxy,
 }
 
 impl Setup {
-    fn url(&self) -> String {
+    pub(crate) fn url(&self) -> String {
         self.proxy.url()
     }
 
     /// The start URL for `email`, with extra query parameters.
-    fn start(&self, email: &str, extra: &str) -> String {
+    pub(crate) fn start(&self, email: &str, extra: &str) -> String {
         format!(
             "{}/api/v1/oauth/{PROVIDER}/start?email={}{extra}",
             self.url(),
@@ -89,7 +89,7 @@ impl Setup {
 }
 
 /// The configuration of a proxy on `port` with the test provider.
-fn config(port: u16, edit: impl FnOnce(&mut Config)) -> Config {
+pub(crate) fn config(port: u16, edit: impl FnOnce(&mut Config)) -> Config {
     let mut c = crate::test_config(&crate::empty_dist(), MailServers::shared());
     c.providers_file = Some(providers_file());
     c.public_url = Some(format!("http://127.0.0.1:{port}"));
@@ -99,7 +99,7 @@ fn config(port: u16, edit: impl FnOnce(&mut Config)) -> Config {
 
 /// `state` with the operator's clients for the test server (the secret given directly,
 /// as the environment would).
-fn with_clients(mut state: AppState, p: &OidcProvider, client: &Client) -> AppState {
+pub(crate) fn with_clients(mut state: AppState, p: &OidcProvider, client: &Client) -> AppState {
     let secret = client.secret.clone();
     let clients = OAuthConfig::parse(&oauth_toml(p, client), &state.providers, |name| {
         (name == "TEST_SECRET").then(|| secret.clone())
@@ -109,7 +109,7 @@ fn with_clients(mut state: AppState, p: &OidcProvider, client: &Client) -> AppSt
     state
 }
 
-fn setup_with(confidential: bool, edit: impl FnOnce(&mut Config)) -> Setup {
+pub(crate) fn setup_with(confidential: bool, edit: impl FnOnce(&mut Config)) -> Setup {
     let p = OidcProvider::shared();
     let port = free_port();
     let redirect = format!("http://127.0.0.1:{port}/api/v1/oauth/callback");
@@ -127,12 +127,12 @@ fn setup_with(confidential: bool, edit: impl FnOnce(&mut Config)) -> Setup {
     }
 }
 
-fn setup() -> Setup {
+pub(crate) fn setup() -> Setup {
     setup_with(true, |_| {})
 }
 
 /// The outcome the callback page hands over (its JSON data element).
-fn outcome(page: &str) -> Value {
+pub(crate) fn outcome(page: &str) -> Value {
     let start = page
         .find("type=\"application/json\">")
         .unwrap_or_else(|| panic!("no data in the page: {page}"))
@@ -144,7 +144,7 @@ fn outcome(page: &str) -> Value {
 }
 
 /// The diagnosis code of a stopped flow.
-fn error_code(page: &str) -> String {
+pub(crate) fn error_code(page: &str) -> String {
     outcome(page)["error"]["code"]
         .as_str()
         .unwrap_or("<none>")

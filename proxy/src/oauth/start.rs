@@ -75,7 +75,7 @@ pub fn start(
     };
     let return_to = match &query.return_to {
         None => None,
-        Some(r) => Some(same_origin_path(oauth, r).ok_or_else(|| {
+        Some(r) => Some(same_origin_path(&oauth.origin(), r).ok_or_else(|| {
             ApiError::invalid(
                 "return_to",
                 Text::new(
@@ -115,25 +115,30 @@ pub fn start(
     };
     let sealed = oauth.key.seal(&flow).map_err(failed)?;
     Ok(Started {
-        location: authorization_url(oauth, client, &sealed, &s256(&verifier), raw.trim()),
+        location: authorization_url(
+            &oauth.redirect_uri(),
+            client,
+            &sealed,
+            &s256(&verifier),
+            raw.trim(),
+        ),
         set_cookie,
     })
 }
 
 /// The provider's authorization URL for a flow.
 fn authorization_url(
-    oauth: &OAuth,
+    redirect_uri: &str,
     client: &OAuthClient,
     state: &str,
     challenge: &str,
     login_hint: &str,
 ) -> String {
     let scope = client.scopes.join(" ");
-    let redirect_uri = oauth.redirect_uri();
     let mut params: Vec<(&str, &str)> = vec![
         ("response_type", "code"),
         ("client_id", &client.client_id),
-        ("redirect_uri", &redirect_uri),
+        ("redirect_uri", redirect_uri),
         ("scope", &scope),
         ("state", state),
         ("code_challenge", challenge),
@@ -167,9 +172,8 @@ fn cookie_header(oauth: &OAuth, value: &str) -> String {
 
 /// `return_to` as a path on the proxy's own origin: a path (`/x`, never `//host`) or an
 /// absolute URL of that origin. Anything else is refused.
-fn same_origin_path(oauth: &OAuth, r: &str) -> Option<String> {
-    let origin = oauth.origin();
-    let path = if let Some(rest) = r.strip_prefix(&origin).filter(|_| !origin.is_empty()) {
+fn same_origin_path(origin: &str, r: &str) -> Option<String> {
+    let path = if let Some(rest) = r.strip_prefix(origin).filter(|_| !origin.is_empty()) {
         if rest.is_empty() { "/" } else { rest }
     } else {
         r
@@ -179,4 +183,53 @@ fn same_origin_path(oauth: &OAuth, r: &str) -> Option<String> {
         && !path.contains(['\\', '\r', '\n', '\t'])
         && path.len() <= 2048;
     ok.then(|| path.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    #[test]
+    fn return_to_stays_on_this_site() {
+        let own = "https://setup.example.com";
+        for (given, want) in [
+            ("/wizard?x=1", Some("/wizard?x=1")),
+            ("https://setup.example.com/a", Some("/a")),
+            ("https://setup.example.com", Some("/")),
+            ("https://setup.example.com.evil.example/a", None),
+            ("//evil.example/", None),
+            ("/\\evil.example", None),
+            ("https://evil.example/", None),
+            ("javascript:alert(1)", None),
+            ("/a\nb", None),
+        ] {
+            assert_eq!(same_origin_path(own, given).as_deref(), want, "{given}");
+        }
+    }
+
+    #[test]
+    fn the_authorization_url_keeps_the_endpoint_s_query_and_adds_the_provider_s_parameters() {
+        let client = OAuthClient {
+            provider: "gmail".into(),
+            name: "Gmail".into(),
+            client_id: "id 1".into(),
+            client_secret: None,
+            authorization_url: "https://accounts.example.com/auth?tenant=x".into(),
+            token_url: "https://accounts.example.com/token".into(),
+            scopes: vec!["https://mail.google.com/".into(), "openid".into()],
+            mail_scopes: vec!["https://mail.google.com/".into()],
+            authorization_params: [("access_type".to_owned(), "offline".to_owned())].into(),
+            sasl: mailsetup_shared::oauth::OAuthSasl::Xoauth2,
+        };
+        let url = authorization_url("https://s.example/cb", &client, "ST", "CH", "a@b.c");
+        assert_eq!(
+            url,
+            "https://accounts.example.com/auth?tenant=x&response_type=code&client_id=id+1\
+             &redirect_uri=https%3A%2F%2Fs.example%2Fcb&scope=https%3A%2F%2Fmail.google.com%2F+openid\
+             &state=ST&code_challenge=CH&code_challenge_method=S256&login_hint=a%40b.c\
+             &access_type=offline"
+        );
+    }
 }

@@ -4,7 +4,8 @@
 //! `POST /api/v1/check/stream` takes the same body and answers with Server-Sent Events so
 //! the UI can show steps live: one `step` event per finished step (a [`StepEvent`],
 //! `{"side":"incoming","step":{StepReport}}`), then one `result` event with the whole
-//! [`CheckResponse`]; the names are [`StreamEvent`]'s. Request-level errors are plain JSON 4xx before the stream starts.
+//! [`CheckResponse`]; the names are [`StreamEvent`]'s. Request-level errors are plain JSON
+//! 4xx before the stream starts.
 
 use std::convert::Infallible;
 use std::pin::Pin;

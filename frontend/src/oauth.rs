@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use mailsetup_shared::oauth::{OAUTH_MESSAGE_TYPE, OAUTH_STORAGE_KEY, OAuthOutcome};
+use mailsetup_shared::oauth::{OAUTH_STORAGE_KEY, OAuthOutcome};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::Closure;
 use web_sys::{BroadcastChannel, MessageEvent};
@@ -26,8 +26,9 @@ use crate::wizard::{self, Mode};
 const POLL: Duration = Duration::from_millis(500);
 /// How long a result may still arrive after the popup closed before "closed" is shown.
 const GRACE: Duration = Duration::from_millis(1500);
-/// The `BroadcastChannel` the callback page also posts its message on.
-const CHANNEL: &str = OAUTH_MESSAGE_TYPE;
+/// The `BroadcastChannel` the callback page also posts its message on (named like the
+/// storage key).
+const CHANNEL: &str = OAUTH_STORAGE_KEY;
 
 /// The sign-in under way.
 struct Flow {
@@ -153,6 +154,7 @@ pub fn sign_in(c: Ctx) {
         return;
     };
     let (embed, credentials) = c.opts.with_value(|o| (o.embed, o.return_credentials));
+    let lang = c.lang.get_untracked();
     end_flow();
     let num = |v: Result<wasm_bindgen::JsValue, _>| v.ok().and_then(|v| v.as_f64());
     let width = num(window.inner_width()).unwrap_or(1024.0);
@@ -163,6 +165,7 @@ pub fn sign_in(c: Ctx) {
             Mode::Popup,
             None,
             credentials,
+            lang,
             api::encode_component,
         );
         let features = wizard::popup_features(
@@ -183,13 +186,20 @@ pub fn sign_in(c: Ctx) {
             _ => {}
         }
     }
-    let here = window.location().href().unwrap_or_default();
+    // Back to this very page (its query holds the embed options and keys the saved state).
+    let loc = window.location();
+    let here = format!(
+        "{}{}",
+        loc.pathname().unwrap_or_default(),
+        loc.search().unwrap_or_default()
+    );
     let url = wizard::start_url(
         &provider,
         &email,
         Mode::Redirect,
         Some(&here),
         credentials,
+        lang,
         api::encode_component,
     );
     c.w.update(|w| w.start_redirect());

@@ -7,7 +7,7 @@
 //! Invariant: the grant (tokens) lives only in [`Wizard::grant`], never in [`super::Saved`],
 //! and reaches the host app only through [`Wizard::verified`] when it opted in.
 
-use mailsetup_shared::api::{API_PREFIX, Diagnosis};
+use mailsetup_shared::api::{API_PREFIX, Diagnosis, Lang};
 use mailsetup_shared::oauth::{
     OAUTH_MESSAGE_TYPE, OAuthGrant, OAuthMessage, OAuthOutcome, OAuthProvider,
 };
@@ -96,20 +96,24 @@ pub fn popup_features(screen_x: f64, screen_y: f64, outer_w: f64, outer_h: f64) 
 }
 
 /// `GET /api/v1/oauth/{provider}/start?...`. `encode` is the URL component encoder (the
-/// browser's `encodeURIComponent`). `return_to` only in redirect mode.
+/// browser's `encodeURIComponent`). `return_to` (the wizard's path and query) only in
+/// redirect mode; `lang` makes the proxy's words (the callback page, the diagnoses) the
+/// wizard's language.
 pub fn start_url(
     provider: &str,
     email: &str,
     mode: Mode,
     return_to: Option<&str>,
     credentials: bool,
+    lang: Lang,
     encode: impl Fn(&str) -> String,
 ) -> String {
     let mut url = format!(
-        "{API_PREFIX}/oauth/{}/start?email={}&mode={}",
+        "{API_PREFIX}/oauth/{}/start?email={}&mode={}&locale={}",
         encode(provider),
         encode(email.trim()),
-        mode.as_str()
+        mode.as_str(),
+        lang.code()
     );
     if let (Mode::Redirect, Some(r)) = (mode, return_to) {
         url.push_str("&return_to=");

@@ -1,7 +1,7 @@
 //! Unit tests of the sign-in with the provider: choices offered, message filtering, the
 //! start URL, taking outcomes in, and what reaches the host app.
 
-use mailsetup_shared::api::{CheckResponse, Diagnosis, DiagnosisCode, ProviderStatus};
+use mailsetup_shared::api::{CheckResponse, Diagnosis, DiagnosisCode, Lang, ProviderStatus};
 use mailsetup_shared::oauth::{OAuthGrant, OAuthOutcome, OAuthProvider, OAuthSasl};
 use mailsetup_shared::secret::{Password, Token};
 
@@ -176,27 +176,49 @@ fn messages_are_taken_only_from_the_own_origin_and_the_own_popup() {
 }
 
 #[test]
-fn the_start_url_names_provider_address_mode_and_opt_in() {
+fn the_start_url_names_provider_address_mode_language_and_opt_in() {
     let enc = |s: &str| {
         s.replace('@', "%40")
-            .replace(':', "%3A")
             .replace('/', "%2F")
+            .replace('?', "%3F")
     };
     assert_eq!(
-        start_url("gmail", " alice@gmail.com ", Mode::Popup, None, false, enc),
-        "/api/v1/oauth/gmail/start?email=alice%40gmail.com&mode=popup"
+        start_url(
+            "gmail",
+            " alice@gmail.com ",
+            Mode::Popup,
+            None,
+            false,
+            Lang::En,
+            enc
+        ),
+        "/api/v1/oauth/gmail/start?email=alice%40gmail.com&mode=popup&locale=en"
     );
     assert_eq!(
         start_url(
             "gmail",
             "alice@gmail.com",
             Mode::Redirect,
-            Some("https://x.example/?embed=1"),
+            Some("/?embed=1"),
             true,
+            Lang::Ru,
             enc
         ),
-        "/api/v1/oauth/gmail/start?email=alice%40gmail.com&mode=redirect\
-         &return_to=https%3A%2F%2Fx.example%2F?embed=1&credentials=true"
+        "/api/v1/oauth/gmail/start?email=alice%40gmail.com&mode=redirect&locale=ru\
+         &return_to=%2F%3Fembed=1&credentials=true"
+    );
+    // A popup never names a page to return to.
+    assert!(
+        !start_url(
+            "gmail",
+            "a@gmail.com",
+            Mode::Popup,
+            Some("/"),
+            true,
+            Lang::En,
+            enc
+        )
+        .contains("return_to")
     );
 }
 

@@ -90,8 +90,9 @@ pub fn when_blocked(embed: bool) -> Option<Mode> {
 /// `features` for `window.open`: the popup's size, centred over the wizard's window.
 pub fn popup_features(screen_x: f64, screen_y: f64, outer_w: f64, outer_h: f64) -> String {
     let (w, h) = POPUP_SIZE;
-    let left = (screen_x + (outer_w - f64::from(w)) / 2.0).max(0.0).round();
-    let top = (screen_y + (outer_h - f64::from(h)) / 2.0).max(0.0).round();
+    // Whole pixels: formatting a float would bring the float printer into the wasm.
+    let left = (screen_x + (outer_w - f64::from(w)) / 2.0).max(0.0).round() as i32;
+    let top = (screen_y + (outer_h - f64::from(h)) / 2.0).max(0.0).round() as i32;
     format!("popup=yes,width={w},height={h},left={left},top={top}")
 }
 

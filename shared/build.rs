@@ -3,11 +3,14 @@
 //! to `OUT_DIR/providers.json`, which `providers.rs` embeds. So the wasm build carries no
 //! TOML parser, and the embedded data can never be stale: it is regenerated on every change.
 //! It also writes `OUT_DIR/providers-index.json`: the same providers without their texts
-//! (steps, notes, limits, sources...), for lookups that only ask whether a domain is known.
+//! (steps, notes, limits, sources...), for lookups that only ask whether a domain is known,
+//! and `OUT_DIR/providers-oauth.json`: the `[provider.oauth]` tables by provider id, taken
+//! out of the other two so the front end's first screen does not carry them.
 
 #![allow(missing_docs, dead_code)]
 
 include!("src/providers/schema.rs");
+include!("src/providers/schema_oauth.rs");
 
 #[path = "build_diagnoses.rs"]
 mod build_diagnoses;
@@ -17,6 +20,7 @@ fn main() {
     let path = "data/providers.toml";
     println!("cargo::rerun-if-changed={path}");
     println!("cargo::rerun-if-changed=src/providers/schema.rs");
+    println!("cargo::rerun-if-changed=src/providers/schema_oauth.rs");
     let text = match std::fs::read_to_string(path) {
         Ok(t) => t,
         Err(e) => fail(&format!("cannot read {path}: {e}")),
@@ -32,11 +36,22 @@ fn main() {
             errors.join("\n  ")
         ));
     }
-    let json = match serde_json::to_string(&file.provider) {
+    // OAuth facts go to their own file (read only by `providers::oauth_facts`), so the
+    // first screen's provider data does not grow with them.
+    let mut providers = file.provider;
+    let oauth: std::collections::BTreeMap<String, RawOAuth> = providers
+        .iter_mut()
+        .filter_map(|p| p.oauth.take().map(|o| (p.id.clone(), o)))
+        .collect();
+    let oauth = match serde_json::to_string(&oauth) {
+        Ok(j) => j,
+        Err(e) => fail(&format!("cannot serialize OAuth facts: {e}")),
+    };
+    let json = match serde_json::to_string(&providers) {
         Ok(j) => j,
         Err(e) => fail(&format!("cannot serialize providers: {e}")),
     };
-    let index = match serde_json::to_value(&file.provider) {
+    let index = match serde_json::to_value(&providers) {
         Ok(serde_json::Value::Array(list)) => list.into_iter().map(index_entry).collect(),
         Ok(_) => fail("providers did not serialize to a list"),
         Err(e) => fail(&format!("cannot serialize providers: {e}")),
@@ -46,7 +61,11 @@ fn main() {
         Err(e) => fail(&format!("OUT_DIR is not set: {e}")),
     };
     let index = serde_json::Value::Array(index).to_string();
-    for (name, text) in [("providers.json", json), ("providers-index.json", index)] {
+    for (name, text) in [
+        ("providers.json", json),
+        ("providers-index.json", index),
+        ("providers-oauth.json", oauth),
+    ] {
         let path = out.join(name);
         if let Err(e) = std::fs::write(&path, text) {
             fail(&format!("cannot write {}: {e}", path.display()));

@@ -3,6 +3,7 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 /// Command-line and environment configuration.
 #[derive(Clone, Debug, clap::Parser)]
@@ -43,20 +44,20 @@ pub struct Config {
     pub extra_ca: Vec<PathBuf>,
 
     /// Seconds a check's DNS lookup, and each TCP connect, may take.
-    #[arg(long, env = "MAILSETUP_CONNECT_TIMEOUT", default_value_t = 10.0)]
-    pub connect_timeout: f64,
+    #[arg(long, env = "MAILSETUP_CONNECT_TIMEOUT", default_value = "10")]
+    pub connect_timeout: Seconds,
 
     /// Seconds a TLS handshake may take.
-    #[arg(long, env = "MAILSETUP_TLS_TIMEOUT", default_value_t = 10.0)]
-    pub tls_timeout: f64,
+    #[arg(long, env = "MAILSETUP_TLS_TIMEOUT", default_value = "10")]
+    pub tls_timeout: Seconds,
 
     /// Seconds the server may take for each reply.
-    #[arg(long, env = "MAILSETUP_REPLY_TIMEOUT", default_value_t = 15.0)]
-    pub reply_timeout: f64,
+    #[arg(long, env = "MAILSETUP_REPLY_TIMEOUT", default_value = "15")]
+    pub reply_timeout: Seconds,
 
     /// Seconds one side (incoming or outgoing) of a check may take in all.
-    #[arg(long, env = "MAILSETUP_SIDE_TIMEOUT", default_value_t = 30.0)]
-    pub side_timeout: f64,
+    #[arg(long, env = "MAILSETUP_SIDE_TIMEOUT", default_value = "30")]
+    pub side_timeout: Seconds,
 
     /// Failed logins per account (user name and mail domain) within
     /// `--failed-login-window` after which checks of that account are refused (429), so
@@ -65,16 +66,22 @@ pub struct Config {
     pub max_failed_logins: u32,
 
     /// Seconds failed logins are remembered for `--max-failed-logins`.
-    #[arg(long, env = "MAILSETUP_FAILED_LOGIN_WINDOW", default_value_t = 900.0)]
-    pub failed_login_window: f64,
+    #[arg(long, env = "MAILSETUP_FAILED_LOGIN_WINDOW", default_value = "900")]
+    pub failed_login_window: Seconds,
 
     /// Seconds discovery may take in all (every method runs at once under this deadline).
-    #[arg(long, env = "MAILSETUP_DISCOVER_TIMEOUT", default_value_t = 8.0)]
-    pub discover_timeout: f64,
+    #[arg(long, env = "MAILSETUP_DISCOVER_TIMEOUT", default_value = "8")]
+    pub discover_timeout: Seconds,
+
+    /// Seconds slower discovery methods may still run once the best answer is known (a
+    /// better one may still come in that time).
+    #[arg(long, env = "MAILSETUP_DISCOVER_GRACE", default_value = "0.3")]
+    pub discover_grace: Seconds,
 
     /// Seconds a discovery answer stays cached per domain (0: no cache).
-    #[arg(long, env = "MAILSETUP_DISCOVER_CACHE_TTL", default_value_t = 600.0)]
-    pub discover_cache_ttl: f64,
+    #[arg(long, env = "MAILSETUP_DISCOVER_CACHE_TTL", default_value = "600",
+          value_parser = Seconds::zero_or_positive)]
+    pub discover_cache_ttl: Seconds,
 
     /// Base URL of the ISP database asked during discovery (the domain is appended).
     #[arg(long, env = "MAILSETUP_ISPDB_URL", default_value = crate::discover::DEFAULT_ISPDB_URL)]
@@ -85,18 +92,11 @@ pub struct Config {
     #[arg(long, env = "MAILSETUP_DNS_SERVER")]
     pub dns_server: Option<SocketAddr>,
 
-    /// How long one DNS query may take before it is sent again (twice in all); a check's
-    /// resolve step as a whole is bounded by `--connect-timeout`. Tests shorten it.
-    #[arg(skip = std::time::Duration::from_secs(3))]
-    pub dns_query_timeout: std::time::Duration,
-
-    /// Ports discovery uses (standard ones); tests point them at loopback fixtures.
-    #[arg(skip)]
-    pub discover_ports: crate::discover::DiscoverPorts,
-
-    /// How long slower discovery methods may still run once the winner is known.
-    #[arg(skip = std::time::Duration::from_millis(300))]
-    pub discover_grace: std::time::Duration,
+    /// Seconds one DNS query may take before it is sent again (twice in all); a check's
+    /// resolve step as a whole is bounded by `--connect-timeout`, a discovery by
+    /// `--discover-timeout`.
+    #[arg(long, env = "MAILSETUP_DNS_QUERY_TIMEOUT", default_value = "3")]
+    pub dns_query_timeout: Seconds,
 
     /// Checks and discoveries one client IP may start per minute (a token bucket holding a
     /// minute's worth); 0 turns the limit off. Beyond it: 429 `rate_limited`.
@@ -110,7 +110,7 @@ pub struct Config {
     /// An origin (`https://host[:port]`) besides the proxy's own whose pages may call the
     /// API. Repeatable; in the environment, separate with commas. Never a wildcard.
     #[arg(long = "allowed-origin", env = "MAILSETUP_ALLOWED_ORIGIN", value_delimiter = ',',
-          value_parser = crate::middleware::parse_origin)]
+          value_parser = crate::origin::parse_origin)]
     pub allowed_origin: Vec<String>,
 
     /// Count clients by the last `X-Forwarded-For` address and accept the last
@@ -120,8 +120,8 @@ pub struct Config {
     pub trust_forwarded_for: bool,
 
     /// Seconds a whole request may take; beyond it: 504 `timeout`.
-    #[arg(long, env = "MAILSETUP_REQUEST_TIMEOUT", default_value_t = 60.0)]
-    pub request_timeout: f64,
+    #[arg(long, env = "MAILSETUP_REQUEST_TIMEOUT", default_value = "60")]
+    pub request_timeout: Seconds,
 
     /// Seconds a client may take to send a request's line and headers; an idle keep-alive
     /// connection is closed after the same time.
@@ -152,7 +152,7 @@ pub struct Config {
     /// Its origin is the proxy's own origin for the API's origin check; without it, only
     /// the listen address and `Host` headers that are IP literals or `localhost` count as
     /// the proxy's own (a DNS-rebinding page's name never does).
-    #[arg(long, env = "MAILSETUP_PUBLIC_URL", value_parser = crate::middleware::parse_public_url)]
+    #[arg(long, env = "MAILSETUP_PUBLIC_URL", value_parser = crate::origin::parse_public_url)]
     pub public_url: Option<String>,
 
     /// Shared state for several replicas (failed-login guard, rate limit, discovery
@@ -165,6 +165,24 @@ pub struct Config {
     /// default).
     #[arg(long, env = "MAILSETUP_METRICS_LISTEN")]
     pub metrics_listen: Option<SocketAddr>,
+
+    /// OAuth 2.0 clients for "Sign in with the provider" (TOML, one `[provider-id]` table
+    /// each with `client_id`, `client_secret_env` and optional `authorization_url`,
+    /// `token_url`, `scopes`, `sasl`), checked at start. Needs `--public-url`: the redirect
+    /// URI is `{public-url}/api/v1/oauth/callback`.
+    #[arg(long, env = "MAILSETUP_OAUTH_CONFIG")]
+    pub oauth_config: Option<PathBuf>,
+
+    /// A file of at least 32 secret bytes that seals OAuth flow state; give every replica
+    /// the same file (required with `--oauth-config` and `--redis-url`). Without it, a
+    /// key of this process only.
+    #[arg(long, env = "MAILSETUP_SECRET_KEY_FILE")]
+    pub secret_key_file: Option<PathBuf>,
+
+    /// Seconds a started OAuth sign-in may take to come back to the callback; a later
+    /// callback gets `oauth_state_expired`.
+    #[arg(long, env = "MAILSETUP_OAUTH_STATE_TTL", default_value = "600")]
+    pub oauth_state_ttl: Seconds,
 
     /// Log format on stderr: `text` (human-readable) or `json` (one object per line, for
     /// log collectors).
@@ -182,36 +200,77 @@ pub enum LogFormat {
     Json,
 }
 
-/// A duration given in (fractional) seconds on the command line, e.g. `10` or `0.5`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Seconds(std::time::Duration);
+/// A duration flag, given in (fractional) seconds (`10`, `0.5`): every `--*-timeout`,
+/// `--*-window`, `--*-grace` and `--*-ttl` flag is one, parsed once here.
+///
+/// Parsing refuses what is not a finite positive number of seconds with a message naming
+/// the value; [`Seconds::zero_or_positive`] also takes 0 where the flag documents 0 as
+/// "off".
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Seconds(Duration);
 
 impl Seconds {
     /// The duration.
-    pub fn get(self) -> std::time::Duration {
+    #[must_use]
+    pub const fn get(self) -> Duration {
         self.0
     }
 
-    /// `d` as seconds.
-    pub fn new(d: std::time::Duration) -> Self {
+    /// `d` as a flag value.
+    #[must_use]
+    pub const fn new(d: Duration) -> Self {
         Self(d)
     }
+
+    /// Whole seconds.
+    #[must_use]
+    pub const fn from_secs(secs: u64) -> Self {
+        Self(Duration::from_secs(secs))
+    }
+
+    /// Milliseconds.
+    #[must_use]
+    pub const fn from_millis(millis: u64) -> Self {
+        Self(Duration::from_millis(millis))
+    }
+
+    /// Parses a flag that takes 0 (off) as well as a positive number of seconds.
+    pub fn zero_or_positive(s: &str) -> Result<Self, String> {
+        if number(s)? == 0.0 {
+            return Ok(Self(Duration::ZERO));
+        }
+        s.parse()
+    }
+}
+
+/// `s` as a finite, non-negative number.
+fn number(s: &str) -> Result<f64, String> {
+    let secs: f64 = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("{s:?} is not a number of seconds"))?;
+    if !secs.is_finite() {
+        return Err(format!("{s:?}: give a finite number of seconds"));
+    }
+    if secs < 0.0 {
+        return Err(format!("{s:?}: a duration cannot be negative"));
+    }
+    Ok(secs)
 }
 
 impl std::str::FromStr for Seconds {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, String> {
-        let secs: f64 = s
-            .trim()
-            .parse()
-            .map_err(|_| format!("{s:?} is not a number of seconds"))?;
-        if secs.is_nan() || secs <= 0.0 {
+        let secs = number(s)?;
+        if secs == 0.0 {
             return Err(format!("{s:?}: give a positive number of seconds"));
         }
-        std::time::Duration::try_from_secs_f64(secs)
+        Duration::try_from_secs_f64(secs)
+            .ok()
+            .filter(|d| !d.is_zero())
             .map(Self)
-            .map_err(|_| format!("{s:?} seconds is out of range"))
+            .ok_or_else(|| format!("{s:?} seconds is out of range"))
     }
 }
 
@@ -240,4 +299,79 @@ impl Config {
 /// The workspace's `dist/` folder, where `trunk build` puts the front end.
 fn default_static_dir() -> PathBuf {
     PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../dist"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Config, Seconds};
+    use clap::Parser as _;
+    use std::time::Duration;
+
+    #[test]
+    fn seconds_take_fractions_and_refuse_what_is_no_duration() {
+        assert_eq!("0.5".parse(), Ok(Seconds::from_millis(500)));
+        assert_eq!(" 10 ".parse(), Ok(Seconds::from_secs(10)));
+        for bad in ["0", "-1", "NaN", "inf", "-0.0", "ten", "", "1e30"] {
+            let err = bad.parse::<Seconds>().unwrap_err();
+            assert!(err.contains(&format!("{bad:?}")), "{bad}: {err}");
+        }
+        assert_eq!(
+            Seconds::zero_or_positive("0"),
+            Ok(Seconds::new(Duration::ZERO))
+        );
+        assert_eq!(
+            Seconds::zero_or_positive("2.5"),
+            Ok(Seconds::from_millis(2500))
+        );
+        assert!(Seconds::zero_or_positive("-1").is_err());
+        assert!(Seconds::zero_or_positive("NaN").is_err());
+        assert_eq!(Seconds::from_millis(1500).to_string(), "1.5");
+    }
+
+    #[test]
+    fn every_duration_flag_is_checked_when_parsed() {
+        let defaults = Config::parse_from(["mailsetup-proxy"]);
+        assert_eq!(defaults.connect_timeout.get(), Duration::from_secs(10));
+        assert_eq!(defaults.dns_query_timeout.get(), Duration::from_secs(3));
+        assert_eq!(defaults.discover_grace.get(), Duration::from_millis(300));
+        assert_eq!(defaults.discover_cache_ttl.get(), Duration::from_secs(600));
+        for flag in [
+            "--connect-timeout",
+            "--tls-timeout",
+            "--reply-timeout",
+            "--side-timeout",
+            "--failed-login-window",
+            "--discover-timeout",
+            "--discover-grace",
+            "--dns-query-timeout",
+            "--request-timeout",
+            "--header-timeout",
+        ] {
+            for bad in ["0", "-2", "NaN"] {
+                let arg = format!("{flag}={bad}");
+                let err = Config::try_parse_from(["mailsetup-proxy", &arg]).unwrap_err();
+                let err = err.to_string();
+                assert!(err.contains(flag) && err.contains(bad), "{arg}: {err}");
+            }
+            let c = Config::try_parse_from(["mailsetup-proxy", flag, "0.25"]).unwrap();
+            let got = [
+                c.connect_timeout,
+                c.tls_timeout,
+                c.reply_timeout,
+                c.side_timeout,
+                c.failed_login_window,
+                c.discover_timeout,
+                c.discover_grace,
+                c.dns_query_timeout,
+                c.request_timeout,
+                c.header_timeout,
+            ];
+            assert!(got.contains(&Seconds::from_millis(250)), "{flag}");
+        }
+        let c = Config::try_parse_from(["mailsetup-proxy", "--discover-cache-ttl", "0"]).unwrap();
+        assert_eq!(c.discover_cache_ttl.get(), Duration::ZERO);
+        let err =
+            Config::try_parse_from(["mailsetup-proxy", "--discover-cache-ttl=-1"]).unwrap_err();
+        assert!(err.to_string().contains("cannot be negative"), "{err}");
+    }
 }

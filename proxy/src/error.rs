@@ -93,7 +93,7 @@ pub enum ApiError {
     /// All check slots are busy (503 `overloaded`).
     #[error("overloaded")]
     Overloaded,
-    /// The body is over [`crate::middleware::BODY_LIMIT`] (413 `body_too_large`).
+    /// The body is over [`crate::limits::BODY_LIMIT`] (413 `body_too_large`).
     #[error("body too large")]
     BodyTooLarge,
     /// The body did not arrive in time (408 `timeout`).
@@ -257,7 +257,7 @@ impl ApiError {
                 "Сервис занят другими проверками. Повторите через несколько секунд.",
             ),
             Self::BodyTooLarge => {
-                let kib = crate::middleware::BODY_LIMIT / 1024;
+                let kib = crate::limits::BODY_LIMIT / 1024;
                 match lang {
                     Lang::En => {
                         format!("The request body is too large (the limit is {kib} KiB).")

@@ -16,8 +16,10 @@ pub mod i18n;
 pub mod limits;
 pub mod metrics;
 mod middleware;
+pub mod oauth;
 pub mod observe;
 pub mod openapi;
+mod origin;
 pub mod policy;
 mod routes;
 pub mod serve;
@@ -45,23 +47,34 @@ pub struct AppState {
     pub store: store::SharedStore,
     /// This proxy's metrics (served with `--metrics-listen`).
     pub metrics: Arc<metrics::Metrics>,
+    /// Sign in with the provider: the operator's OAuth clients, the state key.
+    pub oauth: Arc<oauth::OAuth>,
 }
 
 impl AppState {
     /// Builds the state from a configuration, checking what can be checked up front.
     pub fn new(config: Config) -> anyhow::Result<Self> {
+        Self::with_discover_ports(config, discover::DiscoverPorts::default())
+    }
+
+    /// [`AppState::new`] with discovery probing `ports` instead of the standard ones: only
+    /// tests do this (their fixtures listen on loopback high ports), so it is no flag.
+    pub fn with_discover_ports(
+        config: Config,
+        ports: discover::DiscoverPorts,
+    ) -> anyhow::Result<Self> {
         let providers = Arc::new(routes::load_providers(config.providers_file.as_deref())?);
         let metrics = Arc::new(metrics::Metrics::new());
         let store = store::from_config(&config, metrics.clone())?;
         // One resolver (`--dns-server` or the system's) for checks and discovery alike.
         let resolver = dns::Resolver::with_settings(dns::DnsSettings {
             server: config.dns_server,
-            timeout: config.dns_query_timeout,
+            timeout: config.dns_query_timeout.get(),
             ..dns::DnsSettings::default()
         })?;
         let discover = Arc::new(
             discover::Discoverer::with_resolver(
-                discover::DiscoverSettings::from_config(&config)?,
+                discover::DiscoverSettings::from_config(&config, ports)?,
                 policy::EgressPolicy {
                     allow_any_port: config.allow_any_port,
                     allow_private_targets: config.allow_private_targets,
@@ -72,6 +85,11 @@ impl AppState {
             )?
             .with_store(store.clone()),
         );
+        let oauth = Arc::new(oauth::OAuth::from_config(
+            &config,
+            &providers,
+            resolver.clone(),
+        )?);
         let checker =
             Arc::new(check::Checker::new(&config, resolver)?.with_store(&config, store.clone()));
         Ok(Self {
@@ -80,6 +98,7 @@ impl AppState {
             checker,
             store,
             metrics,
+            oauth,
             config: Arc::new(config),
         })
     }

@@ -1,4 +1,5 @@
-//! A per-client token-bucket rate limiter for the API's expensive routes. (tower's
+//! The request limits the edge and the handlers share: [`BODY_LIMIT`], and a per-client
+//! token-bucket rate limiter for the API's expensive routes. (tower's
 //! `RateLimitLayer` is one global bucket and does not enforce under axum, axum#2634, so the
 //! proxy keeps its own.) The buckets live in the [`Store`](crate::store::Store): in memory,
 //! or in Redis so that every replica draws from the same bucket. When the shared store is
@@ -12,6 +13,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::store::{MemoryStore, SharedStore, Store as _, StoreError};
+
+/// Largest request body accepted, in bytes. A check request is well under 4 KiB.
+pub const BODY_LIMIT: usize = 64 * 1024;
 
 /// How long a bucket takes to refill completely: the limit is per minute.
 const PERIOD: Duration = Duration::from_secs(60);

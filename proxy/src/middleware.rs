@@ -31,10 +31,10 @@ use tower_http::trace::TraceLayer;
 use crate::AppState;
 use crate::config::Config;
 use crate::error::ApiError;
-use crate::limits::RateLimiter;
-
-/// Largest request body accepted, in bytes. A check request is well under 4 KiB.
-pub const BODY_LIMIT: usize = 64 * 1024;
+use crate::limits::{BODY_LIMIT, RateLimiter};
+use crate::origin::{
+    forwarded_host, host_of, is_literal_host, is_same_origin, parse_origin, public_url_origin,
+};
 
 /// How long a client may take to send the body of an expensive request (also capped by
 /// `--request-timeout`).
@@ -87,8 +87,7 @@ impl Edge {
             limiter: RateLimiter::with_store(config.rate_limit_per_minute, state.store.clone()),
             metrics: state.metrics.clone(),
             expensive: Arc::new(Semaphore::new(config.max_concurrent_checks)),
-            timeout: Duration::try_from_secs_f64(config.request_timeout)
-                .unwrap_or(Duration::from_secs(60)),
+            timeout: config.request_timeout.get(),
         }
     }
 }
@@ -119,7 +118,7 @@ fn is_expensive(path: &str) -> bool {
     let Some(rest) = path.strip_prefix(API_PREFIX) else {
         return false;
     };
-    ["/check", "/discover"]
+    ["/check", "/discover", "/oauth/callback"]
         .iter()
         .any(|p| rest == *p || rest.strip_prefix(p).is_some_and(|r| r.starts_with('/')))
 }
@@ -197,120 +196,6 @@ async fn origin_check(State(edge): State<Arc<Edge>>, req: Request, next: Next) -
 
 fn vary_origin(headers: &mut HeaderMap) {
     headers.append(header::VARY, HeaderValue::from_static("origin"));
-}
-
-/// The authority the client addressed: `Host`, or the URI's authority (HTTP/2).
-fn host_of(req: &Request) -> Option<String> {
-    req.headers()
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .map(str::to_owned)
-        .or_else(|| req.uri().authority().map(|a| a.as_str().to_owned()))
-}
-
-/// The last `X-Forwarded-Host` entry, the host the browser addressed when a reverse proxy
-/// rewrote `Host` (trusted only with `--trust-forwarded-for`).
-fn forwarded_host(req: &Request) -> Option<&str> {
-    req.headers()
-        .get_all("x-forwarded-host")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .next_back()
-        .map(str::trim)
-}
-
-/// Whether `origin` (`scheme://host[:port]`) names the authority `host` (`host[:port]`)
-/// the request was sent to. A `Host` without a port means the origin scheme's default
-/// port, since TLS may end in front of the proxy.
-fn is_same_origin(origin: &str, host: Option<&str>) -> bool {
-    let (Ok(origin), Some(host)) = (parse_origin(origin), host) else {
-        return false;
-    };
-    let Some((scheme, authority)) = origin.split_once("://") else {
-        return false;
-    };
-    let default_port = if scheme == "https" { 443 } else { 80 };
-    let (o_host, o_port) = split_port(authority, default_port);
-    let host = host.to_ascii_lowercase();
-    let (h_host, h_port) = split_port(&host, default_port);
-    o_host == h_host && o_port == h_port
-}
-
-/// Whether the authority `host[:port]` names an IP address or `localhost`.
-fn is_literal_host(authority: &str) -> bool {
-    let authority = authority.trim().to_ascii_lowercase();
-    let (host, _) = split_port(&authority, 0);
-    let bare = host
-        .strip_prefix('[')
-        .and_then(|h| h.strip_suffix(']'))
-        .unwrap_or(host);
-    bare == "localhost" || bare.parse::<IpAddr>().is_ok()
-}
-
-/// Checks `--public-url` (`http(s)://host[:port][/path]`, no query or fragment) and
-/// returns it without a trailing slash.
-pub(crate) fn parse_public_url(text: &str) -> Result<String, String> {
-    let url = text.trim().trim_end_matches('/');
-    if url.contains(['?', '#', ' ']) {
-        return Err(format!(
-            "{text:?}: give the base URL only, like https://mail-setup.example.com"
-        ));
-    }
-    public_url_origin(url)?;
-    Ok(url.to_owned())
-}
-
-/// The origin of a public URL.
-fn public_url_origin(url: &str) -> Result<String, String> {
-    let (scheme, rest) = url
-        .split_once("://")
-        .ok_or_else(|| format!("{url:?} is not a URL like https://mail-setup.example.com"))?;
-    let authority = rest.split('/').next().unwrap_or("");
-    parse_origin(&format!("{scheme}://{authority}"))
-}
-
-/// `host[:port]` (IPv6 in brackets) into the host and the port or `default`.
-fn split_port(authority: &str, default: u16) -> (&str, u16) {
-    if let Some((host, port)) = authority.rsplit_once(':')
-        && !host.is_empty()
-        && (!host.contains(':') || host.ends_with(']'))
-        && let Ok(port) = port.parse()
-    {
-        return (host, port);
-    }
-    (authority, default)
-}
-
-/// Normalises an origin to `scheme://host[:port]`, lowercase, without a default port.
-/// Refuses `*`, `null`, paths, user info and schemes other than http/https.
-pub(crate) fn parse_origin(text: &str) -> Result<String, String> {
-    let text = text.trim().trim_end_matches('/').to_ascii_lowercase();
-    let (scheme, authority) = text
-        .split_once("://")
-        .ok_or_else(|| format!("{text:?} is not an origin like https://mail.example.com"))?;
-    if scheme != "http" && scheme != "https" {
-        return Err(format!("{text:?}: only http and https origins"));
-    }
-    if authority.is_empty()
-        || authority
-            .chars()
-            .any(|c| matches!(c, '/' | '?' | '#' | '@' | '*' | ' '))
-    {
-        return Err(format!(
-            "{text:?} is not an origin like https://mail.example.com (no paths, no wildcards)"
-        ));
-    }
-    let default_port = if scheme == "https" { 443 } else { 80 };
-    let (host, port) = split_port(authority, default_port);
-    if host.is_empty() {
-        return Err(format!("{text:?} has no host"));
-    }
-    Ok(if port == default_port {
-        format!("{scheme}://{host}")
-    } else {
-        format!("{scheme}://{host}:{port}")
-    })
 }
 
 /// 429 `rate_limited` with `Retry-After` when a client exceeds `--rate-limit-per-minute`
@@ -472,64 +357,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn origins_are_normalised_and_wildcards_refused() {
-        assert_eq!(
-            parse_origin("HTTPS://Mail.Example.com/").unwrap(),
-            "https://mail.example.com"
-        );
-        assert_eq!(
-            parse_origin("https://mail.example.com:443").unwrap(),
-            "https://mail.example.com"
-        );
-        assert_eq!(
-            parse_origin("http://127.0.0.1:8080").unwrap(),
-            "http://127.0.0.1:8080"
-        );
-        assert_eq!(
-            parse_origin("http://[::1]:8080").unwrap(),
-            "http://[::1]:8080"
-        );
-        for bad in [
-            "*",
-            "null",
-            "https://*.example.com",
-            "ftp://x",
-            "https://x/path",
-            "https://u@x",
-            "https://",
-        ] {
-            assert!(parse_origin(bad).is_err(), "{bad}");
-        }
-    }
-
-    #[test]
-    fn same_origin_compares_host_and_port() {
-        assert!(is_same_origin(
-            "http://127.0.0.1:8080",
-            Some("127.0.0.1:8080")
-        ));
-        assert!(is_same_origin(
-            "https://mail.example.com",
-            Some("mail.example.com")
-        ));
-        assert!(is_same_origin(
-            "https://mail.example.com",
-            Some("MAIL.example.com:443")
-        ));
-        assert!(is_same_origin("http://[::1]:8080", Some("[::1]:8080")));
-        assert!(!is_same_origin(
-            "http://127.0.0.1:8081",
-            Some("127.0.0.1:8080")
-        ));
-        assert!(!is_same_origin(
-            "https://evil.example",
-            Some("mail.example.com")
-        ));
-        assert!(!is_same_origin("null", Some("mail.example.com")));
-        assert!(!is_same_origin("http://127.0.0.1:8080", None));
-    }
-
-    #[test]
     fn expensive_routes() {
         assert!(is_expensive("/api/v1/check"));
         assert!(is_expensive("/api/v1/check/stream"));
@@ -541,45 +368,5 @@ mod tests {
         assert!(is_api("/api/v1/health"));
         assert!(!is_api("/api/v1x"));
         assert!(!is_api("/index.html"));
-    }
-
-    #[test]
-    fn origin_flags_refuse_wildcards() {
-        use crate::Config;
-        use clap::Parser as _;
-        for bad in [
-            "*",
-            "https://*.example.org",
-            "example.org",
-            "https://x.org/path",
-        ] {
-            assert!(
-                Config::try_parse_from(["mailsetup-proxy", "--allowed-origin", bad]).is_err(),
-                "{bad}"
-            );
-        }
-        let c = Config::try_parse_from([
-            "mailsetup-proxy",
-            "--allowed-origin",
-            "https://A.example.org/",
-            "--allowed-origin",
-            "http://localhost:3000",
-            "--rate-limit-per-minute",
-            "5",
-            "--max-concurrent-checks",
-            "7",
-            "--trust-forwarded-for",
-            "--request-timeout",
-            "12.5",
-        ])
-        .unwrap();
-        assert_eq!(
-            c.allowed_origin,
-            ["https://a.example.org", "http://localhost:3000"]
-        );
-        assert_eq!(c.rate_limit_per_minute, 5);
-        assert_eq!(c.max_concurrent_checks, 7);
-        assert!(c.trust_forwarded_for);
-        assert!((c.request_timeout - 12.5).abs() < f64::EPSILON);
     }
 }

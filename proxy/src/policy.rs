@@ -88,6 +88,14 @@ impl EgressPolicy {
         self.check_address(addr)
     }
 
+    /// Whether the proxy may reach an endpoint the operator configured (an OAuth token
+    /// endpoint) at `addr`: any port, since the operator named it, but the same address
+    /// classes as [`Self::check`], so a name that resolves to loopback or a private
+    /// network is refused unless `allow_private_targets`.
+    pub fn check_configured_endpoint(&self, addr: SocketAddr) -> Result<(), PolicyError> {
+        self.check_address(addr)
+    }
+
     /// Whether the address class of `addr` is allowed (the port is not looked at).
     fn check_address(&self, addr: SocketAddr) -> Result<(), PolicyError> {
         if self.allow_private_targets {

@@ -7,6 +7,7 @@
 #![warn(missing_docs)]
 
 pub mod api;
+mod chars;
 pub mod diagnose;
 pub mod email;
 pub mod idn;

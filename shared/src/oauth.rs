@@ -47,6 +47,31 @@ pub enum OAuthSasl {
     Oauthbearer,
 }
 
+/// A provider's OAuth 2.0 facts from the knowledge base (`[provider.oauth]` in
+/// `shared/data/providers.toml`; see [`crate::providers::oauth_facts`]).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OAuthFacts {
+    /// The authorization endpoint.
+    pub authorization_url: String,
+    /// The token endpoint.
+    pub token_url: String,
+    /// Every scope asked for (mail, refresh, `openid email`).
+    pub scopes: Vec<String>,
+    /// The scopes IMAP/POP3/SMTP logins need; a grant without one is `oauth_scope_missing`.
+    pub mail_scopes: Vec<String>,
+    /// Extra authorization request parameters (`access_type=offline`).
+    #[serde(default)]
+    pub authorization_params: std::collections::BTreeMap<String, String>,
+    /// SASL mechanisms the mail servers accept, preferred first.
+    pub sasl: Vec<OAuthSasl>,
+    /// Whether the provider supports PKCE S256.
+    pub pkce: bool,
+    /// Whether the token endpoint wants a client secret.
+    pub client_secret_required: bool,
+    /// Where the facts come from.
+    pub sources: Vec<String>,
+}
+
 /// One provider the operator configured an OAuth client for
 /// (`GET /api/v1/oauth/providers`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

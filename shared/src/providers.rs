@@ -20,6 +20,7 @@ use crate::api::{Lang, Provider};
 /// The schema of the data file and its check, shared with the build script.
 pub mod schema {
     include!("providers/schema.rs");
+    include!("providers/schema_oauth.rs");
 }
 
 pub mod suffix;
@@ -30,6 +31,25 @@ const BUILTIN_JSON: &str = include_str!(concat!(env!("OUT_DIR"), "/providers.jso
 /// The embedded domain index, written by `build.rs`: the same providers with their texts
 /// emptied.
 const INDEX_JSON: &str = include_str!(concat!(env!("OUT_DIR"), "/providers-index.json"));
+
+/// The `[provider.oauth]` tables by provider id, written by `build.rs` apart from the
+/// rest so that only code asking for OAuth facts carries them.
+const OAUTH_JSON: &str = include_str!(concat!(env!("OUT_DIR"), "/providers-oauth.json"));
+
+/// The built-in OAuth 2.0 facts of provider `id` (endpoints, scopes, SASL mechanisms),
+/// when the knowledge base has them.
+pub fn oauth_facts(id: &str) -> Option<&'static crate::oauth::OAuthFacts> {
+    static FACTS: OnceLock<std::collections::BTreeMap<String, crate::oauth::OAuthFacts>> =
+        OnceLock::new();
+    FACTS
+        .get_or_init(|| {
+            // Written by the build script from checked data, parsed by a unit test.
+            #[allow(clippy::expect_used)]
+            serde_json::from_str(OAUTH_JSON)
+                .expect("build.rs writes providers-oauth.json that matches oauth::OAuthFacts")
+        })
+        .get(id)
+}
 
 /// A set of providers with lookups by id, address domain and MX host.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -79,6 +99,13 @@ pub fn parse_json(text: &str) -> Result<Vec<Provider>, String> {
     };
     for p in &mut raw {
         to_punycode(p);
+    }
+    if let Some(p) = raw.iter().find(|p| p.oauth.is_some()) {
+        return Err(format!(
+            "provider `{}`: an operator's OAuth endpoints go in --oauth-config \
+             (authorization_url, token_url, scopes, sasl), not in the providers file",
+            p.id
+        ));
     }
     let errors = schema::check_providers(&raw, schema::DataOrigin::Operator);
     if !errors.is_empty() {
@@ -244,3 +271,6 @@ fn normalize_host(host: &str) -> Option<String> {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod oauth_tests;

@@ -21,6 +21,19 @@ pub struct Reply {
 }
 
 impl Reply {
+    /// Every value of header `name` (`Set-Cookie` comes once per cookie).
+    pub fn headers(&self, name: &str) -> Vec<String> {
+        self.head
+            .lines()
+            .filter_map(|l| {
+                let (n, v) = l.split_once(':')?;
+                n.trim()
+                    .eq_ignore_ascii_case(name)
+                    .then(|| v.trim().to_owned())
+            })
+            .collect()
+    }
+
     /// The first value of header `name`.
     pub fn header(&self, name: &str) -> Option<String> {
         self.head.lines().find_map(|l| {
@@ -43,6 +56,22 @@ pub fn request(
     headers: &[(&str, &str)],
     body: &str,
 ) -> anyhow::Result<Reply> {
+    request_typed(addr, method, path, headers, "application/json", body)
+}
+
+/// Like [`request`], with the body's `Content-Type` given (an HTML form's
+/// `application/x-www-form-urlencoded`).
+///
+/// # Errors
+/// When the connection fails or the answer is not HTTP.
+pub fn request_typed(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    content_type: &str,
+    body: &str,
+) -> anyhow::Result<Reply> {
     let mut s = TcpStream::connect_timeout(&addr, Duration::from_secs(5))
         .with_context(|| format!("connect to {addr}"))?;
     s.set_read_timeout(Some(Duration::from_secs(60)))?;
@@ -52,7 +81,7 @@ pub fn request(
     }
     if !body.is_empty() || method == "POST" {
         req.push_str(&format!(
-            "Content-Type: application/json\r\nContent-Length: {}\r\n",
+            "Content-Type: {content_type}\r\nContent-Length: {}\r\n",
             body.len()
         ));
     }

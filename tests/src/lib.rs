@@ -12,6 +12,7 @@ pub mod fake;
 pub mod http;
 pub mod mail;
 pub mod nginx;
+pub mod oidc;
 pub mod postfix;
 pub mod proxy;
 pub mod redis;

@@ -5,6 +5,9 @@
 //! this process: when the test process ends in any way (pass, fail, panic, kill), the pipe
 //! closes and the watchdog stops Dovecot. Nothing is left behind but a temp dir.
 //!
+//! Logins: passwords (PLAIN, LOGIN) and OAuth 2.0 tokens (XOAUTH2, OAUTHBEARER) from the
+//! test OAuth server ([`crate::oidc`], started with it), checked by introspection.
+//!
 //! Scenario addresses (same ports on each), as in `shared/mail-servers.md`:
 //! see [`scenario`]. Users: see [`users`].
 
@@ -122,6 +125,12 @@ impl MailServers {
             dir.join("dovecot.conf"),
             dovecot_conf(&dir, &ports, ipv6_loopback()),
         )?;
+        // XOAUTH2 and OAUTHBEARER: tokens checked by introspection at the test OAuth server.
+        std::fs::write(
+            dir.join("oauth2.conf.ext"),
+            oauth2_conf(&crate::oidc::OidcProvider::shared().introspection_url_for_dovecot()),
+        )?;
+        set_mode(&dir.join("oauth2.conf.ext"), 0o644)?;
 
         spawn_sink(ports.sink)?;
         // The watchdog: Dovecot in the foreground; when our end of the pipe closes, stop it.
@@ -342,7 +351,7 @@ hostname = localhost
 shutdown_clients = yes
 import_environment = TZ LISTEN_PID LISTEN_FDS MAILTEST_REASON_DISABLED MAILTEST_REASON_IMAPOFF
 
-auth_mechanisms = plain login
+auth_mechanisms = plain login xoauth2 oauthbearer
 disable_plaintext_auth = yes
 auth_failure_delay = 0
 auth_cache_size = 0
@@ -354,10 +363,18 @@ passdb {{
 passdb {{
   driver = passwd-file
   args = scheme=PLAIN username_format=%u {d}/passwd-%s
+  mechanisms = plain login
 }}
 passdb {{
   driver = passwd-file
   args = scheme=PLAIN username_format=%u {d}/passwd
+  mechanisms = plain login
+}}
+# Tokens (XOAUTH2, OAUTHBEARER): RFC 7662 introspection at the test OAuth server.
+passdb {{
+  driver = oauth2
+  mechanisms = xoauth2 oauthbearer
+  args = {d}/oauth2.conf.ext
 }}
 userdb {{
   driver = static
@@ -439,6 +456,22 @@ service submission-login {{
         submission = p.submission,
         submissions = p.submissions,
         sink = p.sink,
+    )
+}
+
+/// Dovecot's `oauth2` passdb settings: every token is introspected (POST `token=...`, the
+/// client's credentials in the URL), must be active, must carry the mail scope, and logs in
+/// as the address in `username`, which must be the one the client names.
+fn oauth2_conf(introspection_url: &str) -> String {
+    format!(
+        "introspection_mode = post\n\
+         introspection_url = {introspection_url}\n\
+         force_introspection = yes\n\
+         username_attribute = username\n\
+         active_attribute = active\n\
+         active_value = true\n\
+         scope = {}\n",
+        crate::oidc::MAIL_SCOPE
     )
 }
 

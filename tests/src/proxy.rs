@@ -21,8 +21,12 @@ pub struct RunningProxy {
 impl RunningProxy {
     /// Starts the proxy with `config` (its `listen` is replaced by a free loopback port).
     pub fn start(config: Config) -> anyhow::Result<Self> {
-        let with_metrics = config.metrics_listen.is_some();
-        let state = AppState::new(config).context("proxy state")?;
+        Self::serve(AppState::new(config).context("proxy state")?)
+    }
+
+    /// Serves `state` (its configuration's `listen` is replaced by a free loopback port).
+    pub fn serve(state: AppState) -> anyhow::Result<Self> {
+        let with_metrics = state.config.metrics_listen.is_some();
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
         type Ready = anyhow::Result<(SocketAddr, Option<SocketAddr>)>;
         let (ready_tx, ready_rx) = std::sync::mpsc::channel::<Ready>();

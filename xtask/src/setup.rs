@@ -307,6 +307,10 @@ fn npm_packages() -> anyhow::Result<()> {
     npm_ci(
         Path::new("tests/browser"),
         "browser tests (playwright-core, no browser download)",
+    )?;
+    npm_ci(
+        Path::new("tests/oidc"),
+        "the OAuth 2.0 test server (oidc-provider)",
     )
 }
 

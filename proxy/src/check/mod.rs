@@ -105,10 +105,6 @@ pub enum CheckError {
     },
 }
 
-fn secs(s: f64) -> Duration {
-    Duration::try_from_secs_f64(s.max(0.001)).unwrap_or(Duration::from_secs(30))
-}
-
 impl Checker {
     /// Builds the checker from the operator's configuration (loads `--extra-ca` files),
     /// resolving names with `resolver` (the proxy's one resolver, shared with discovery).
@@ -123,13 +119,13 @@ impl Checker {
             allow_plaintext: config.allow_plaintext,
             logins: guard::LoginGuard::new(
                 config.max_failed_logins,
-                secs(config.failed_login_window),
+                config.failed_login_window.get(),
             ),
             limits: Limits {
-                connect: secs(config.connect_timeout),
-                tls: secs(config.tls_timeout),
-                reply: secs(config.reply_timeout),
-                side: secs(config.side_timeout),
+                connect: config.connect_timeout.get(),
+                tls: config.tls_timeout.get(),
+                reply: config.reply_timeout.get(),
+                side: config.side_timeout.get(),
             },
         })
     }
@@ -139,7 +135,7 @@ impl Checker {
     pub fn with_store(mut self, config: &Config, store: crate::store::SharedStore) -> Self {
         self.logins = guard::LoginGuard::with_store(
             config.max_failed_logins,
-            secs(config.failed_login_window),
+            config.failed_login_window.get(),
             store,
         );
         self

@@ -117,28 +117,20 @@ impl Default for DiscoverSettings {
 pub const DEFAULT_ISPDB_URL: &str = "https://autoconfig.thunderbird.net/v1.1/";
 
 impl DiscoverSettings {
-    /// The settings the operator's flags ask for; refuses a deadline that is not a positive
-    /// number of seconds, a negative TTL and an ISPDB URL that is not http(s).
-    pub fn from_config(config: &crate::Config) -> anyhow::Result<Self> {
-        let timeout = Duration::try_from_secs_f64(config.discover_timeout)
-            .ok()
-            .filter(|d| !d.is_zero())
-            .ok_or_else(|| {
-                anyhow::anyhow!("--discover-timeout must be a positive number of seconds")
-            })?;
-        let cache_ttl = Duration::try_from_secs_f64(config.discover_cache_ttl).map_err(|_| {
-            anyhow::anyhow!("--discover-cache-ttl must be zero or a positive number of seconds")
-        })?;
+    /// The settings the operator's flags ask for (durations are checked when the flags
+    /// are parsed, see `config::Seconds`), probing `ports`; refuses an ISPDB URL that is
+    /// not http(s).
+    pub fn from_config(config: &crate::Config, ports: DiscoverPorts) -> anyhow::Result<Self> {
         if !config.ispdb_url.starts_with("https://") && !config.ispdb_url.starts_with("http://") {
             anyhow::bail!("--ispdb-url must be an http(s) URL");
         }
         Ok(Self {
-            timeout,
-            cache_ttl,
+            timeout: config.discover_timeout.get(),
+            cache_ttl: config.discover_cache_ttl.get(),
             ispdb_url: config.ispdb_url.clone(),
             dns_server: config.dns_server,
-            ports: config.discover_ports,
-            grace: config.discover_grace,
+            ports,
+            grace: config.discover_grace.get(),
             ..Self::default()
         })
     }
@@ -718,21 +710,28 @@ mod tests {
 
     #[test]
     fn flags_are_checked() {
-        let mut config = crate::Config::for_tests("/nonexistent");
-        assert_eq!(
-            DiscoverSettings::from_config(&config).unwrap().timeout,
-            Duration::from_secs(8)
-        );
-        config.discover_timeout = 0.0;
-        assert!(DiscoverSettings::from_config(&config).is_err());
-        config.discover_timeout = 2.5;
-        config.discover_cache_ttl = -1.0;
-        assert!(DiscoverSettings::from_config(&config).is_err());
-        config.discover_cache_ttl = 0.0;
-        config.ispdb_url = "ftp://x/".to_owned();
-        assert!(DiscoverSettings::from_config(&config).is_err());
-        config.ispdb_url = "https://ispdb.example/v1.1/".to_owned();
-        let s = DiscoverSettings::from_config(&config).unwrap();
+        use clap::Parser as _;
+        let parse = |args: &[&str]| {
+            crate::Config::try_parse_from(["mailsetup-proxy"].iter().chain(args))
+                .map_err(|e| e.to_string())
+                .and_then(|c| {
+                    DiscoverSettings::from_config(&c, DiscoverPorts::default())
+                        .map_err(|e| e.to_string())
+                })
+        };
+        assert_eq!(parse(&[]).unwrap().timeout, Duration::from_secs(8));
+        assert!(parse(&["--discover-timeout", "0"]).is_err());
+        assert!(parse(&["--discover-timeout", "2.5", "--discover-cache-ttl=-1"]).is_err());
+        assert!(parse(&["--ispdb-url", "ftp://x/"]).is_err());
+        let s = parse(&[
+            "--discover-timeout",
+            "2.5",
+            "--discover-cache-ttl",
+            "0",
+            "--ispdb-url",
+            "https://ispdb.example/v1.1/",
+        ])
+        .unwrap();
         assert_eq!(
             (s.timeout, s.cache_ttl),
             (Duration::from_millis(2500), Duration::ZERO)

@@ -954,7 +954,7 @@ fn any_stage() -> impl Strategy<Value = Stage> {
 
 proptest! {
     #[test]
-    fn classify_never_panics(
+    fn classify_never_panics_and_ignores_letter_case(
         protocol in any_protocol(),
         stage in any_stage(),
         reply in "\\PC{0,300}|[\\[\\]0-9. a-zA-Z*^\\\\-]{0,80}",
@@ -963,9 +963,36 @@ proptest! {
         let all = providers();
         let ctx = ReplyContext { protocol, stage, reply: &reply, provider: all.get(with_provider) };
         let code = classify_reply(&ctx);
-        prop_assert!(DiagnosisCode::ALL.contains(&code));
+        // Letter case never changes the verdict: every rule compares ASCII case-insensitively.
+        let upper = reply.to_ascii_uppercase();
+        let lower = reply.to_ascii_lowercase();
+        prop_assert_eq!(classify_reply(&ReplyContext { reply: &upper, ..ctx }), code);
+        prop_assert_eq!(classify_reply(&ReplyContext { reply: &lower, ..ctx }), code);
         let d = explain(code, Lang::Ru, ctx.provider, Some(reply.clone()));
         prop_assert!(!d.advice.is_empty());
+    }
+
+    #[test]
+    fn a_reply_no_rule_knows_gets_the_catch_all_of_its_stage(
+        protocol in any_protocol(),
+        stage in any_stage(),
+        reply in "[qxz ]{0,80}",
+        with_provider in 0usize..8,
+    ) {
+        let all = providers();
+        let provider = all.get(with_provider);
+        let ctx = ReplyContext { protocol, stage, reply: &reply, provider };
+        // The rules of diagnoses.toml that look at the stage (and provider) only, not at the
+        // words: `starttls-refused`, `oauth-only-provider-login-refused` (outlook),
+        // `auth-refused` and `anything-else`.
+        let oauth_only = provider.is_some_and(|p| p.id == "outlook");
+        let expected = match stage {
+            Stage::Starttls => C::StarttlsUnavailable,
+            Stage::Auth if oauth_only => C::OauthRequired,
+            Stage::Auth => C::AuthFailed,
+            _ => C::ProtocolError,
+        };
+        prop_assert_eq!(classify_reply(&ctx), expected);
     }
 
     #[test]
@@ -1036,6 +1063,30 @@ fn the_built_in_providers_get_complete_explanations() {
         "{}",
         d.advice
     );
+}
+
+#[test]
+fn every_code_has_its_own_english_and_russian_text() {
+    let cyrillic = |s: &str| {
+        s.chars()
+            .any(|c| ('а'..='я').contains(&c.to_lowercase().next().unwrap_or(c)))
+    };
+    for code in DiagnosisCode::ALL {
+        let en = explain(code, Lang::En, None, None);
+        let ru = explain(code, Lang::Ru, None, None);
+        assert_eq!((en.code, ru.code), (code, code));
+        for (en, ru) in [(&en.message, &ru.message), (&en.advice, &ru.advice)] {
+            assert_ne!(en, ru, "{code:?}: the same text in both languages");
+            assert!(
+                !cyrillic(en),
+                "{code:?}: Cyrillic in the English text: {en}"
+            );
+            assert!(
+                cyrillic(ru),
+                "{code:?}: no Cyrillic in the Russian text: {ru}"
+            );
+        }
+    }
 }
 
 #[test]

@@ -225,6 +225,9 @@ pub struct RawProvider {
     /// Why the first IMAP or SMTP server differs from Thunderbird's ISPDB, when it does.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ispdb_differs: Option<RawIspdbDiffers>,
+    /// OAuth 2.0 sign-in facts (schema_oauth.rs), where the provider offers it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oauth: Option<RawOAuth>,
 }
 
 /// Whose file is checked: the built-in data gets the strictest rules; an operator's
@@ -478,6 +481,9 @@ pub fn check_providers(list: &[RawProvider], origin: DataOrigin) -> Vec<String> 
                     d.source
                 ));
             }
+        }
+        if let Some(o) = &p.oauth {
+            check_oauth(&mut errors, id, o);
         }
         for t in &p.resets {
             schema_check_text(&mut errors, id, "resets", t);

@@ -3,7 +3,7 @@
 use proptest::prelude::*;
 
 use super::*;
-use crate::api::{AppPasswordFormat, ProviderStatus, Text};
+use crate::api::{AppPasswordFormat, Charset, Provider, ProviderStatus, Text};
 use crate::email::{EmailAddress, suggest};
 use crate::providers;
 

@@ -30,7 +30,8 @@ fn browser_tests_pass_in_headless_chromium() {
         "/usr/bin/chromium is missing: run `cargo xtask setup --tests` (Debian package chromium)"
     );
     let mail = MailServers::shared();
-    let proxy = RunningProxy::start(crate::test_config(&dist, mail)).expect("start the proxy");
+    let proxy = RunningProxy::serve(crate::test_state(crate::test_config(&dist, mail)))
+        .expect("start the proxy");
     // A submission server that greets at once but takes its time over the login, so the
     // live test screen can be seen (and screenshotted) mid-check.
     let slow_smtp = FakeServer::start(Behavior::Script(

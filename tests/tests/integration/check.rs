@@ -7,9 +7,8 @@
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt as _;
+use mailsetup_proxy::config::Seconds;
 use mailsetup_proxy::{AppState, Config};
-use mailsetup_shared::api::{DiagnosisCode, Protocol};
-use mailsetup_shared::diagnose::{ReplyContext, Stage, classify_reply};
 use mailsetup_tests::fake::{Behavior, FakeServer, Script};
 use mailsetup_tests::mail::{MailServers, scenario, users};
 use serde_json::{Value, json};
@@ -31,10 +30,10 @@ fn config() -> Config {
 /// A configuration with short timeouts, for hostile fake servers.
 fn short_config() -> Config {
     let mut c = config();
-    c.connect_timeout = 2.0;
-    c.tls_timeout = 2.0;
-    c.reply_timeout = 1.5;
-    c.side_timeout = 6.0;
+    c.connect_timeout = Seconds::from_secs(2);
+    c.tls_timeout = Seconds::from_secs(2);
+    c.reply_timeout = Seconds::from_millis(1500);
+    c.side_timeout = Seconds::from_secs(6);
     c
 }
 
@@ -467,22 +466,14 @@ async fn yandex_ambiguous_refusal_follows_the_shared_rules_and_names_yandex_sett
     )));
     let s = side(fake_imap_side(&server, "someone@yandex.ru")).await;
     let registry = mailsetup_shared::providers::builtin();
-    let yandex = registry.by_domain("yandex.ru");
-    assert!(yandex.is_some(), "the registry knows yandex.ru");
-    let expected = classify_reply(&ReplyContext {
-        protocol: Protocol::Imap,
-        stage: Stage::Auth,
-        reply,
-        provider: yandex,
-    });
     assert!(
-        matches!(
-            expected,
-            DiagnosisCode::AuthFailed | DiagnosisCode::ProtocolDisabled
-        ),
-        "{expected:?}"
+        registry.by_domain("yandex.ru").is_some(),
+        "the registry knows yandex.ru"
     );
-    assert_eq!(code(&s), expected.as_str(), "{s:#}");
+    // diagnoses.toml's rule `yandex-credentials-or-disabled`: Yandex says the same words for a
+    // wrong password and for mail apps switched off; the verdict is the failed login, and the
+    // Yandex texts of auth_failed name both causes.
+    assert_eq!(code(&s), "auth_failed", "{s:#}");
     let advice = s["diagnosis"]["advice"].as_str().unwrap();
     assert!(
         advice.contains("Yandex") && advice.contains("Email clients"),
@@ -665,7 +656,7 @@ async fn a_conversation_that_never_ends_stops_at_the_side_timeout() {
     let body = json!({"email": "someone@example.com", "password": "secretsecret42",
         "incoming": {"protocol": "imap", "host": "127.0.0.1", "port": server.port(), "security": "none"}});
     let mut config = short_config();
-    config.side_timeout = 3.0;
+    config.side_timeout = Seconds::from_secs(3);
     let (status, json) = post_with(config, &body, None).await;
     assert_eq!(status, StatusCode::OK, "{json:#}");
     let s = &json["incoming"];

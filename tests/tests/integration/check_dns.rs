@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt as _;
+use mailsetup_proxy::config::Seconds;
 use mailsetup_proxy::{AppState, Config};
 use mailsetup_tests::dns::{DnsServer, Rcode, SilentDns, Zone};
 use mailsetup_tests::mail::{MailServers, scenario, users};
@@ -135,8 +136,8 @@ async fn a_resolver_that_never_answers_is_dns_failed_at_the_step_deadline() {
     let mut c = config(silent.addr);
     // The resolve step's deadline is the connect timeout; the resolver's own query timeout
     // is shorter, so both a retry and the cancellation happen.
-    c.connect_timeout = 1.5;
-    c.dns_query_timeout = Duration::from_millis(400);
+    c.connect_timeout = Seconds::from_millis(1500);
+    c.dns_query_timeout = Seconds::from_millis(400);
     let started = Instant::now();
     let side = incoming(c, "mail.dns.test").await;
     let took = started.elapsed();
@@ -145,8 +146,8 @@ async fn a_resolver_that_never_answers_is_dns_failed_at_the_step_deadline() {
 
     // With the resolver's own timeout longer than the deadline, the deadline cancels it.
     let mut c = config(silent.addr);
-    c.connect_timeout = 1.0;
-    c.dns_query_timeout = Duration::from_secs(30);
+    c.connect_timeout = Seconds::from_secs(1);
+    c.dns_query_timeout = Seconds::from_secs(30);
     let started = Instant::now();
     let side = incoming(c, "mail.dns.test").await;
     let took = started.elapsed();
@@ -166,7 +167,7 @@ async fn ip_literals_skip_dns() {
     // Every query to this server would time out; IP literals must not ask it.
     let silent = SilentDns::start().unwrap();
     let mut c = config(silent.addr);
-    c.connect_timeout = 3.0;
+    c.connect_timeout = Seconds::from_secs(3);
     let side = incoming(c.clone(), scenario::GOOD).await;
     assert_eq!(side["ok"], true, "{side:#}");
     let free_port = {
@@ -328,7 +329,7 @@ async fn the_stream_checks_an_international_name() {
     let dns = DnsServer::start(zone()).unwrap();
     let body = json!({"email": "anna@пример.рф", "username": users::ALICE.0,
         "password": users::ALICE.1, "incoming": imaps("imap.пример.рф")});
-    let app = mailsetup_proxy::app(AppState::new(config(dns.addr)).unwrap());
+    let app = mailsetup_proxy::app(crate::test_state(config(dns.addr)));
     let res = app
         .oneshot(
             Request::post("/api/v1/check/stream")

@@ -494,9 +494,10 @@ async fn route(uri: &str) -> (StatusCode, serde_json::Value) {
     let _ = std::fs::create_dir_all(&dir);
     let mut config = crate::test_config(&dir, MailServers::shared());
     config.dns_server = Some(f.dns.addr);
-    config.discover_cache_ttl = 0.0;
-    config.discover_ports = f.settings(DEADLINE).ports;
-    let app = mailsetup_proxy::app(mailsetup_proxy::AppState::new(config).unwrap());
+    config.discover_cache_ttl = mailsetup_proxy::config::Seconds::new(Duration::ZERO);
+    let app = mailsetup_proxy::app(
+        mailsetup_proxy::AppState::with_discover_ports(config, f.settings(DEADLINE).ports).unwrap(),
+    );
     let res = app
         .oneshot(Request::get(uri).body(Body::empty()).unwrap())
         .await

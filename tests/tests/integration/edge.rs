@@ -10,6 +10,7 @@ use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::{Request, StatusCode, header};
 use http_body_util::BodyExt as _;
+use mailsetup_proxy::config::Seconds;
 use mailsetup_proxy::{AppState, Config};
 use mailsetup_tests::proxy::RunningProxy;
 use serde_json::Value;
@@ -424,7 +425,7 @@ async fn every_error_code_speaks_english_and_russian() {
         ),
         (
             ErrorCode::Timeout,
-            app(config(|c| c.request_timeout = 0.2)),
+            app(config(|c| c.request_timeout = Seconds::from_millis(200))),
             Box::new(|| {
                 // A body that never ends.
                 let stream = futures_util::stream::pending::<Result<Vec<u8>, std::io::Error>>();
@@ -778,8 +779,8 @@ fn overload_sheds_expensive_requests_with_503() {
         c.max_concurrent_checks = 1;
         c.allow_private_targets = true;
         c.allow_any_port = true;
-        c.tls_timeout = 120.0;
-        c.side_timeout = 120.0;
+        c.tls_timeout = Seconds::from_secs(120);
+        c.side_timeout = Seconds::from_secs(120);
     }))
     .unwrap();
     let mut held = start_post(proxy.addr, "/api/v1/check", &body);
@@ -804,7 +805,7 @@ fn a_request_over_the_timeout_is_a_504_json_error() {
     // A mail server that accepts and says nothing keeps the check running past the limit.
     let (silent, body) = silent_server_and_check();
     let proxy = RunningProxy::start(config(|c| {
-        c.request_timeout = 0.5;
+        c.request_timeout = Seconds::from_millis(500);
         c.allow_private_targets = true;
         c.allow_any_port = true;
     }))
@@ -819,7 +820,7 @@ fn a_request_over_the_timeout_is_a_504_json_error() {
 fn a_slow_body_gets_408_and_never_holds_a_check_slot() {
     let proxy = RunningProxy::start(config(|c| {
         c.max_concurrent_checks = 1;
-        c.request_timeout = 1.0;
+        c.request_timeout = Seconds::from_secs(1);
     }))
     .unwrap();
     // A client that sends its headers and then trickles (here: never finishes) its body.

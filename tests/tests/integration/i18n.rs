@@ -9,7 +9,8 @@
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt as _;
-use mailsetup_proxy::{AppState, Config};
+use mailsetup_proxy::Config;
+use mailsetup_proxy::config::Seconds;
 use mailsetup_shared::api::Lang;
 use mailsetup_tests::discovery::{Fixture, target};
 use mailsetup_tests::fake::{Behavior, FakeServer, Script};
@@ -28,10 +29,10 @@ fn mail() -> &'static MailServers {
 /// Short timeouts, for fake servers that never answer.
 fn config() -> Config {
     let mut c = crate::test_config(&dist(), mail());
-    c.connect_timeout = 2.0;
-    c.tls_timeout = 2.0;
-    c.reply_timeout = 1.5;
-    c.side_timeout = 6.0;
+    c.connect_timeout = Seconds::from_secs(2);
+    c.tls_timeout = Seconds::from_secs(2);
+    c.reply_timeout = Seconds::from_millis(1500);
+    c.side_timeout = Seconds::from_secs(6);
     c
 }
 
@@ -49,7 +50,7 @@ async fn request(app: axum::Router, req: Request<Body>) -> (StatusCode, String) 
 
 /// `POST /api/v1/check` with `Accept-Language: lang` (none when `None`).
 async fn check(body: &Value, lang: Option<&str>) -> Value {
-    let app = mailsetup_proxy::app(AppState::new(config()).unwrap());
+    let app = mailsetup_proxy::app(crate::test_state(config()));
     let mut req = Request::post("/api/v1/check").header("content-type", "application/json");
     if let Some(lang) = lang {
         req = req.header("accept-language", lang);
@@ -237,8 +238,8 @@ async fn a_side_that_outlasts_its_timeout_says_so_in_russian() {
     let body = json!({"email": "someone@example.com", "password": "secretsecret42",
         "incoming": {"protocol": "imap", "host": "127.0.0.1", "port": server.port(), "security": "none"}});
     let mut config = config();
-    config.side_timeout = 3.0;
-    let app = mailsetup_proxy::app(AppState::new(config).unwrap());
+    config.side_timeout = Seconds::from_secs(3);
+    let app = mailsetup_proxy::app(crate::test_state(config));
     let req = Request::post("/api/v1/check")
         .header("content-type", "application/json")
         .header("accept-language", "ru")
@@ -260,7 +261,7 @@ async fn a_side_that_outlasts_its_timeout_says_so_in_russian() {
 async fn stream_events_speak_the_language_of_the_request() {
     let body = json!({"email": users::ALICE.0, "password": users::ALICE.1,
         "incoming": imap(scenario::GOOD, "tls")});
-    let app = mailsetup_proxy::app(AppState::new(config()).unwrap());
+    let app = mailsetup_proxy::app(crate::test_state(config()));
     let req = Request::post("/api/v1/check/stream")
         .header("content-type", "application/json")
         .header("accept-language", "ru")
@@ -367,8 +368,8 @@ async fn discover_route(app: &axum::Router, email: &str, lang: &str) -> Value {
 #[tokio::test]
 async fn a_cached_discovery_answers_each_user_in_their_language() {
     let mut config = config();
-    config.discover_cache_ttl = 60.0;
-    let app = mailsetup_proxy::app(AppState::new(config).unwrap());
+    config.discover_cache_ttl = Seconds::from_secs(60);
+    let app = mailsetup_proxy::app(crate::test_state(config));
     let details = |v: &Value| -> Vec<String> {
         v["trace"]
             .as_array()

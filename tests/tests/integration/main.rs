@@ -11,6 +11,7 @@ mod edge;
 mod harness;
 mod i18n;
 mod ispdb;
+mod oauth_harness;
 mod openapi;
 mod postfix;
 mod providers;
@@ -22,7 +23,7 @@ mod store;
 
 use std::path::Path;
 
-use mailsetup_proxy::Config;
+use mailsetup_proxy::{AppState, Config};
 use mailsetup_tests::mail::MailServers;
 
 /// An empty static-files folder, for tests that need no front end.
@@ -45,6 +46,17 @@ pub fn test_config(dist: &Path, mail: &MailServers) -> Config {
     let settings = disc.settings(std::time::Duration::from_secs(8));
     config.dns_server = settings.dns_server;
     config.ispdb_url = settings.ispdb_url;
-    config.discover_ports = settings.ports;
     config
+}
+
+/// The ports of the shared discovery fixtures (web server, Dovecot), which a
+/// [`test_config`]'s discovery probes instead of the standard ones.
+pub fn discover_ports() -> mailsetup_proxy::discover::DiscoverPorts {
+    let disc = mailsetup_tests::discovery::Fixture::shared(MailServers::shared());
+    disc.settings(std::time::Duration::from_secs(8)).ports
+}
+
+/// The proxy's state for a [`test_config`]: discovery probes the fixtures' ports.
+pub fn test_state(config: Config) -> AppState {
+    AppState::with_discover_ports(config, discover_ports()).expect("proxy state")
 }

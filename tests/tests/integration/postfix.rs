@@ -10,7 +10,6 @@ use std::time::Duration;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt as _;
-use mailsetup_proxy::AppState;
 use mailsetup_shared::api::{DiagnosisCode, Protocol};
 use mailsetup_shared::diagnose::{ReplyContext, Stage, classify_reply};
 use mailsetup_tests::mail::{MailServers, users};
@@ -28,7 +27,7 @@ async fn outgoing(email: &str, username: &str, password: &str, target: Value) ->
     let dist = std::env::temp_dir().join("mailsetup-empty-dist");
     let _ = std::fs::create_dir_all(&dist);
     let config = crate::test_config(&dist, MailServers::shared());
-    let app = mailsetup_proxy::app(AppState::new(config).unwrap());
+    let app = mailsetup_proxy::app(crate::test_state(config));
     let body = json!({
         "email": email, "username": username, "password": password, "outgoing": target,
     });

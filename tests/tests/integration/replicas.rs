@@ -39,7 +39,7 @@ fn cluster(edit: impl Fn(&mut Config)) -> Cluster {
     let start = || {
         let mut c = replica_config(Some(&redis));
         edit(&mut c);
-        RunningProxy::start(c).unwrap()
+        RunningProxy::serve(crate::test_state(c)).unwrap()
     };
     let replicas = [start(), start()];
     let nginx = Nginx::start(&[replicas[0].addr, replicas[1].addr]).unwrap();
@@ -234,7 +234,7 @@ fn metric(text: &str, name: &str, labels: &[(&str, &str)]) -> f64 {
 fn after_a_known_set_of_checks_the_metrics_say_exactly_that() {
     let mut config = replica_config(None);
     config.allow_plaintext = false;
-    let proxy = RunningProxy::start(config).unwrap();
+    let proxy = RunningProxy::serve(crate::test_state(config)).unwrap();
     let addr = proxy.addr;
     for _ in 0..2 {
         let r = post(addr, "/api/v1/check", &imap_check(users::ALICE), None);
@@ -329,7 +329,7 @@ fn after_a_known_set_of_checks_the_metrics_say_exactly_that() {
 
 #[test]
 fn every_answer_carries_a_request_id_and_a_sane_one_from_outside_is_kept() {
-    let proxy = RunningProxy::start(replica_config(None)).unwrap();
+    let proxy = RunningProxy::serve(crate::test_state(replica_config(None))).unwrap();
     let r = get(proxy.addr, "/api/v1/health");
     let id = r.header("x-request-id").expect("x-request-id");
     assert!(id.len() >= 16, "{id}");

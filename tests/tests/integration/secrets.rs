@@ -10,7 +10,6 @@ use std::sync::{Arc, Mutex};
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt as _;
-use mailsetup_proxy::AppState;
 use mailsetup_shared::api::CheckRequest;
 use mailsetup_tests::mail::{MailServers, scenario, users};
 use mailsetup_tests::postfix::{self, Postfix};
@@ -106,7 +105,7 @@ async fn run(route: &str, body: &Value) -> (StatusCode, String) {
     let dist = std::env::temp_dir().join("mailsetup-empty-dist");
     let _ = std::fs::create_dir_all(&dist);
     let config = crate::test_config(&dist, MailServers::shared());
-    let app = mailsetup_proxy::app(AppState::new(config).unwrap());
+    let app = mailsetup_proxy::app(crate::test_state(config));
     let req = Request::post(route)
         .header("content-type", "application/json")
         .body(Body::from(body.to_string()))

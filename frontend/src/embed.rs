@@ -4,12 +4,12 @@
 //! Messages are [`HostMessage`]s written by serde.
 
 use leptos::prelude::*;
-use serde::Serialize;
 
 use crate::HostMessage;
 use crate::ui::{Ctx, cancel_inflight};
+use crate::wizard::Verified;
 
-fn post_to_parent<T: Serialize>(c: Ctx, kind: &str, detail: Option<T>) {
+fn post_to_parent(c: Ctx, kind: &str, detail: Option<&Verified>) {
     let opts = c.opts.get_value();
     let Some(window) = web_sys::window() else {
         return;
@@ -58,11 +58,11 @@ pub fn finish(c: Ctx) {
     }
     let with_secret = c.opts.with_value(|o| o.return_credentials);
     let detail = c.w.with_untracked(|w| w.verified(with_secret));
-    post_to_parent(c, "verified", detail);
+    post_to_parent(c, "verified", detail.as_ref());
 }
 
 /// "Cancel" in embed mode: tells the host app the user gave up.
 pub fn cancel_widget(c: Ctx) {
     cancel_inflight(c);
-    post_to_parent(c, "cancelled", None::<()>);
+    post_to_parent(c, "cancelled", None);
 }

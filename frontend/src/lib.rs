@@ -79,7 +79,7 @@ impl Options {
 /// A message to the host page (`postMessage` to the loader), as serde writes it:
 /// `{"source":"mailsetup","type":"mailsetup:verified","frame":"mailsetup-1","detail":{...}}`.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
-pub struct HostMessage<'a, T> {
+pub struct HostMessage<'a> {
     /// Always `mailsetup`.
     pub source: &'static str,
     /// `mailsetup:verified`, `mailsetup:cancelled`.
@@ -87,13 +87,17 @@ pub struct HostMessage<'a, T> {
     pub kind: &'a str,
     /// The loader's id of the frame.
     pub frame: Option<&'a str>,
-    /// The event's detail (`null` for none).
-    pub detail: Option<T>,
+    /// The verified settings (`null` for `mailsetup:cancelled`).
+    pub detail: Option<&'a wizard::Verified>,
 }
 
-impl<'a, T> HostMessage<'a, T> {
+impl<'a> HostMessage<'a> {
     /// A message of `kind` for the loader's `frame`.
-    pub fn new(kind: &'a str, frame: Option<&'a str>, detail: Option<T>) -> Self {
+    pub fn new(
+        kind: &'a str,
+        frame: Option<&'a str>,
+        detail: Option<&'a wizard::Verified>,
+    ) -> Self {
         Self {
             source: "mailsetup",
             kind,
@@ -171,16 +175,41 @@ mod tests {
 
     #[test]
     fn host_messages_are_built_with_serde() {
-        let m = HostMessage::new("mailsetup:cancelled", Some("mailsetup-1"), None::<()>);
+        let m = HostMessage::new("mailsetup:cancelled", Some("mailsetup-1"), None);
         assert_eq!(
             serde_json::to_string(&m).unwrap_or_default(),
             r#"{"source":"mailsetup","type":"mailsetup:cancelled","frame":"mailsetup-1","detail":null}"#
         );
-        let tricky = HostMessage::new("mailsetup:verified", Some("a\"b"), Some("x"));
-        let v: serde_json::Value =
-            serde_json::from_str(&serde_json::to_string(&tricky).unwrap_or_default())
-                .unwrap_or_default();
-        assert_eq!(v["frame"], "a\"b");
-        assert_eq!(v["detail"], "x");
+        let v = wizard::Verified {
+            email: "a\"b@example.com".into(),
+            username: "a".into(),
+            provider: None,
+            incoming: wizard::VerifiedServer {
+                protocol: mailsetup_shared::api::Protocol::Imap,
+                host: "imap.example.com".into(),
+                port: 993,
+                security: mailsetup_shared::api::Security::Tls,
+            },
+            outgoing: wizard::VerifiedServer {
+                protocol: mailsetup_shared::api::Protocol::Smtp,
+                host: "smtp.example.com".into(),
+                port: 465,
+                security: mailsetup_shared::api::Security::Tls,
+            },
+            auth: wizard::AuthKind::Password,
+            password: None,
+            grant: None,
+        };
+        let text = serde_json::to_string(&HostMessage::new(
+            "mailsetup:verified",
+            Some("x\"y"),
+            Some(&v),
+        ))
+        .unwrap_or_default();
+        let back: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+        assert_eq!(back["frame"], "x\"y");
+        assert_eq!(back["detail"]["email"], "a\"b@example.com");
+        assert_eq!(back["detail"]["auth"], "password");
+        assert_eq!(back["detail"]["incoming"]["port"], 993);
     }
 }

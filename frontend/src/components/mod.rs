@@ -92,18 +92,17 @@ pub fn Nav(
     let c = ctx();
     view! {
         <div class="nav">
-            <Show when=move || !no_next.get()>
-                <button
-                    type="submit"
-                    class=move || if secondary.get() { "secondary" } else { "primary" }
-                    data-testid="next"
-                >
-                    {move || {
-                        let l = label.get();
-                        if l.is_empty() { c.t().next.to_owned() } else { l }
-                    }}
-                </button>
-            </Show>
+            <button
+                type="submit"
+                class=move || if secondary.get() { "secondary" } else { "primary" }
+                data-testid="next"
+                hidden=move || no_next.get()
+            >
+                {move || {
+                    let l = label.get();
+                    if l.is_empty() { c.t().next.to_owned() } else { l }
+                }}
+            </button>
             <Show when=move || back>
                 <button
                     type="button"

@@ -144,11 +144,13 @@ pub fn Prepare() -> impl IntoView {
                     })
             }}
             {move || choices.with(|ch| ch.sign_in.clone()).map(|offer| view! { <SignInChoice offer /> })}
-            <Show when=move || offered() && choices.with(|ch| ch.checklist)>
-                <h2 class="or" data-testid="or-app-password">
-                    {move || oauth_tr(c.lang.get()).or_app_password}
-                </h2>
-            </Show>
+            <h2
+                class="or"
+                data-testid="or-app-password"
+                hidden=move || !(offered() && choices.with(|ch| ch.checklist))
+            >
+                {move || oauth_tr(c.lang.get()).or_app_password}
+            </h2>
             <Show when=move || !blocked>
                 <p class="intro">{
                     let n = name_i.clone();

@@ -278,26 +278,24 @@ pub fn ResultStep() -> impl IntoView {
                     Some((name, i, o)) => (Some(name), i, o),
                     None => (None, incoming, outgoing),
                 };
-                let login_row = match auth {
-                    Some(name) => view! {
-                        <dt>{move || oauth_tr(c.lang.get()).summary_auth}</dt>
-                        <dd data-testid="summary-auth" data-auth="oauth2">
-                            {move || with_name(oauth_tr(c.lang.get()).summary_oauth, &name)}
-                        </dd>
-                    }
-                        .into_any(),
-                    None => view! {
-                        <dt>{move || c.t().summary_login}</dt>
-                        <dd>{login}</dd>
-                    }
-                        .into_any(),
+                // After a sign-in the login row names the account it used.
+                let is_oauth = auth.is_some();
+                let login_h = move || {
+                    if is_oauth { oauth_tr(c.lang.get()).summary_auth } else { c.t().summary_login }
+                };
+                let login_v = move || match &auth {
+                    Some(name) => with_name(oauth_tr(c.lang.get()).summary_oauth, name),
+                    None => login.clone(),
                 };
                 view! {
                     <p class="intro">{move || c.t().result_ok_intro}</p>
                     <dl class="summary-list" data-testid="verified-summary">
                         <dt>{move || c.t().summary_email}</dt>
                         <dd>{email}</dd>
-                        {login_row}
+                        <dt>{login_h}</dt>
+                        <dd data-testid="summary-login" data-auth=if is_oauth { "oauth2" } else { "password" }>
+                            {login_v}
+                        </dd>
                         <dt>{move || c.t().incoming}</dt>
                         <dd class="mono">{incoming}</dd>
                         <dt>{move || c.t().outgoing}</dt>

@@ -1,6 +1,7 @@
 //! The sign-in with the provider on the preparation screen: the primary choice where the
 //! operator configured it, with where it stands (waiting for the sign-in window, window
-//! closed, popup blocked) and why it failed, in plain words, from the proxy's diagnosis.
+//! closed, popup blocked) and why it failed, in plain words, from the proxy's diagnosis
+//! (its message and advice; the code is in `data-code`).
 
 use leptos::prelude::*;
 use mailsetup_shared::oauth::OAuthProvider;
@@ -35,26 +36,11 @@ pub fn SignInChoice(
         let SignIn::Failed(d) = state.get() else {
             return None;
         };
-        let links = d
-            .links
-            .iter()
-            .map(|l| {
-                view! {
-                    <li>
-                        <a href=l.url.clone() target="_blank" rel="noopener noreferrer">
-                            {l.title.clone()}
-                            <span class="sr-only">" " {move || c.t().new_tab}</span>
-                        </a>
-                    </li>
-                }
-            })
-            .collect_view();
         Some(view! {
             <div class="notice danger" data-testid="oauth-error" data-code=d.code.as_str()>
-                <p class="notice-title">{move || o().failed_h}</p>
-                <p data-testid="oauth-error-message"><strong>{d.message.clone()}</strong></p>
-                <p data-testid="oauth-error-advice">{d.advice.clone()}</p>
-                {(!d.links.is_empty()).then(|| view! { <ul class="links">{links}</ul> })}
+                <p class="notice-title">{o().failed_h}</p>
+                <p data-testid="oauth-error-message"><strong>{d.message}</strong></p>
+                <p data-testid="oauth-error-advice">{d.advice}</p>
             </div>
         })
     };

@@ -142,13 +142,11 @@ pub fn accept_message(
     parse_message(data)
 }
 
-/// An [`OAuthMessage`] (or a bare [`OAuthOutcome`], as a same-tab redirect may leave it in
-/// `sessionStorage`), when `data` is one.
+/// The outcome in an [`OAuthMessage`] (posted, or left in `sessionStorage` by a same-tab
+/// sign-in), when `data` is one.
 pub fn parse_message(data: &str) -> Option<OAuthOutcome> {
-    if let Ok(m) = serde_json::from_str::<OAuthMessage>(data) {
-        return (m.kind == OAUTH_MESSAGE_TYPE).then_some(m.outcome);
-    }
-    serde_json::from_str::<OAuthOutcome>(data).ok()
+    let m = serde_json::from_str::<OAuthMessage>(data).ok()?;
+    (m.kind == OAUTH_MESSAGE_TYPE).then_some(m.outcome)
 }
 
 /// What the preparation screen offers, in order.

@@ -20,121 +20,27 @@ mod answer;
 pub mod autoconfig;
 pub mod autodiscover;
 mod cache;
+mod collector;
 mod guess;
 mod http;
 mod mx;
 mod probe;
+mod settings;
 mod srv;
 mod tls;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use mailsetup_shared::api::{
-    Candidate, CandidateSource, Confidence, DiscoverResponse, Lang, Protocol, Provider, Server,
-    Text,
-};
+use mailsetup_shared::api::{CandidateSource, Confidence, DiscoverResponse, Lang, Text};
 use mailsetup_shared::providers::Registry;
 
 use crate::dns;
 use crate::policy::EgressPolicy;
 pub use answer::{Answer, Trace};
-
-/// The ports discovery uses. Standard ones by default; tests point them at loopback
-/// fixtures through the library API (they are not command-line flags).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct DiscoverPorts {
-    /// HTTPS, for autoconfig at the domain (443).
-    pub https: u16,
-    /// Plain HTTP, for autoconfig at the domain (80).
-    pub http: u16,
-    /// IMAP over implicit TLS, for guessing (993).
-    pub imaps: u16,
-    /// IMAP with STARTTLS, for guessing (143).
-    pub imap: u16,
-    /// POP3 over implicit TLS, for guessing (995).
-    pub pop3s: u16,
-    /// POP3 with STLS, for guessing (110).
-    pub pop3: u16,
-    /// SMTP submission over implicit TLS, for guessing (465).
-    pub submissions: u16,
-    /// SMTP submission with STARTTLS, for guessing (587).
-    pub submission: u16,
-}
-
-impl Default for DiscoverPorts {
-    fn default() -> Self {
-        Self {
-            https: 443,
-            http: 80,
-            imaps: 993,
-            imap: 143,
-            pop3s: 995,
-            pop3: 110,
-            submissions: 465,
-            submission: 587,
-        }
-    }
-}
-
-/// Everything discovery needs to know, from the flags and from tests.
-#[derive(Clone, Debug)]
-pub struct DiscoverSettings {
-    /// The one deadline for all methods together (`--discover-timeout`).
-    pub timeout: Duration,
-    /// How long answers stay cached per domain (`--discover-cache-ttl`); zero: no cache.
-    pub cache_ttl: Duration,
-    /// How many domains the cache holds at most.
-    pub cache_capacity: usize,
-    /// Base URL of the ISP database; the domain is appended (`--ispdb-url`).
-    pub ispdb_url: String,
-    /// The DNS server to ask (`--dns-server`); `None`: the system's configuration. Used by
-    /// [`Discoverer::new`]; the proxy passes its one resolver to
-    /// [`Discoverer::with_resolver`] instead.
-    pub dns_server: Option<std::net::SocketAddr>,
-    /// How long slower, lower-ranked methods may still run once the winner is known.
-    pub grace: Duration,
-    /// The ports used.
-    pub ports: DiscoverPorts,
-}
-
-impl Default for DiscoverSettings {
-    fn default() -> Self {
-        Self {
-            timeout: Duration::from_secs(8),
-            cache_ttl: Duration::from_secs(600),
-            cache_capacity: 4096,
-            ispdb_url: DEFAULT_ISPDB_URL.to_owned(),
-            dns_server: None,
-            grace: Duration::from_millis(300),
-            ports: DiscoverPorts::default(),
-        }
-    }
-}
-
-/// Thunderbird's public ISP database.
-pub const DEFAULT_ISPDB_URL: &str = "https://autoconfig.thunderbird.net/v1.1/";
-
-impl DiscoverSettings {
-    /// The settings the operator's flags ask for (durations are checked when the flags
-    /// are parsed, see `config::Seconds`), probing `ports`; refuses an ISPDB URL that is
-    /// not http(s).
-    pub fn from_config(config: &crate::Config, ports: DiscoverPorts) -> anyhow::Result<Self> {
-        if !config.ispdb_url.starts_with("https://") && !config.ispdb_url.starts_with("http://") {
-            anyhow::bail!("--ispdb-url must be an http(s) URL");
-        }
-        Ok(Self {
-            timeout: config.discover_timeout.get(),
-            cache_ttl: config.discover_cache_ttl.get(),
-            ispdb_url: config.ispdb_url.clone(),
-            dns_server: config.dns_server,
-            ports,
-            grace: config.discover_grace.get(),
-            ..Self::default()
-        })
-    }
-}
+use collector::{Collector, Cut, add_provider, ms, pair};
+pub use settings::{DEFAULT_ISPDB_URL, DiscoverPorts, DiscoverSettings};
 
 /// A discovery method, in rank order: the lower, the better its answer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -196,185 +102,6 @@ impl Method {
             Self::AutoconfigHttp | Self::Guess => Confidence::Low,
         }
     }
-}
-
-/// Why pending steps were cut short.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Cut {
-    /// Every method finished; nothing is pending.
-    None,
-    /// The winner was known and the grace period ended.
-    Settled,
-    /// The deadline passed.
-    Deadline,
-}
-
-/// What the methods found so far; shared by all of them, so partial results survive the
-/// deadline.
-#[derive(Debug)]
-struct Collector {
-    inner: Mutex<Inner>,
-    changed: tokio::sync::watch::Sender<()>,
-}
-
-#[derive(Debug, Default)]
-struct Inner {
-    entries: Vec<Trace>,
-    pending: Vec<(u64, Method, String, Instant)>,
-    next_id: u64,
-    found: Vec<(Method, Candidate)>,
-    provider: Option<(Method, Provider)>,
-    finished: [bool; METHODS],
-}
-
-/// A step in progress, ended with [`Collector::end`]; a step never ended is reported as
-/// cut short.
-#[derive(Debug)]
-#[must_use]
-struct Step(u64);
-
-impl Collector {
-    fn new() -> Self {
-        let (changed, _) = tokio::sync::watch::channel(());
-        let inner = Inner::default();
-        Self {
-            inner: Mutex::new(inner),
-            changed,
-        }
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
-        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    fn begin(&self, method: Method, target: impl Into<String>) -> Step {
-        let mut g = self.lock();
-        let id = g.next_id;
-        g.next_id += 1;
-        g.pending.push((id, method, target.into(), Instant::now()));
-        Step(id)
-    }
-
-    fn end(&self, step: Step, ok: bool, detail: Text) {
-        let mut g = self.lock();
-        if let Some(i) = g.pending.iter().position(|p| p.0 == step.0) {
-            let (_, method, target, started) = g.pending.remove(i);
-            g.entries.push(Trace {
-                method: method.name().to_owned(),
-                target,
-                ok,
-                ms: ms(started.elapsed()),
-                detail: Some(detail),
-            });
-        }
-    }
-
-    /// Ends every pending step of `method` (a method that stopped its own steps early).
-    fn abandon(&self, method: Method, detail: &Text) {
-        let mut g = self.lock();
-        let (stopped, kept): (Vec<_>, Vec<_>) = g.pending.drain(..).partition(|p| p.1 == method);
-        g.pending = kept;
-        for (_, method, target, started) in stopped {
-            g.entries.push(Trace {
-                method: method.name().to_owned(),
-                target,
-                ok: false,
-                ms: ms(started.elapsed()),
-                detail: Some(detail.clone()),
-            });
-        }
-    }
-
-    /// Records a whole step at once (for instant ones).
-    fn record(&self, method: Method, target: impl Into<String>, ok: bool, detail: Text) {
-        let step = self.begin(method, target);
-        self.end(step, ok, detail);
-    }
-
-    fn add(&self, method: Method, incoming: Server, outgoing: Server) {
-        let candidate = Candidate {
-            incoming,
-            outgoing,
-            source: method.source(),
-            confidence: method.confidence(),
-        };
-        self.lock().found.push((method, candidate));
-    }
-
-    fn set_provider(&self, method: Method, provider: Provider) {
-        let mut g = self.lock();
-        if g.provider.as_ref().is_none_or(|(m, _)| method < *m) {
-            g.provider = Some((method, provider));
-        }
-    }
-
-    fn finish(&self, method: Method) {
-        self.lock().finished[method as usize] = true;
-        self.changed.send_replace(());
-    }
-
-    /// Whether the best answer so far can no longer be beaten.
-    /// The winning method, once it can no longer be beaten.
-    fn settled_on(&self) -> Option<Method> {
-        let g = self.lock();
-        let best = g.found.iter().map(|(m, _)| *m).min()?;
-        g.finished[..best as usize]
-            .iter()
-            .all(|f| *f)
-            .then_some(best)
-    }
-
-    fn into_answer(self, domain: String, cut: Cut, deadline: Duration) -> Answer {
-        let mut inner = self
-            .inner
-            .into_inner()
-            .unwrap_or_else(PoisonError::into_inner);
-        for (_, method, target, started) in inner.pending.drain(..) {
-            let detail = match cut {
-                Cut::Deadline => Text::new(
-                    format!(
-                        "timed out: still running at the discovery deadline ({} ms)",
-                        deadline.as_millis()
-                    ),
-                    format!(
-                        "время вышло: ещё шло к сроку всего поиска ({} мс)",
-                        deadline.as_millis()
-                    ),
-                ),
-                Cut::Settled | Cut::None => Text::new(
-                    "stopped: a better-ranked answer was already found",
-                    "остановлено: уже найден ответ надёжнее",
-                ),
-            };
-            inner.entries.push(Trace {
-                method: method.name().to_owned(),
-                target,
-                ok: false,
-                ms: ms(started.elapsed()),
-                detail: Some(detail),
-            });
-        }
-        inner.found.sort_by_key(|(m, _)| *m);
-        let mut candidates: Vec<Candidate> = Vec::new();
-        for (_, c) in inner.found {
-            if !candidates
-                .iter()
-                .any(|k| k.incoming == c.incoming && k.outgoing == c.outgoing)
-            {
-                candidates.push(c);
-            }
-        }
-        Answer {
-            domain,
-            provider: inner.provider.map(|(_, p)| p),
-            candidates,
-            trace: inner.entries,
-        }
-    }
-}
-
-fn ms(d: Duration) -> u64 {
-    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
 
 /// The address being discovered, as the methods need it.
@@ -537,7 +264,7 @@ impl Discoverer {
     /// Runs every method now, ignoring the cache, in no language yet.
     pub async fn answer_uncached(&self, target: &Target) -> Answer {
         let c = Collector::new();
-        let mut changed = c.changed.subscribe();
+        let mut changed = c.changes();
         let all = async {
             // Boxed: together the methods' state machines are too big for a stack.
             tokio::join!(
@@ -619,139 +346,5 @@ impl Drop for Landing<'_> {
     }
 }
 
-/// Adds a provider's servers as candidates: each incoming server with the first outgoing
-/// one. Returns how many were added.
-fn add_provider(c: &Collector, method: Method, p: &Provider) -> usize {
-    let incoming: Vec<Server> = p
-        .servers
-        .iter()
-        .filter(|s| s.protocol != Protocol::Smtp)
-        .cloned()
-        .collect();
-    let outgoing: Vec<Server> = p.servers_for(Protocol::Smtp).cloned().collect();
-    pair(c, method, &incoming, &outgoing)
-}
-
-/// Adds each incoming server (in order) paired with the first outgoing one. IMAP servers
-/// come before POP3 ones. Returns how many were added.
-fn pair(c: &Collector, method: Method, incoming: &[Server], outgoing: &[Server]) -> usize {
-    let Some(out) = outgoing.first() else {
-        return 0;
-    };
-    let mut ordered: Vec<&Server> = incoming
-        .iter()
-        .filter(|s| s.protocol == Protocol::Imap)
-        .collect();
-    ordered.extend(incoming.iter().filter(|s| s.protocol == Protocol::Pop3));
-    for s in &ordered {
-        c.add(method, (*s).clone(), out.clone());
-    }
-    ordered.len()
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::i18n;
-    use mailsetup_shared::api::{Security, UsernameForm};
-
-    fn server(protocol: Protocol, host: &str) -> Server {
-        Server {
-            protocol,
-            host: host.to_owned(),
-            port: 993,
-            security: Security::Tls,
-            username: UsernameForm::Email,
-        }
-    }
-
-    #[test]
-    fn best_ranked_first_and_duplicates_merged() {
-        let c = Collector::new();
-        let out = server(Protocol::Smtp, "smtp.a");
-        c.add(Method::Guess, server(Protocol::Imap, "g"), out.clone());
-        c.add(Method::Srv, server(Protocol::Imap, "s"), out.clone());
-        c.add(
-            Method::AutoconfigHttps,
-            server(Protocol::Imap, "s"),
-            out.clone(),
-        );
-        let r = c.into_answer("a".to_owned(), Cut::None, Duration::from_secs(1));
-        let hosts: Vec<(&str, CandidateSource)> = r
-            .candidates
-            .iter()
-            .map(|c| (c.incoming.host.as_str(), c.source))
-            .collect();
-        assert_eq!(
-            hosts,
-            [
-                ("s", CandidateSource::Autoconfig),
-                ("g", CandidateSource::Guess)
-            ]
-        );
-    }
-
-    #[test]
-    fn settled_only_when_every_better_method_finished() {
-        let c = Collector::new();
-        assert!(c.settled_on().is_none());
-        c.add(
-            Method::Srv,
-            server(Protocol::Imap, "s"),
-            server(Protocol::Smtp, "o"),
-        );
-        assert!(c.settled_on().is_none());
-        c.finish(Method::Builtin);
-        c.finish(Method::Mx);
-        assert!(c.settled_on().is_none());
-        c.finish(Method::AutoconfigHttps);
-        assert_eq!(c.settled_on(), Some(Method::Srv));
-    }
-
-    #[test]
-    fn flags_are_checked() {
-        use clap::Parser as _;
-        let parse = |args: &[&str]| {
-            crate::Config::try_parse_from(["mailsetup-proxy"].iter().chain(args))
-                .map_err(|e| e.to_string())
-                .and_then(|c| {
-                    DiscoverSettings::from_config(&c, DiscoverPorts::default())
-                        .map_err(|e| e.to_string())
-                })
-        };
-        assert_eq!(parse(&[]).unwrap().timeout, Duration::from_secs(8));
-        assert!(parse(&["--discover-timeout", "0"]).is_err());
-        assert!(parse(&["--discover-timeout", "2.5", "--discover-cache-ttl=-1"]).is_err());
-        assert!(parse(&["--ispdb-url", "ftp://x/"]).is_err());
-        let s = parse(&[
-            "--discover-timeout",
-            "2.5",
-            "--discover-cache-ttl",
-            "0",
-            "--ispdb-url",
-            "https://ispdb.example/v1.1/",
-        ])
-        .unwrap();
-        assert_eq!(
-            (s.timeout, s.cache_ttl),
-            (Duration::from_millis(2500), Duration::ZERO)
-        );
-    }
-
-    #[test]
-    fn pending_steps_are_reported_as_timed_out() {
-        let c = Collector::new();
-        let _step = c.begin(Method::Guess, "imap.a:993");
-        let done = c.begin(Method::Srv, "_imaps._tcp.a");
-        c.end(done, false, i18n::verbatim("no record"));
-        let r = c.into_answer("a".to_owned(), Cut::Deadline, Duration::from_secs(8));
-        assert_eq!(r.trace.len(), 2);
-        let t = &r.trace[1];
-        assert_eq!((t.method.as_str(), t.ok), ("guess", false));
-        let detail = t.detail.clone().unwrap_or_default();
-        assert!(detail.en.contains("timed out"));
-        assert!(detail.ru.contains("время вышло"));
-        let ru = r.render(Lang::Ru);
-        assert_eq!(ru.trace[1].detail.as_deref(), Some(detail.ru.as_str()));
-    }
-}
+mod tests;

@@ -1,15 +1,15 @@
 //! The in-process [`Store`]: one machine, no Redis. Each kind of value has its own bounded
-//! table behind a mutex, so memory stays bounded whatever clients do: beyond a table's
-//! capacity, expired entries go first, then the oldest.
+//! table ([`Table`], behind a mutex), so memory stays bounded whatever clients do: beyond a
+//! table's capacity, expired entries go first, then the older half.
 //!
 //! Time is `tokio::time::Instant`, so tests can pause and advance the clock.
 
-use std::collections::{HashMap, VecDeque};
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::collections::VecDeque;
 use std::time::Duration;
 
 use tokio::time::Instant;
 
+use super::table::{Expiring, Table};
 use super::{Events, Store, StoreError};
 
 /// Most event keys (accounts with failed logins) remembered at once.
@@ -22,10 +22,11 @@ pub const MAX_VALUES: usize = 4096;
 /// The in-process store.
 #[derive(Debug)]
 pub struct MemoryStore {
-    capacity: Capacity,
-    events: Mutex<HashMap<String, EventLog>>,
-    buckets: Mutex<HashMap<String, Bucket>>,
-    values: Mutex<HashMap<String, Value>>,
+    /// Whether values are kept at all (a capacity of 0 keeps none).
+    keeps_values: bool,
+    events: Table<EventLog>,
+    buckets: Table<Bucket>,
+    values: Table<Value>,
 }
 
 /// How many entries each table holds at most.
@@ -59,10 +60,34 @@ struct Value {
     expires: Instant,
 }
 
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    // Every table is consistent between statements, so a panic elsewhere cannot leave
-    // one half-written.
-    m.lock().unwrap_or_else(PoisonError::into_inner)
+impl Expiring for EventLog {
+    fn expired(&self, now: Instant) -> bool {
+        self.times
+            .back()
+            .is_none_or(|last| now.saturating_duration_since(*last) >= self.window)
+    }
+    fn last_used(&self) -> Instant {
+        self.times.back().copied().unwrap_or_else(Instant::now)
+    }
+}
+
+impl Expiring for Bucket {
+    /// A bucket that has refilled behaves like a new one.
+    fn expired(&self, now: Instant) -> bool {
+        now.saturating_duration_since(self.last) >= self.period
+    }
+    fn last_used(&self) -> Instant {
+        self.last
+    }
+}
+
+impl Expiring for Value {
+    fn expired(&self, now: Instant) -> bool {
+        now >= self.expires
+    }
+    fn last_used(&self) -> Instant {
+        self.stored
+    }
 }
 
 impl Default for MemoryStore {
@@ -84,24 +109,16 @@ impl MemoryStore {
     /// A store holding at most `capacity` entries per table.
     pub fn with_capacity(capacity: Capacity) -> Self {
         Self {
-            capacity: Capacity {
-                events: capacity.events.max(1),
-                buckets: capacity.buckets.max(1),
-                values: capacity.values,
-            },
-            events: Mutex::new(HashMap::new()),
-            buckets: Mutex::new(HashMap::new()),
-            values: Mutex::new(HashMap::new()),
+            keeps_values: capacity.values > 0,
+            events: Table::new(capacity.events),
+            buckets: Table::new(capacity.buckets),
+            values: Table::new(capacity.values),
         }
     }
 
     /// How many entries the tables hold: (event keys, buckets, values).
     pub fn len(&self) -> (usize, usize, usize) {
-        (
-            lock(&self.events).len(),
-            lock(&self.buckets).len(),
-            lock(&self.values).len(),
-        )
+        (self.events.len(), self.buckets.len(), self.values.len())
     }
 
     /// Whether every table is empty.
@@ -124,18 +141,8 @@ fn prune(log: &mut EventLog, now: Instant) {
 impl Store for MemoryStore {
     async fn add_event(&self, key: &str, window: Duration, keep: u32) -> Result<(), StoreError> {
         let now = Instant::now();
-        let mut table = lock(&self.events);
-        if table.len() >= self.capacity.events && !table.contains_key(key) {
-            table.retain(|_, log| {
-                log.times
-                    .back()
-                    .is_some_and(|last| now.saturating_duration_since(*last) < log.window)
-            });
-            if table.len() >= self.capacity.events {
-                table.clear();
-            }
-        }
-        let log = table.entry(key.to_owned()).or_insert_with(|| EventLog {
+        let mut table = self.events.lock();
+        let log = self.events.entry(&mut table, key, now, || EventLog {
             window,
             times: VecDeque::new(),
         });
@@ -150,7 +157,7 @@ impl Store for MemoryStore {
 
     async fn events(&self, key: &str, window: Duration) -> Result<Events, StoreError> {
         let now = Instant::now();
-        let mut table = lock(&self.events);
+        let mut table = self.events.lock();
         let Some(log) = table.get_mut(key) else {
             return Ok(Events {
                 count: 0,
@@ -171,7 +178,7 @@ impl Store for MemoryStore {
     }
 
     async fn clear_events(&self, key: &str) -> Result<(), StoreError> {
-        lock(&self.events).remove(key);
+        self.events.lock().remove(key);
         Ok(())
     }
 
@@ -184,11 +191,8 @@ impl Store for MemoryStore {
         let now = Instant::now();
         let cap = f64::from(capacity.max(1));
         let per_second = cap / period.as_secs_f64().max(1e-3);
-        let mut buckets = lock(&self.buckets);
-        if buckets.len() >= self.capacity.buckets && !buckets.contains_key(key) {
-            evict_buckets(&mut buckets, self.capacity.buckets, now);
-        }
-        let bucket = buckets.entry(key.to_owned()).or_insert(Bucket {
+        let mut buckets = self.buckets.lock();
+        let bucket = self.buckets.entry(&mut buckets, key, now, || Bucket {
             tokens: cap,
             last: now,
             period,
@@ -209,7 +213,7 @@ impl Store for MemoryStore {
 
     async fn get(&self, key: &str) -> Result<Option<(Vec<u8>, Duration)>, StoreError> {
         let now = Instant::now();
-        let mut values = lock(&self.values);
+        let mut values = self.values.lock();
         let Some(v) = values.get(key) else {
             return Ok(None);
         };
@@ -221,30 +225,17 @@ impl Store for MemoryStore {
     }
 
     async fn put(&self, key: &str, value: &[u8], ttl: Duration) -> Result<(), StoreError> {
-        if self.capacity.values == 0 || ttl.is_zero() {
+        if !self.keeps_values || ttl.is_zero() {
             return Ok(());
         }
         let now = Instant::now();
-        let mut values = lock(&self.values);
-        if values.len() >= self.capacity.values && !values.contains_key(key) {
-            values.retain(|_, v| v.expires > now);
-            if values.len() >= self.capacity.values
-                && let Some(oldest) = values
-                    .iter()
-                    .min_by_key(|(_, v)| v.stored)
-                    .map(|(k, _)| k.clone())
-            {
-                values.remove(&oldest);
-            }
-        }
-        values.insert(
-            key.to_owned(),
-            Value {
-                bytes: value.to_vec(),
-                stored: now,
-                expires: now + ttl,
-            },
-        );
+        let fresh = || Value {
+            bytes: value.to_vec(),
+            stored: now,
+            expires: now + ttl,
+        };
+        let mut values = self.values.lock();
+        *self.values.entry(&mut values, key, now, fresh) = fresh();
         Ok(())
     }
 
@@ -254,24 +245,6 @@ impl Store for MemoryStore {
 
     fn kind(&self) -> &'static str {
         "memory"
-    }
-}
-
-/// Frees room among the buckets: first every bucket that has refilled (it behaves like a
-/// new one), then, if that is not enough, the older half. Amortised O(1) per request.
-fn evict_buckets(buckets: &mut HashMap<String, Bucket>, max: usize, now: Instant) {
-    buckets.retain(|_, b| now.saturating_duration_since(b.last) < b.period);
-    if buckets.len() < max {
-        return;
-    }
-    let mut lasts: Vec<Instant> = buckets.values().map(|b| b.last).collect();
-    let middle = lasts.len() / 2;
-    let (_, cut, _) = lasts.select_nth_unstable(middle);
-    let cut = *cut;
-    buckets.retain(|_, b| b.last > cut);
-    if buckets.len() >= max {
-        // All remembered at the same instant: start over rather than grow.
-        buckets.clear();
     }
 }
 

@@ -15,6 +15,7 @@
 
 mod memory;
 mod redis;
+mod table;
 
 use std::fmt;
 use std::sync::Arc;

@@ -383,9 +383,10 @@ pub fn App() -> impl IntoView {
     });
     let _ = window_event_listener(leptos::ev::popstate, move |ev| on_popstate(c, ev));
     let _ = window_event_listener(leptos::ev::message, move |ev| oauth::on_message(c, ev));
-    // Which providers offer a sign-in is asked once a provider is known.
+    // Which providers offer a sign-in is asked once, when an address has a domain: in
+    // parallel with recognising its provider, so the answer is there by Continue.
     Effect::new(move |_| {
-        if c.w.with(|w| w.provider.is_some()) {
+        if c.w.with(|w| w.provider.is_some() || w.domain().is_some()) {
             oauth::load_providers(c);
         }
     });

@@ -279,7 +279,7 @@ async fn fetch_one(
     let fetched = match http::get(d, &url, port, MAX_BODY).await {
         Ok(f) => f,
         Err(e) => {
-            c.end(step, false, e);
+            c.end(step, false, e.text());
             return false;
         }
     };

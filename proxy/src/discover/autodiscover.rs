@@ -163,7 +163,7 @@ async fn post_one(d: &Discoverer, c: &Collector, target: &Target, url: String) {
     let fetched = match http::post_xml(d, &url, Some(d.settings.ports.https), MAX_BODY, &body).await
     {
         Ok(f) => f,
-        Err(e) if e.en == "HTTP 401" => {
+        Err(http::FetchError::Status(401)) => {
             c.end(
                 step,
                 false,
@@ -175,7 +175,7 @@ async fn post_one(d: &Discoverer, c: &Collector, target: &Target, url: String) {
             return;
         }
         Err(e) => {
-            c.end(step, false, e);
+            c.end(step, false, e.text());
             return;
         }
     };

@@ -1,21 +1,32 @@
-//! A small HTTP/1.1 GET client for autoconfig documents: resolves once through discovery's
-//! resolver, checks each address with [`EgressPolicy::check_web`], connects to exactly that
-//! address (TLS verified against the host name), bounds the body, decodes chunked bodies,
-//! and follows at most two redirects, each checked again (never from HTTPS down to HTTP).
+//! HTTP/1.1 for autoconfig and Autodiscover documents, by hyper's client over a connection
+//! discovery opened itself: resolves once through discovery's resolver, checks each address
+//! with [`EgressPolicy::check_web`], connects to exactly that address (TLS verified against
+//! the host name), bounds the head and the body, and follows at most two redirects, each
+//! checked again (never from HTTPS down to HTTP). hyper does the wire format (status line,
+//! headers, chunked and length-delimited bodies) and refuses malformed heads (a bare CR or
+//! a control character in a header cannot smuggle text into the next request).
 //!
 //! [`EgressPolicy::check_web`]: crate::policy::EgressPolicy::check_web
 
-use tokio::io::{AsyncRead, AsyncReadExt as _, AsyncWrite, AsyncWriteExt as _};
-use tokio::net::TcpStream;
+use std::io;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 
+use http_body_util::{BodyExt as _, Full, Limited};
+use hyper::body::Bytes;
+use hyper::header;
+use hyper_util::rt::TokioIo;
 use mailsetup_shared::api::Text;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::TcpStream;
 
 use super::Discoverer;
 use crate::i18n;
 
 /// Redirects followed at most.
 const MAX_REDIRECTS: usize = 2;
-/// The largest header block accepted.
+/// The largest response head accepted (hyper's read buffer; at least 8 KiB).
 const MAX_HEADER: usize = 16 * 1024;
 
 /// A fetched document.
@@ -27,6 +38,108 @@ pub struct Fetched {
     pub redirects: Vec<String>,
 }
 
+/// Why a fetch failed. [`FetchError::text`] is what the trace says.
+#[derive(Debug, PartialEq, Eq)]
+pub enum FetchError {
+    /// The URL (or a redirect's `Location`) has spaces or control characters.
+    UnsafeUrl,
+    /// Not an `http://` or `https://` URL.
+    NotHttp(String),
+    /// User info or no host in the URL.
+    BadAuthority(String),
+    /// A port that is not a number.
+    BadPort(String),
+    /// The name did not resolve to an address the policy allows.
+    Dns(Text),
+    /// The host cannot be a TLS server name.
+    BadName(Text),
+    /// No connection to any address.
+    Connect {
+        /// The last address tried.
+        addr: SocketAddr,
+        /// The system's words.
+        error: String,
+    },
+    /// The TLS handshake failed (certificate, protocol).
+    Tls {
+        /// The address.
+        addr: SocketAddr,
+        /// rustls's words.
+        error: String,
+    },
+    /// Not a usable HTTP/1.x response (hyper's words), or the connection broke.
+    Http {
+        /// The address.
+        addr: SocketAddr,
+        /// What went wrong.
+        error: String,
+    },
+    /// The body is larger than allowed.
+    TooLarge {
+        /// The limit, in KiB.
+        kib: usize,
+    },
+    /// A status other than 200 or a redirect.
+    Status(u16),
+    /// A redirect without a `Location`.
+    NoLocation(u16),
+    /// More than [`MAX_REDIRECTS`] redirects.
+    TooManyRedirects,
+    /// A redirect from HTTPS to plain HTTP.
+    Downgrade(String),
+}
+
+impl FetchError {
+    /// The trace's words, in English and Russian.
+    pub fn text(&self) -> Text {
+        match self {
+            Self::UnsafeUrl => Text::new(
+                "a URL with spaces or control characters",
+                "адрес (URL) с пробелами или управляющими символами",
+            ),
+            Self::NotHttp(url) => Text::new(
+                format!("not an http(s) URL: {url}"),
+                format!("это не адрес http(s): {url}"),
+            ),
+            Self::BadAuthority(url) => Text::new(
+                format!("unsupported URL authority: {url}"),
+                format!("неподдерживаемая часть адреса с именем сервера: {url}"),
+            ),
+            Self::BadPort(url) => Text::new(
+                format!("bad port in {url}"),
+                format!("неверный порт в {url}"),
+            ),
+            Self::Dns(text) | Self::BadName(text) => text.clone(),
+            Self::Connect { addr, error } => Text::new(
+                format!("connect to {addr}: {error}"),
+                format!("соединение с {addr} не установлено: {error}"),
+            ),
+            Self::Tls { addr, error } => Text::new(
+                format!("{addr}: TLS with {addr}: {error}"),
+                format!("{addr}: TLS с {addr} не удался: {error}"),
+            ),
+            Self::Http { addr, error } => i18n::verbatim(format!("{addr}: HTTP: {error}")),
+            Self::TooLarge { kib } => Text::new(
+                format!("body larger than {kib} KiB"),
+                format!("тело ответа больше {kib} КиБ"),
+            ),
+            Self::Status(status) => i18n::verbatim(format!("HTTP {status}")),
+            Self::NoLocation(status) => Text::new(
+                format!("HTTP {status} without Location"),
+                format!("HTTP {status} без заголовка Location"),
+            ),
+            Self::TooManyRedirects => Text::new(
+                format!("more than {MAX_REDIRECTS} redirects"),
+                format!("больше {MAX_REDIRECTS} перенаправлений"),
+            ),
+            Self::Downgrade(location) => Text::new(
+                format!("refused a redirect from HTTPS to {location}"),
+                format!("перенаправление с HTTPS на {location} отклонено"),
+            ),
+        }
+    }
+}
+
 /// A URL split into what a GET needs.
 #[derive(Clone, Debug, PartialEq, Eq)]
 struct Url {
@@ -36,39 +149,27 @@ struct Url {
     path: String,
 }
 
-fn parse_url(url: &str) -> Result<Url, Text> {
+fn parse_url(url: &str) -> Result<Url, FetchError> {
     if url.chars().any(|c| c.is_control() || c.is_whitespace()) {
-        return Err(Text::new(
-            "a URL with spaces or control characters",
-            "адрес (URL) с пробелами или управляющими символами",
-        ));
+        return Err(FetchError::UnsafeUrl);
     }
     let (https, rest) = if let Some(r) = url.strip_prefix("https://") {
         (true, r)
     } else if let Some(r) = url.strip_prefix("http://") {
         (false, r)
     } else {
-        return Err(Text::new(
-            format!("not an http(s) URL: {url}"),
-            format!("это не адрес http(s): {url}"),
-        ));
+        return Err(FetchError::NotHttp(url.to_owned()));
     };
     let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
     let (authority, path) = rest.split_at(end);
     if authority.contains('@') || authority.is_empty() {
-        return Err(Text::new(
-            format!("unsupported URL authority: {url}"),
-            format!("неподдерживаемая часть адреса с именем сервера: {url}"),
-        ));
+        return Err(FetchError::BadAuthority(url.to_owned()));
     }
     let (host, port) = match authority.rsplit_once(':') {
         Some((h, p)) if !h.ends_with(':') && (!h.starts_with('[') || h.ends_with(']')) => {
-            let port = p.parse::<u16>().map_err(|_| {
-                Text::new(
-                    format!("bad port in {url}"),
-                    format!("неверный порт в {url}"),
-                )
-            })?;
+            let port = p
+                .parse::<u16>()
+                .map_err(|_| FetchError::BadPort(url.to_owned()))?;
             (h, Some(port))
         }
         _ => (authority, None),
@@ -94,7 +195,7 @@ pub async fn get(
     url: &str,
     port: Option<u16>,
     max_body: usize,
-) -> Result<Fetched, Text> {
+) -> Result<Fetched, FetchError> {
     fetch(d, url, port, max_body, None).await
 }
 
@@ -106,7 +207,7 @@ pub async fn post_xml(
     port: Option<u16>,
     max_body: usize,
     body: &str,
-) -> Result<Fetched, Text> {
+) -> Result<Fetched, FetchError> {
     fetch(d, url, port, max_body, Some(body)).await
 }
 
@@ -116,7 +217,7 @@ async fn fetch(
     port: Option<u16>,
     max_body: usize,
     post: Option<&str>,
-) -> Result<Fetched, Text> {
+) -> Result<Fetched, FetchError> {
     let mut current = parse_url(url)?;
     let mut port_override = port;
     let mut redirects = Vec::new();
@@ -133,20 +234,19 @@ async fn fetch(
                 });
             }
             301 | 302 | 303 | 307 | 308 => {
-                let status = response.status;
-                let location = response.location.ok_or_else(|| {
-                    Text::new(
-                        format!("HTTP {status} without Location"),
-                        format!("HTTP {status} без заголовка Location"),
-                    )
-                })?;
+                let location = response
+                    .location
+                    .ok_or(FetchError::NoLocation(response.status))?;
                 if redirects.len() >= MAX_REDIRECTS {
-                    return Err(Text::new(
-                        format!("more than {MAX_REDIRECTS} redirects"),
-                        format!("больше {MAX_REDIRECTS} перенаправлений"),
-                    ));
+                    return Err(FetchError::TooManyRedirects);
                 }
                 let next = if location.starts_with('/') {
+                    if location
+                        .chars()
+                        .any(|c| c.is_control() || c.is_whitespace())
+                    {
+                        return Err(FetchError::UnsafeUrl);
+                    }
                     Url {
                         path: location.clone(),
                         ..current.clone()
@@ -155,10 +255,7 @@ async fn fetch(
                     parse_url(&location)?
                 };
                 if current.https && !next.https {
-                    return Err(Text::new(
-                        format!("refused a redirect from HTTPS to {location}"),
-                        format!("перенаправление с HTTPS на {location} отклонено"),
-                    ));
+                    return Err(FetchError::Downgrade(location));
                 }
                 let shown = format!(
                     "{}://{}{}{}",
@@ -174,11 +271,12 @@ async fn fetch(
                 }
                 current = next;
             }
-            s => return Err(i18n::verbatim(format!("HTTP {s}"))),
+            s => return Err(FetchError::Status(s)),
         }
     }
 }
 
+/// A response as discovery needs it: the body only for 200.
 #[derive(Debug)]
 struct Response {
     status: u16,
@@ -192,265 +290,177 @@ async fn once(
     port: u16,
     max_body: usize,
     post: Option<&str>,
-) -> Result<Response, Text> {
+) -> Result<Response, FetchError> {
     let policy = d.policy;
     let addrs = d
         .resolver
         .resolve_checked(&url.host, port, |a| policy.check_web(a))
         .await
         .map_err(|e| {
-            i18n::prefixed(
+            FetchError::Dns(i18n::prefixed(
                 &i18n::verbatim(format!("{}: ", url.host)),
                 &i18n::dns_reason(&e),
-            )
+            ))
         })?;
-    let mut last = Text::default();
+    let mut last = FetchError::Dns(i18n::verbatim(format!("{}: no address", url.host)));
     for addr in addrs {
-        match TcpStream::connect(addr).await {
-            Ok(tcp) => {
-                let _ = tcp.set_nodelay(true);
-                let host_header = match url.port {
-                    Some(p) => format!("{}:{p}", url.host),
-                    None => url.host.clone(),
-                };
-                let (verb, extra, body) = match post {
-                    Some(b) => (
-                        "POST",
-                        format!(
-                            "Content-Type: text/xml; charset=utf-8\r\nContent-Length: {}\r\n",
-                            b.len()
-                        ),
-                        b,
-                    ),
-                    None => ("GET", String::new(), ""),
-                };
-                let request = format!(
-                    "{verb} {} HTTP/1.1\r\nHost: {host_header}\r\nUser-Agent: mailsetup-discover\r\n\
-                     Accept: application/xml, text/xml, */*\r\n{extra}Connection: close\r\n\r\n{body}",
-                    url.path
-                );
-                return if url.https {
-                    let connector = tokio_rustls::TlsConnector::from(d.tls.strict.clone());
-                    let name = super::tls::server_name(&url.host)?;
-                    let tls = connector.connect(name, tcp).await.map_err(|e| {
-                        Text::new(
-                            format!("TLS with {addr}: {e}"),
-                            format!("TLS с {addr} не удался: {e}"),
-                        )
-                    })?;
-                    exchange(tls, &request, max_body).await
-                } else {
-                    exchange(tcp, &request, max_body).await
-                }
-                .map_err(|e| i18n::prefixed(&i18n::verbatim(format!("{addr}: ")), &e));
-            }
+        let tcp = match TcpStream::connect(addr).await {
+            Ok(tcp) => tcp,
             Err(e) => {
-                last = Text::new(
-                    format!("connect to {addr}: {e}"),
-                    format!("соединение с {addr} не установлено: {e}"),
-                );
+                last = FetchError::Connect {
+                    addr,
+                    error: e.to_string(),
+                };
+                continue;
             }
+        };
+        let _ = tcp.set_nodelay(true);
+        let request = request(url, post);
+        if !url.https {
+            return exchange(tcp, request, max_body, addr).await;
         }
+        let connector = tokio_rustls::TlsConnector::from(d.tls.strict.clone());
+        let name = super::tls::server_name(&url.host).map_err(FetchError::BadName)?;
+        let tls = connector
+            .connect(name, tcp)
+            .await
+            .map_err(|e| FetchError::Tls {
+                addr,
+                error: e.to_string(),
+            })?;
+        return exchange(EofIsEnd(tls), request, max_body, addr).await;
     }
     Err(last)
 }
 
-async fn exchange<S: AsyncRead + AsyncWrite + Unpin>(
-    mut stream: S,
-    request: &str,
-    max_body: usize,
-) -> Result<Response, Text> {
-    stream
-        .write_all(request.as_bytes())
-        .await
-        .map_err(|e| Text::new(format!("send: {e}"), format!("отправка: {e}")))?;
-    let limit = MAX_HEADER + max_body + 64 * 1024;
-    let mut raw = Vec::new();
-    let mut buf = [0u8; 8192];
-    loop {
-        match stream.read(&mut buf).await {
-            Ok(0) => break,
-            Ok(n) => {
-                raw.extend_from_slice(&buf[..n]);
-                if raw.len() > limit {
-                    return Err(too_large(max_body));
-                }
-                if complete(&raw) == Some(true) {
-                    break;
-                }
-            }
-            // A server that closes without TLS close_notify: judge what arrived.
-            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => break,
-            Err(e) => return Err(Text::new(format!("receive: {e}"), format!("приём: {e}"))),
-        }
-    }
-    parse_response(&raw, max_body)
-}
-
-/// Whether the response in `raw` is complete (by Content-Length), if that can be told.
-fn complete(raw: &[u8]) -> Option<bool> {
-    let end = find(raw, b"\r\n\r\n")?;
-    let head = std::str::from_utf8(&raw[..end]).ok()?;
-    let len = header(head, "content-length")?.parse::<usize>().ok()?;
-    Some(raw.len() >= end + 4 + len)
-}
-
-fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    hay.windows(needle.len()).position(|w| w == needle)
-}
-
-fn header<'a>(head: &'a str, name: &str) -> Option<&'a str> {
-    head.lines().skip(1).find_map(|l| {
-        let (k, v) = l.split_once(':')?;
-        k.trim().eq_ignore_ascii_case(name).then(|| v.trim())
-    })
-}
-
-/// "body larger than N KiB".
-fn too_large(max_body: usize) -> Text {
-    let kib = max_body / 1024;
-    Text::new(
-        format!("body larger than {kib} KiB"),
-        format!("тело ответа больше {kib} КиБ"),
-    )
-}
-
-fn parse_response(raw: &[u8], max_body: usize) -> Result<Response, Text> {
-    let end = find(raw, b"\r\n\r\n").ok_or_else(|| {
-        if raw.is_empty() {
-            Text::new("empty response", "пустой ответ")
-        } else {
-            Text::new("not an HTTP response", "это не ответ HTTP")
-        }
-    })?;
-    if end > MAX_HEADER {
-        return Err(Text::new(
-            "HTTP header too large",
-            "заголовок HTTP слишком велик",
-        ));
-    }
-    let head = std::str::from_utf8(&raw[..end])
-        .map_err(|_| Text::new("HTTP header not text", "заголовок HTTP — не текст"))?;
-    // Lines end in CRLF (or LF); a CR or any other control character inside a line could
-    // smuggle text into the next request line (a redirect's Location), so it ends here.
-    if head.split('\n').any(|l| {
-        l.trim_end_matches('\r')
-            .chars()
-            .any(|c| c.is_control() && c != '\t')
-    }) {
-        return Err(Text::new(
-            "malformed HTTP header (control character in a line)",
-            "испорченный заголовок HTTP (управляющий символ в строке)",
-        ));
-    }
-    let status_line = head.lines().next().unwrap_or_default();
-    let mut parts = status_line.split_whitespace();
-    let version = parts.next().unwrap_or_default();
-    if !version.starts_with("HTTP/1.") {
-        return Err(Text::new(
-            "not an HTTP/1.x response",
-            "это не ответ HTTP/1.x",
-        ));
-    }
-    let status = parts
-        .next()
-        .and_then(|s| s.parse::<u16>().ok())
-        .ok_or_else(|| Text::new("bad HTTP status line", "неверная строка статуса HTTP"))?;
-    let location = header(head, "location").map(str::to_owned);
-    let mut body = raw[end + 4..].to_vec();
-    if header(head, "transfer-encoding").is_some_and(|v| v.eq_ignore_ascii_case("chunked")) {
-        body = dechunk(&body)?;
-    } else if let Some(len) = header(head, "content-length").and_then(|v| v.parse::<usize>().ok()) {
-        if body.len() < len {
-            return Err(Text::new("response ended early", "ответ оборвался"));
-        }
-        body.truncate(len);
-    }
-    if body.len() > max_body {
-        return Err(too_large(max_body));
-    }
-    Ok(Response {
-        status,
-        location,
-        body,
-    })
-}
-
-fn dechunk(mut data: &[u8]) -> Result<Vec<u8>, Text> {
-    let bad = || Text::new("bad chunked body", "испорченное тело ответа (chunked)");
-    let early = || {
-        Text::new(
-            "chunked body ended early",
-            "тело ответа (chunked) оборвалось",
-        )
+/// The GET (or the XML POST) for `url`.
+fn request(url: &Url, post: Option<&str>) -> hyper::Request<Full<Bytes>> {
+    let host = match url.port {
+        Some(p) => format!("{}:{p}", url.host),
+        None => url.host.clone(),
     };
-    let mut out = Vec::new();
-    loop {
-        let line_end = find(data, b"\r\n").ok_or_else(bad)?;
-        let size_text = std::str::from_utf8(&data[..line_end]).map_err(|_| bad())?;
-        let size_text = size_text.split(';').next().unwrap_or("").trim();
-        let size = usize::from_str_radix(size_text, 16).map_err(|_| bad())?;
-        data = &data[line_end + 2..];
-        if size == 0 {
-            return Ok(out);
+    let builder = hyper::Request::builder()
+        .uri(url.path.as_str())
+        .header(header::HOST, host)
+        .header(header::USER_AGENT, "mailsetup-discover")
+        .header(header::ACCEPT, "application/xml, text/xml, */*")
+        .header(header::CONNECTION, "close");
+    let built = match post {
+        Some(body) => builder
+            .method(hyper::Method::POST)
+            .header(header::CONTENT_TYPE, "text/xml; charset=utf-8")
+            .body(Full::new(Bytes::from(body.to_owned()))),
+        None => builder.body(Full::new(Bytes::new())),
+    };
+    // The path passed parse_url's checks (no spaces, no control characters), which are
+    // stricter than a request target's; an unexpected refusal sends "/" instead.
+    built.unwrap_or_else(|_| hyper::Request::new(Full::new(Bytes::new())))
+}
+
+/// One request and its response over `io`, by hyper's HTTP/1.1 client: the head at most
+/// [`MAX_HEADER`] bytes, a 200's body at most `max_body`.
+async fn exchange<IO>(
+    io: IO,
+    request: hyper::Request<Full<Bytes>>,
+    max_body: usize,
+    addr: SocketAddr,
+) -> Result<Response, FetchError>
+where
+    IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let broken = |e: hyper::Error| FetchError::Http {
+        addr,
+        error: e.to_string(),
+    };
+    let (mut sender, conn) = hyper::client::conn::http1::Builder::new()
+        .max_buf_size(MAX_HEADER)
+        .handshake::<_, Full<Bytes>>(TokioIo::new(io))
+        .await
+        .map_err(broken)?;
+    let work = async {
+        let response = sender.send_request(request).await.map_err(broken)?;
+        let status = response.status().as_u16();
+        let location = match response.headers().get(header::LOCATION) {
+            None => None,
+            Some(v) => Some(v.to_str().map_err(|_| FetchError::UnsafeUrl)?.to_owned()),
+        };
+        let body = if status == 200 {
+            Limited::new(response.into_body(), max_body)
+                .collect()
+                .await
+                .map_err(|e| {
+                    if e.is::<http_body_util::LengthLimitError>() {
+                        FetchError::TooLarge {
+                            kib: max_body / 1024,
+                        }
+                    } else {
+                        FetchError::Http {
+                            addr,
+                            error: e.to_string(),
+                        }
+                    }
+                })?
+                .to_bytes()
+                .to_vec()
+        } else {
+            Vec::new()
+        };
+        Ok(Response {
+            status,
+            location,
+            body,
+        })
+    };
+    // The connection is driven here, not in a task of its own, so a discovery cut short
+    // by its deadline drops it with everything else.
+    let mut conn = std::pin::pin!(conn);
+    let mut work = std::pin::pin!(work);
+    tokio::select! {
+        // The request is queued before the connection is first driven.
+        biased;
+        r = &mut work => r,
+        c = &mut conn => match c {
+            Ok(()) => work.await,
+            Err(e) => Err(broken(e)),
+        },
+    }
+}
+
+/// A TLS stream whose peer may close without `close_notify` (many web servers do): such an
+/// end reads as the end of the stream, and hyper judges what arrived (a body shorter than
+/// its length is still an error).
+struct EofIsEnd<S>(S);
+
+impl<S: AsyncRead + Unpin> AsyncRead for EofIsEnd<S> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        match Pin::new(&mut self.0).poll_read(cx, buf) {
+            Poll::Ready(Err(e)) if e.kind() == io::ErrorKind::UnexpectedEof => Poll::Ready(Ok(())),
+            other => other,
         }
-        if data.len() < size {
-            return Err(early());
-        }
-        out.extend_from_slice(&data[..size]);
-        data = data.get(size + 2..).ok_or_else(early)?;
+    }
+}
+
+impl<S: AsyncWrite + Unpin> AsyncWrite for EofIsEnd<S> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.0).poll_write(cx, buf)
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.0).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.0).poll_shutdown(cx)
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn urls() {
-        let u = parse_url("https://Autoconfig.Example.com/mail/config-v1.1.xml?emailaddress=a%40b")
-            .unwrap();
-        assert_eq!(
-            u,
-            Url {
-                https: true,
-                host: "autoconfig.example.com".to_owned(),
-                port: None,
-                path: "/mail/config-v1.1.xml?emailaddress=a%40b".to_owned()
-            }
-        );
-        let u = parse_url("http://127.0.0.1:8080?x").unwrap();
-        assert_eq!((u.port, u.path.as_str()), (Some(8080), "/?x"));
-        let u = parse_url("https://[::1]:8443/v1.1/").unwrap();
-        assert_eq!((u.host.as_str(), u.port), ("[::1]", Some(8443)));
-        assert!(parse_url("ftp://x/").is_err());
-        assert!(parse_url("https://user@x/").is_err());
-    }
-
-    #[test]
-    fn responses() {
-        let r = parse_response(
-            b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello extra",
-            100,
-        )
-        .unwrap();
-        assert_eq!((r.status, r.body.as_slice()), (200, &b"hello"[..]));
-        let r = parse_response(
-            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2;x=y\r\nde\r\n0\r\n\r\n",
-            100,
-        )
-        .unwrap();
-        assert_eq!(r.body, b"abcde");
-        let r = parse_response(b"HTTP/1.0 302 Found\r\nLocation: /x\r\n\r\n", 100).unwrap();
-        assert_eq!((r.status, r.location.as_deref()), (302, Some("/x")));
-        assert!(parse_response(b"HTTP/1.1 200 OK\r\n\r\n0123456789", 5).is_err());
-        assert!(parse_response(b"SSH-2.0-OpenSSH\r\n", 5).is_err());
-        // A bare CR inside a header value would reach the next request line.
-        let smuggled = b"HTTP/1.1 302 Found\r\nLocation: /x\rHost: evil\r\n\r\n";
-        assert!(parse_response(smuggled, 100).is_err());
-        assert!(parse_response(b"HTTP/1.1 302 Found\r\nLocation: /x\x00y\r\n\r\n", 100).is_err());
-        assert!(parse_url("https://a.example/x\ry").is_err());
-        assert!(parse_url("https://a.example/x y").is_err());
-        assert!(complete(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nab") == Some(true));
-    }
-}
+mod tests;

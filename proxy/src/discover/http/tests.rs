@@ -1,0 +1,132 @@
+//! Tests of `http`: URL parsing, and whole exchanges with raw responses over an in-memory
+//! stream (hyper parses them; these are the cases the hand-written parser was tested with).
+
+#![allow(clippy::unwrap_used)]
+
+use tokio::io::AsyncWriteExt as _;
+
+use super::*;
+
+#[test]
+fn urls() {
+    let u = parse_url("https://Autoconfig.Example.com/mail/config-v1.1.xml?emailaddress=a%40b")
+        .unwrap();
+    assert_eq!(
+        u,
+        Url {
+            https: true,
+            host: "autoconfig.example.com".to_owned(),
+            port: None,
+            path: "/mail/config-v1.1.xml?emailaddress=a%40b".to_owned()
+        }
+    );
+    let u = parse_url("http://127.0.0.1:8080?x").unwrap();
+    assert_eq!((u.port, u.path.as_str()), (Some(8080), "/?x"));
+    let u = parse_url("https://[::1]:8443/v1.1/").unwrap();
+    assert_eq!((u.host.as_str(), u.port), ("[::1]", Some(8443)));
+    assert!(parse_url("ftp://x/").is_err());
+    assert!(parse_url("https://user@x/").is_err());
+    assert_eq!(
+        parse_url("https://a.example/x\ry"),
+        Err(FetchError::UnsafeUrl)
+    );
+    assert_eq!(
+        parse_url("https://a.example/x y"),
+        Err(FetchError::UnsafeUrl)
+    );
+}
+
+/// The response to a GET of `/` from a server that answers `raw` and closes.
+async fn answer(raw: &'static [u8], max_body: usize) -> Result<Response, FetchError> {
+    let (client, mut server) = tokio::io::duplex(64 * 1024);
+    tokio::spawn(async move {
+        // Read the request head first, as a server does.
+        let mut head = Vec::new();
+        let mut byte = [0u8; 1];
+        while !head.ends_with(b"\r\n\r\n") {
+            match tokio::io::AsyncReadExt::read(&mut server, &mut byte).await {
+                Ok(1) => head.push(byte[0]),
+                _ => return,
+            }
+        }
+        let _ = server.write_all(raw).await;
+        let _ = server.shutdown().await;
+        // Keep the stream open until the client has read everything.
+        let mut sink = Vec::new();
+        let _ = tokio::io::AsyncReadExt::read_to_end(&mut server, &mut sink).await;
+    });
+    let url = parse_url("http://a.example/").unwrap();
+    let addr = SocketAddr::from(([192, 0, 2, 1], 80));
+    exchange(client, request(&url, None), max_body, addr).await
+}
+
+#[tokio::test]
+async fn responses() {
+    let r = answer(
+        b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello extra",
+        100,
+    )
+    .await
+    .unwrap();
+    assert_eq!((r.status, r.body.as_slice()), (200, &b"hello"[..]));
+    let r = answer(
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2;x=y\r\nde\r\n0\r\n\r\n",
+        100,
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.body, b"abcde");
+    let r = answer(b"HTTP/1.0 302 Found\r\nLocation: /x\r\n\r\n", 100)
+        .await
+        .unwrap();
+    assert_eq!((r.status, r.location.as_deref()), (302, Some("/x")));
+    assert_eq!(
+        answer(b"HTTP/1.1 200 OK\r\n\r\n0123456789", 5)
+            .await
+            .unwrap_err(),
+        FetchError::TooLarge { kib: 0 }
+    );
+    assert!(matches!(
+        answer(b"SSH-2.0-OpenSSH\r\n", 5).await,
+        Err(FetchError::Http { .. })
+    ));
+    // A bare CR inside a header value would reach the next request line.
+    let smuggled = b"HTTP/1.1 302 Found\r\nLocation: /x\rHost: evil\r\n\r\n";
+    assert!(answer(smuggled, 100).await.is_err());
+    assert!(
+        answer(b"HTTP/1.1 302 Found\r\nLocation: /x\x00y\r\n\r\n", 100)
+            .await
+            .is_err()
+    );
+    // A body shorter than its length is an error, not a short document.
+    assert!(matches!(
+        answer(b"HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\nab", 100).await,
+        Err(FetchError::Http { .. })
+    ));
+    // A head over the limit.
+    let huge: &'static [u8] = Box::leak(
+        format!(
+            "HTTP/1.1 200 OK\r\nX-Big: {}\r\nContent-Length: 0\r\n\r\n",
+            "a".repeat(MAX_HEADER * 2)
+        )
+        .into_bytes()
+        .into_boxed_slice(),
+    );
+    assert!(matches!(
+        answer(huge, 100).await,
+        Err(FetchError::Http { .. })
+    ));
+}
+
+#[test]
+fn errors_read_as_before() {
+    assert_eq!(FetchError::Status(404).text().en, "HTTP 404");
+    assert_eq!(
+        FetchError::TooLarge { kib: 256 }.text().ru,
+        "тело ответа больше 256 КиБ"
+    );
+    assert_eq!(
+        FetchError::TooManyRedirects.text().en,
+        "more than 2 redirects"
+    );
+}

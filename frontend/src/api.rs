@@ -10,10 +10,9 @@
 
 use mailsetup_shared::api::{
     API_PREFIX, CheckRequest, CheckResponse, DiscoverResponse, ErrorBody, Lang, Provider,
-    StepReport,
+    StepEvent, StepReport, StreamEvent,
 };
 use mailsetup_shared::oauth::OAuthProviders;
-use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
@@ -173,13 +172,6 @@ pub async fn check(
     send("POST", "/check", Some(body), lang, Some(signal)).await
 }
 
-/// The `data` of a `step` event.
-#[derive(Deserialize)]
-struct StepEvent {
-    side: String,
-    step: StepReport,
-}
-
 /// Why the live stream gave no result.
 enum StreamFailure {
     /// A real answer: report it as is.
@@ -273,21 +265,19 @@ async fn stream(
         let bytes = js_sys::Uint8Array::new(&value).to_vec();
         let events = parser.push(&bytes).map_err(broken)?;
         for ev in events {
-            match ev.event.as_str() {
-                "step" => {
+            match StreamEvent::from_wire(&ev.event) {
+                Some(StreamEvent::Step) => {
                     // A step we cannot read is only a missing line on screen; the result
                     // still has every step.
-                    if let Ok(s) = serde_json::from_str::<StepEvent>(&ev.data)
-                        && let Some(side) = Side::from_name(&s.side)
-                    {
-                        on_step(side, s.step);
+                    if let Ok(s) = serde_json::from_str::<StepEvent>(&ev.data) {
+                        on_step(s.side, s.step);
                     }
                 }
-                "result" => {
+                Some(StreamEvent::Result) => {
                     let _ = reader.cancel();
                     return serde_json::from_str(&ev.data).map_err(broken);
                 }
-                _ => {}
+                None => {}
             }
         }
     }

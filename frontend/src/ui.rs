@@ -172,8 +172,7 @@ pub fn recognise(c: Ctx) {
                 port: cand.outgoing.port.to_string(),
                 security: cand.outgoing.security,
             };
-            let how = serde_json::to_string(&cand.source).unwrap_or_default();
-            w.set_discovered((proto, inc), Some(out), how.trim_matches('"').to_owned());
+            w.set_discovered((proto, inc), Some(out), cand.source.as_str().to_owned());
         });
     });
 }

@@ -6,6 +6,9 @@
 
 #![warn(missing_docs)]
 
+#[macro_use]
+mod wire;
+
 pub mod api;
 mod chars;
 pub mod diagnose;

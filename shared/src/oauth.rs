@@ -13,39 +13,9 @@
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::api::{Auth, OAuthSasl};
 use crate::api::{CheckResponse, Diagnosis};
-use crate::secret::{Password, Token};
-
-/// How a check logs in (`CheckRequest.auth`). Wire form:
-/// `{"method": "password", "password": "..."}` or `{"method": "oauth2", "access_token": "..."}`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(tag = "method", rename_all = "snake_case", deny_unknown_fields)]
-pub enum Auth {
-    /// A password or app password.
-    Password {
-        /// The secret.
-        #[cfg_attr(feature = "openapi", schema(value_type = String, format = Password))]
-        password: Password,
-    },
-    /// An OAuth 2.0 access token, sent with SASL XOAUTH2 or OAUTHBEARER.
-    Oauth2 {
-        /// The bearer token.
-        #[cfg_attr(feature = "openapi", schema(value_type = String, format = Password))]
-        access_token: Token,
-    },
-}
-
-/// The SASL mechanism that carries an OAuth 2.0 token.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "snake_case")]
-pub enum OAuthSasl {
-    /// Google's and Microsoft's `XOAUTH2`.
-    Xoauth2,
-    /// RFC 7628 `OAUTHBEARER`.
-    Oauthbearer,
-}
+use crate::secret::Token;
 
 /// A provider's OAuth 2.0 facts from the knowledge base (`[provider.oauth]` in
 /// `shared/data/providers.toml`; see [`crate::providers::oauth_facts`]).
@@ -167,7 +137,7 @@ mod tests {
     #[test]
     fn auth_wire_forms() {
         let a: Auth = serde_json::from_str(r#"{"method":"oauth2","access_token":"tok"}"#).unwrap();
-        assert!(matches!(&a, Auth::Oauth2 { access_token } if access_token.expose() == "tok"));
+        assert!(matches!(&a, Auth::Oauth2 { access_token, .. } if access_token.expose() == "tok"));
         assert_eq!(
             format!("{a:?}"),
             "Oauth2 { access_token: Token([redacted]) }"

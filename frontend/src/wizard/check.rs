@@ -6,33 +6,8 @@ use mailsetup_shared::secret::Password;
 
 use super::{Step, Wizard};
 
-/// One side of a check.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Side {
-    /// IMAP or POP3.
-    Incoming,
-    /// SMTP.
-    Outgoing,
-}
-
-impl Side {
-    /// The side named in a live step event (`incoming` / `outgoing`).
-    pub fn from_name(name: &str) -> Option<Self> {
-        match name {
-            "incoming" => Some(Self::Incoming),
-            "outgoing" => Some(Self::Outgoing),
-            _ => None,
-        }
-    }
-
-    /// The stable name, as the proxy and `data-testid`s spell it.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Incoming => "incoming",
-            Self::Outgoing => "outgoing",
-        }
-    }
-}
+/// One side of a check: the shared wire type, from the request to the stream.
+pub use mailsetup_shared::api::Side;
 
 /// Where one side of a running check stands, from the steps seen so far.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -163,7 +138,15 @@ impl Wizard {
             | D::ProtocolDisabled
             | D::WebLoginRequired
             | D::AccountDisabled
-            | D::OauthRequired => prepare_or_password,
+            | D::OauthRequired
+            | D::OauthTokenRejected
+            | D::OauthScopeMissing
+            | D::OauthDenied
+            | D::OauthAccountMismatch
+            | D::OauthStateInvalid
+            | D::OauthStateExpired
+            | D::OauthExchangeFailed
+            | D::OauthProviderError => prepare_or_password,
             D::DnsNotFound
             | D::ConnectRefused
             | D::ConnectTimeout

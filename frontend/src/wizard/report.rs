@@ -167,11 +167,10 @@ fn report_side(r: &mut String, name: &str, s: &SideReport, secret: &str) {
         if s.ok { "ok" } else { "failed" }
     ));
     for st in &s.steps {
-        let step = serde_json::to_string(&st.step).unwrap_or_default();
         r.push_str(&format!(
             "  {} {} {} ms{}\n",
             if st.ok { "ok  " } else { "FAIL" },
-            step.trim_matches('"'),
+            st.step.as_str(),
             st.ms,
             st.detail
                 .as_deref()

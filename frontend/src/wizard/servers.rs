@@ -73,7 +73,8 @@ impl Wizard {
         CheckRequest {
             username: (login != email).then_some(login),
             email,
-            password: self.password.clone(),
+            password: Some(self.password.clone()),
+            auth: None,
             incoming: Some(IncomingTarget {
                 protocol: self.incoming_protocol,
                 host: self.incoming.host.trim().to_owned(),

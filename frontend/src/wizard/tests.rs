@@ -386,9 +386,9 @@ fn a_new_check_or_a_cancel_clears_the_live_steps() {
 #[test]
 fn side_names_round_trip() {
     for s in [Side::Incoming, Side::Outgoing] {
-        assert_eq!(Side::from_name(s.as_str()), Some(s));
+        assert_eq!(Side::from_wire(s.as_str()), Some(s));
     }
-    assert_eq!(Side::from_name("sideways"), None);
+    assert_eq!(Side::from_wire("sideways"), None);
 }
 
 fn ok_response() -> CheckResponse {

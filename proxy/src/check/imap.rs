@@ -1,14 +1,15 @@
 //! The IMAP check (RFC 9051/3501): greeting, STARTTLS, CAPABILITY, LOGIN or AUTHENTICATE
-//! PLAIN, the capabilities a mail app uses, EXAMINE INBOX, LOGOUT.
+//! (PLAIN for a password, XOAUTH2/OAUTHBEARER for a token, see `sasl`), the capabilities a
+//! mail app uses, EXAMINE INBOX, LOGOUT.
 //!
 //! A small client of our own over [`Conn`] (bounded lines, a timeout per reply) rather than
 //! async-imap, which buffers a response of up to 512 MiB; see the module doc of `check`.
 
-use mailsetup_shared::api::{DiagnosisCode, Protocol, Security, StepKind, Text};
+use mailsetup_shared::api::{Credential, DiagnosisCode, Protocol, Security, StepKind, Text};
 
 use super::diag::Stage;
 use super::net::{Conn, clean_text};
-use super::{Creds, Failure, SideRun};
+use super::{Creds, Failure, SideRun, sasl};
 
 /// The capabilities worth reporting to a mail app.
 const INTERESTING: [&str; 16] = [
@@ -84,44 +85,58 @@ async fn tagged(conn: &mut Conn, tag: &str, what: &str) -> Result<Reply, Failure
     let mut untagged = Vec::new();
     loop {
         let line = conn.read_line().await.map_err(|e| Failure::net(e, what))?;
-        if let Some(rest) = line.strip_prefix(tag).and_then(|r| r.strip_prefix(' ')) {
-            let status = rest
-                .split_whitespace()
-                .next()
-                .unwrap_or("")
-                .to_ascii_uppercase();
-            if !matches!(status.as_str(), "OK" | "NO" | "BAD") {
-                return Err(Failure::unexpected(
-                    what,
-                    "unexpected reply",
-                    "неожиданный ответ",
-                    Some(&line),
-                ));
-            }
-            return Ok(Reply {
-                status,
-                text: rest.to_owned(),
-                untagged,
-            });
+        if let Some(reply) = tagged_line(tag, &line, &mut untagged, what)? {
+            return Ok(reply);
         }
-        if line.starts_with("* BYE") {
-            // The server is closing; its words explain why.
-            return Ok(Reply {
-                status: "NO".to_owned(),
-                text: line.trim_start_matches("* ").to_owned(),
-                untagged,
-            });
-        }
-        if untagged.len() >= MAX_UNTAGGED {
+    }
+}
+
+/// Takes one line while waiting for `tag`'s reply: the reply when it is the tagged line
+/// (or `* BYE`), else the line is kept as untagged (at most [`MAX_UNTAGGED`]).
+fn tagged_line(
+    tag: &str,
+    line: &str,
+    untagged: &mut Vec<String>,
+    what: &str,
+) -> Result<Option<Reply>, Failure> {
+    if let Some(rest) = line.strip_prefix(tag).and_then(|r| r.strip_prefix(' ')) {
+        let status = rest
+            .split_whitespace()
+            .next()
+            .unwrap_or("")
+            .to_ascii_uppercase();
+        if !matches!(status.as_str(), "OK" | "NO" | "BAD") {
             return Err(Failure::unexpected(
                 what,
-                "too many lines without an answer",
-                "слишком много строк без ответа",
-                None,
+                "unexpected reply",
+                "неожиданный ответ",
+                Some(line),
             ));
         }
-        untagged.push(line);
+        return Ok(Some(Reply {
+            status,
+            text: rest.to_owned(),
+            untagged: std::mem::take(untagged),
+        }));
     }
+    if line.starts_with("* BYE") {
+        // The server is closing; its words explain why.
+        return Ok(Some(Reply {
+            status: "NO".to_owned(),
+            text: line.trim_start_matches("* ").to_owned(),
+            untagged: std::mem::take(untagged),
+        }));
+    }
+    if untagged.len() >= MAX_UNTAGGED {
+        return Err(Failure::unexpected(
+            what,
+            "too many lines without an answer",
+            "слишком много строк без ответа",
+            None,
+        ));
+    }
+    untagged.push(line.to_owned());
+    Ok(None)
 }
 
 /// Capabilities from a `* CAPABILITY ...` line or a `[CAPABILITY ...]` response code.
@@ -244,51 +259,9 @@ pub(super) async fn run(
     side.quote(pre.join(" "));
 
     side.start(StepKind::Auth);
-    let has = |c: &[String], name: &str| c.iter().any(|x| x == name);
-    let login_disabled = has(&pre, "LOGINDISABLED");
-    let plain_offered = has(&pre, "AUTH=PLAIN");
-    if login_disabled && !plain_offered && side.plaintext(&conn) {
-        return Err(side.fail(Failure::new(
-            DiagnosisCode::PlaintextRefused,
-            Text::new(
-                "CAPABILITY ... LOGINDISABLED (no login before encryption)",
-                "CAPABILITY ... LOGINDISABLED (вход до шифрования запрещён)",
-            ),
-        )));
-    }
-    // LOGIN's quoted strings are ASCII; other credentials go base64-encoded.
-    let ascii = creds.username.is_ascii() && creds.password.expose().is_ascii();
-    let mut reply = if login_disabled || (!ascii && plain_offered) {
-        None
-    } else {
-        let line = zeroize::Zeroizing::new(format!(
-            "LOGIN {} {}",
-            quoted(creds.username),
-            quoted(creds.password.expose())
-        ));
-        let r = command(side, &mut conn, &line, "LOGIN")
-            .await
-            .map_err(|f| side.fail(f))?;
-        // BAD means the server rejects the command itself: try the other mechanism.
-        (r.status != "BAD").then_some(r)
-    };
-    let mut method = "LOGIN";
-    if reply.is_none() {
-        method = "AUTHENTICATE PLAIN";
-        reply = Some(
-            authenticate_plain(side, &mut conn, creds)
-                .await
-                .map_err(|f| side.fail(f))?,
-        );
-    }
-    let Some(reply) = reply else {
-        return Err(side.fail(Failure::new(
-            DiagnosisCode::ProtocolError,
-            Text::new("no login reply", "нет ответа на вход"),
-        )));
-    };
+    let (method, reply, error) = login(side, &mut conn, creds, &pre).await?;
     if !reply.ok() {
-        let f = side.classify(Stage::Auth, &reply.words());
+        let f = side.refused_login(creds, &reply.words(), error.as_ref());
         return Err(side.fail(f));
     }
     side.done(Text::new(
@@ -341,46 +314,122 @@ pub(super) async fn run(
     Ok(())
 }
 
-async fn authenticate_plain(
+/// Logs in with the request's credential: LOGIN, else AUTHENTICATE PLAIN for a password;
+/// AUTHENTICATE with a token mechanism (SASL-IR when offered) for a token. Returns the
+/// method, the reply and a token server's SASL error.
+async fn login(
     side: &mut SideRun<'_>,
     conn: &mut Conn,
     creds: &Creds<'_>,
-) -> Result<Reply, Failure> {
-    let tag = side.next_tag();
-    conn.send_line(&format!("{tag} AUTHENTICATE PLAIN"))
-        .await
-        .map_err(|e| Failure::net(e, "AUTHENTICATE"))?;
-    let line = conn
-        .read_line()
-        .await
-        .map_err(|e| Failure::net(e, "AUTHENTICATE"))?;
-    if !line.starts_with('+') {
-        if let Some(rest) = line
-            .strip_prefix(tag.as_str())
-            .and_then(|r| r.strip_prefix(' '))
-        {
-            return Ok(Reply {
-                status: rest
-                    .split_whitespace()
-                    .next()
-                    .unwrap_or("")
-                    .to_ascii_uppercase(),
-                text: rest.to_owned(),
-                untagged: Vec::new(),
-            });
+    pre: &[String],
+) -> Result<(String, Reply, Option<sasl::OAuthError>), Failure> {
+    let has = |name: &str| pre.iter().any(|x| x == name);
+    let login = creds.login(side.target);
+    let password = match creds.credential {
+        Credential::Password(password) => password,
+        Credential::OAuth2 { sasl: asked, .. } => {
+            let offered: Vec<String> = pre
+                .iter()
+                .filter_map(|c| c.strip_prefix("AUTH="))
+                .map(str::to_owned)
+                .collect();
+            let Some(mechanism) = sasl::token_mechanism(asked, &offered) else {
+                return Err(side.fail(no_token_mechanism(&offered)));
+            };
+            let mut ex = sasl::Exchange::new(mechanism, login);
+            let reply = authenticate(side, conn, &mut ex, has("SASL-IR"))
+                .await
+                .map_err(|f| side.fail(f))?;
+            return Ok((format!("AUTHENTICATE {}", ex.name()), reply, ex.error));
         }
-        return Err(Failure::unexpected(
-            "AUTHENTICATE",
-            "unexpected reply",
-            "неожиданный ответ",
-            Some(&line),
-        ));
+    };
+    let login_disabled = has("LOGINDISABLED");
+    let plain_offered = has("AUTH=PLAIN");
+    if login_disabled && !plain_offered && side.plaintext(conn) {
+        return Err(side.fail(Failure::new(
+            DiagnosisCode::PlaintextRefused,
+            Text::new(
+                "CAPABILITY ... LOGINDISABLED (no login before encryption)",
+                "CAPABILITY ... LOGINDISABLED (вход до шифрования запрещён)",
+            ),
+        )));
     }
-    let msg = super::sasl_plain(creds);
-    conn.send_line(&msg)
+    // LOGIN's quoted strings are ASCII; other credentials go base64-encoded.
+    let ascii = creds.username.is_ascii() && password.expose().is_ascii();
+    if !(login_disabled || (!ascii && plain_offered)) {
+        let line = zeroize::Zeroizing::new(format!(
+            "LOGIN {} {}",
+            quoted(creds.username),
+            quoted(password.expose())
+        ));
+        let r = command(side, conn, &line, "LOGIN")
+            .await
+            .map_err(|f| side.fail(f))?;
+        // BAD means the server rejects the command itself: try the other mechanism.
+        if r.status != "BAD" {
+            return Ok(("LOGIN".to_owned(), r, None));
+        }
+    }
+    let mut ex = sasl::Exchange::new(sasl::Mechanism::Plain, login);
+    let reply = authenticate(side, conn, &mut ex, false)
         .await
-        .map_err(|e| Failure::net(e, "AUTHENTICATE"))?;
-    tagged(conn, &tag, "AUTHENTICATE").await
+        .map_err(|f| side.fail(f))?;
+    Ok(("AUTHENTICATE PLAIN".to_owned(), reply, None))
+}
+
+/// The failure when a token login finds no mechanism to carry the token.
+fn no_token_mechanism(offered: &[String]) -> Failure {
+    let offered = offered.join(" ");
+    Failure::new(
+        DiagnosisCode::ProtocolError,
+        Text::new(
+            format!(
+                "the server offers no OAuth login (no XOAUTH2 or OAUTHBEARER), only: {offered}"
+            ),
+            format!(
+                "сервер не предлагает вход через OAuth (нет XOAUTH2 и OAUTHBEARER), только: {offered}"
+            ),
+        ),
+    )
+}
+
+/// `AUTHENTICATE`: the exchange's first message on the command line (SASL-IR) or after
+/// the first `+`, then its answer to every further `+`, until the tagged reply.
+async fn authenticate(
+    side: &mut SideRun<'_>,
+    conn: &mut Conn,
+    ex: &mut sasl::Exchange<'_>,
+    sasl_ir: bool,
+) -> Result<Reply, Failure> {
+    const WHAT: &str = "AUTHENTICATE";
+    let tag = side.next_tag();
+    let first = if sasl_ir { ex.initial() } else { None };
+    let line = zeroize::Zeroizing::new(match &first {
+        // RFC 4959: an empty initial response is sent as `=`.
+        Some(ir) if ir.is_empty() => format!("{tag} AUTHENTICATE {} =", ex.name()),
+        Some(ir) => format!("{tag} AUTHENTICATE {} {}", ex.name(), &**ir),
+        None => format!("{tag} AUTHENTICATE {}", ex.name()),
+    });
+    conn.send_line(&line)
+        .await
+        .map_err(|e| Failure::net(e, WHAT))?;
+    let mut untagged = Vec::new();
+    loop {
+        let line = conn.read_line().await.map_err(|e| Failure::net(e, WHAT))?;
+        if line == "+" || line.starts_with("+ ") {
+            let answer = match ex.answer(line.get(2..).unwrap_or("")) {
+                sasl::Answer::Send(s) => s,
+                sasl::Answer::Cancel => zeroize::Zeroizing::new("*".to_owned()),
+            };
+            conn.send_line(&answer)
+                .await
+                .map_err(|e| Failure::net(e, WHAT))?;
+            continue;
+        }
+        if let Some(reply) = tagged_line(&tag, &line, &mut untagged, WHAT)? {
+            return Ok(reply);
+        }
+    }
 }
 
 #[cfg(test)]

@@ -27,6 +27,7 @@ mod imap;
 pub mod net;
 mod pop3;
 pub mod redact;
+mod sasl;
 mod smtp;
 pub mod tls;
 
@@ -34,11 +35,10 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use mailsetup_shared::api::{
-    CheckRequest, CheckResponse, DiagnosisCode, IncomingProtocol, Lang, Protocol, Provider,
-    Security, SideReport, StepKind, StepReport, Text, TlsInfo,
+    CheckRequest, CheckResponse, Credential, DiagnosisCode, IncomingProtocol, Lang, Protocol,
+    Provider, Security, Side, SideReport, StepEvent, StepKind, StepReport, Text, TlsInfo,
 };
 use mailsetup_shared::email::EmailAddress;
-use mailsetup_shared::secret::Password;
 use mailsetup_shared::validate::parse_host;
 use tracing::Instrument as _;
 
@@ -274,10 +274,19 @@ impl Checker {
         events: Option<Events>,
     ) -> CheckResponse {
         let email = network_address(&req.email);
+        let Some(credential) = req.credential() else {
+            // `prepare` validated the request; a request without one credential has no
+            // side to run.
+            return CheckResponse {
+                ok: false,
+                incoming: None,
+                outgoing: None,
+            };
+        };
         let creds = Creds {
             email: &email,
             username: login_name(req),
-            password: &req.password,
+            credential,
         };
         let run_one = |side: PreparedSide| {
             let events = events.clone();
@@ -339,14 +348,15 @@ impl Checker {
             port = target.port,
             protocol = target.protocol.as_str()
         );
-        let redactor = redact::Redactor::new(creds.username, creds.password.expose());
+        let redactor = redact::Redactor::new(creds.username, creds.credential.secret())
+            .with_payloads(&sasl::Exchange::payloads(creds.login(&target)));
         let mut run = SideRun::new(self, &target, provider, &redactor, lang);
-        let name = if target.protocol == Protocol::Smtp {
-            "outgoing"
+        let side = if target.protocol == Protocol::Smtp {
+            Side::Outgoing
         } else {
-            "incoming"
+            Side::Incoming
         };
-        run.events = events.map(|tx| (tx, name));
+        run.events = events.map(|tx| (tx, side));
         let result = async {
             let addrs = match prepared.resolved {
                 Ok(addrs) => {
@@ -395,15 +405,6 @@ impl Checker {
 
 /// Where live step events go (`POST /api/v1/check/stream`).
 pub type Events = tokio::sync::mpsc::UnboundedSender<StepEvent>;
-
-/// One finished step of a running check, for live display.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
-pub struct StepEvent {
-    /// `incoming` or `outgoing`.
-    pub side: &'static str,
-    /// The step, as it will appear in the final report.
-    pub step: StepReport,
-}
 
 /// A validated request, resolved.
 #[derive(Debug)]
@@ -457,7 +458,24 @@ impl Target {
 pub(crate) struct Creds<'a> {
     email: &'a str,
     username: &'a str,
-    password: &'a Password,
+    credential: Credential<'a>,
+}
+
+impl Creds<'_> {
+    /// The login for a SASL exchange with `target`.
+    fn login<'t>(&'t self, target: &'t Target) -> sasl::Login<'t> {
+        sasl::Login {
+            username: self.username,
+            credential: self.credential,
+            host: &target.host,
+            port: target.port,
+        }
+    }
+
+    /// Whether the login is with an OAuth token.
+    fn token(&self) -> bool {
+        matches!(self.credential, Credential::OAuth2 { .. })
+    }
 }
 
 /// The running record of one side.
@@ -470,7 +488,7 @@ struct SideRun<'a> {
     tls: Option<TlsInfo>,
     capabilities: Vec<String>,
     tag: u32,
-    events: Option<(Events, &'static str)>,
+    events: Option<(Events, Side)>,
     /// Takes the secret out of every server text before it is recorded.
     redactor: &'a redact::Redactor,
     /// The language step details are written in.
@@ -552,7 +570,7 @@ impl<'a> SideRun<'a> {
         report.detail = report.detail.map(|d| self.redactor.text(&d));
         if let Some((tx, side)) = &self.events {
             let _ = tx.send(StepEvent {
-                side,
+                side: *side,
                 step: report.clone(),
             });
         }
@@ -568,6 +586,23 @@ impl<'a> SideRun<'a> {
             provider: self.provider,
         });
         Failure::reply(code, reply)
+    }
+
+    /// Classifies a refused login: the server's words (with a token server's JSON error)
+    /// by the shared rules, then what a refusal means for a token (see [`diag::login`]).
+    fn refused_login(
+        &self,
+        creds: &Creds<'_>,
+        reply: &str,
+        error: Option<&sasl::OAuthError>,
+    ) -> Failure {
+        let words = match error {
+            Some(e) if !e.text.is_empty() => format!("{reply}\n{}", e.text),
+            _ => reply.to_owned(),
+        };
+        let mut f = self.classify(diag::Stage::Auth, &words);
+        f.code = diag::login(f.code, creds.token(), error);
+        f
     }
 
     /// The next command tag (IMAP).
@@ -740,27 +775,6 @@ fn elapsed_ms(since: Instant) -> u64 {
     u64::try_from(since.elapsed().as_millis()).unwrap_or(u64::MAX)
 }
 
-/// The SASL PLAIN message (`\0user\0password`, RFC 4616), in a buffer zeroed on drop.
-pub(crate) fn sasl_plain_message(username: &str, secret: &str) -> zeroize::Zeroizing<Vec<u8>> {
-    let mut raw = zeroize::Zeroizing::new(Vec::with_capacity(username.len() + secret.len() + 2));
-    raw.push(0);
-    raw.extend_from_slice(username.as_bytes());
-    raw.push(0);
-    raw.extend_from_slice(secret.as_bytes());
-    raw
-}
-
-/// Base64 of the SASL PLAIN message.
-fn sasl_plain(creds: &Creds<'_>) -> zeroize::Zeroizing<String> {
-    b64(sasl_plain_message(creds.username, creds.password.expose()))
-}
-
-/// Standard base64, in a buffer zeroed on drop.
-pub(crate) fn b64(bytes: impl AsRef<[u8]>) -> zeroize::Zeroizing<String> {
-    use base64::Engine as _;
-    zeroize::Zeroizing::new(base64::engine::general_purpose::STANDARD.encode(bytes))
-}
-
 /// Checks the fields of a request (400 on the first bad one).
 pub fn validate(req: &CheckRequest) -> Result<(), CheckError> {
     let invalid = |field: &'static str, en: &str, ru: &str| CheckError::Invalid {
@@ -794,21 +808,7 @@ pub fn validate(req: &CheckRequest) -> Result<(), CheckError> {
             "Имя пользователя слишком длинное или содержит управляющие символы.",
         ));
     }
-    let pw = req.password.expose();
-    if pw.is_empty() {
-        return Err(invalid(
-            "password",
-            "Enter the password.",
-            "Введите пароль.",
-        ));
-    }
-    if pw.len() > 1024 || pw.chars().any(|c| c == '\r' || c == '\n' || c == '\0') {
-        return Err(invalid(
-            "password",
-            "The password is too long or has line breaks.",
-            "Пароль слишком длинный или содержит переводы строк.",
-        ));
-    }
+    validate_credential(req)?;
     if req.incoming.is_none() && req.outgoing.is_none() {
         return Err(invalid(
             "incoming",
@@ -854,16 +854,74 @@ pub fn validate(req: &CheckRequest) -> Result<(), CheckError> {
     Ok(())
 }
 
+/// Checks that the request logs in with exactly one credential, and that it can go on a
+/// protocol line.
+fn validate_credential(req: &CheckRequest) -> Result<(), CheckError> {
+    let invalid = |field: &'static str, en: &str, ru: &str| CheckError::Invalid {
+        field,
+        message: Text::new(en, ru),
+    };
+    let bad_chars = |s: &str| s.chars().any(|c| c == '\r' || c == '\n' || c == '\0');
+    if req.password.is_some() && req.auth.is_some() {
+        return Err(invalid(
+            "auth",
+            "Give either a password or an auth (OAuth token), not both.",
+            "Укажите либо пароль, либо auth (токен OAuth), но не оба сразу.",
+        ));
+    }
+    match req.credential() {
+        None => Err(invalid(
+            "password",
+            "Enter the password.",
+            "Введите пароль.",
+        )),
+        Some(Credential::Password(pw)) => {
+            let field = if req.auth.is_some() {
+                "auth.password"
+            } else {
+                "password"
+            };
+            let pw = pw.expose();
+            if pw.is_empty() {
+                return Err(invalid(field, "Enter the password.", "Введите пароль."));
+            }
+            if pw.len() > 1024 || bad_chars(pw) {
+                return Err(invalid(
+                    field,
+                    "The password is too long or has line breaks.",
+                    "Пароль слишком длинный или содержит переводы строк.",
+                ));
+            }
+            Ok(())
+        }
+        Some(Credential::OAuth2 { token, .. }) => {
+            let token = token.expose();
+            // RFC 6750 b64token characters only; tokens of big providers are a few KB.
+            let b64token = |c: char| c.is_ascii_alphanumeric() || "-._~+/=".contains(c);
+            if token.is_empty() || token.len() > 8192 || !token.chars().all(b64token) {
+                return Err(invalid(
+                    "auth.access_token",
+                    "The access token is empty, too long or not a bearer token.",
+                    "Токен доступа пустой, слишком длинный или не является bearer-токеном.",
+                ));
+            }
+            Ok(())
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use mailsetup_shared::api::{IncomingTarget, OutgoingTarget};
+    use mailsetup_shared::api::{Auth, IncomingTarget, OutgoingTarget};
+    use mailsetup_shared::secret::{Password, Token};
 
     fn request() -> CheckRequest {
         CheckRequest {
             email: "alice@example.com".to_owned(),
             username: None,
-            password: Password::new("abcd efgh"),
+            password: Some(Password::new("abcd efgh")),
+            auth: None,
             incoming: Some(IncomingTarget {
                 protocol: IncomingProtocol::Imap,
                 host: "imap.example.com".to_owned(),
@@ -896,8 +954,11 @@ mod tests {
             field(|r| r.username = Some("a\r\nb".to_owned())),
             "username"
         );
-        assert_eq!(field(|r| r.password = Password::new("")), "password");
-        assert_eq!(field(|r| r.password = Password::new("a\nb")), "password");
+        assert_eq!(field(|r| r.password = Some(Password::new(""))), "password");
+        assert_eq!(
+            field(|r| r.password = Some(Password::new("a\nb"))),
+            "password"
+        );
         assert_eq!(
             field(|r| {
                 r.incoming = None;
@@ -968,14 +1029,52 @@ mod tests {
     }
 
     #[test]
-    fn sasl_plain_encodes_user_and_password() {
-        let password = Password::new("pass");
-        let creds = Creds {
-            email: "u@example.com",
-            username: "user",
-            password: &password,
+    fn a_request_logs_in_with_one_credential() {
+        let token = |t: &str| Auth::Oauth2 {
+            access_token: Token::new(t),
+            sasl: None,
         };
-        // base64("\0user\0pass")
-        assert_eq!(&*sasl_plain(&creds), "AHVzZXIAcGFzcw==");
+        let with = |password: Option<&str>, auth: Option<Auth>| {
+            let mut r = request();
+            r.password = password.map(Password::new);
+            r.auth = auth;
+            match validate(&r) {
+                Ok(()) => "ok",
+                Err(CheckError::Invalid { field, .. }) => field,
+                Err(other) => panic!("{other:?}"),
+            }
+        };
+        assert_eq!(with(Some("pw"), None), "ok");
+        assert_eq!(with(None, Some(token("ya29.a0-_~+/="))), "ok");
+        assert_eq!(
+            with(
+                None,
+                Some(Auth::Password {
+                    password: Password::new("pw")
+                })
+            ),
+            "ok"
+        );
+        assert_eq!(with(None, None), "password");
+        assert_eq!(with(Some("pw"), Some(token("t"))), "auth");
+        assert_eq!(with(None, Some(token(""))), "auth.access_token");
+        assert_eq!(
+            with(None, Some(token("a\r\nA1 LOGOUT"))),
+            "auth.access_token"
+        );
+        assert_eq!(with(None, Some(token("a b"))), "auth.access_token");
+        assert_eq!(
+            with(None, Some(token(&"x".repeat(8193)))),
+            "auth.access_token"
+        );
+        assert_eq!(
+            with(
+                None,
+                Some(Auth::Password {
+                    password: Password::new("")
+                })
+            ),
+            "auth.password"
+        );
     }
 }

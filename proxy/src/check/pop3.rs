@@ -1,11 +1,11 @@
 //! The POP3 check (RFC 1939, 2449, 2595, 5034): greeting, CAPA, STLS, USER/PASS or AUTH
-//! PLAIN, STAT, QUIT. A small client over the bounded [`Conn`].
+//! PLAIN for a password, AUTH XOAUTH2/OAUTHBEARER for a token (see `sasl`), STAT, QUIT. A small client over the bounded [`Conn`].
 
-use mailsetup_shared::api::{DiagnosisCode, Protocol, Security, StepKind, Text};
+use mailsetup_shared::api::{Credential, DiagnosisCode, Protocol, Security, StepKind, Text};
 
 use super::diag::Stage;
 use super::net::{Conn, clean_text};
-use super::{Creds, Failure, SideRun};
+use super::{Creds, Failure, SideRun, sasl};
 
 /// CAPA tags worth reporting to a mail app.
 const INTERESTING: [&str; 5] = ["UIDL", "TOP", "PIPELINING", "RESP-CODES", "AUTH-RESP-CODE"];
@@ -53,6 +53,95 @@ fn capa_text(caps: Option<&[String]>) -> Text {
         Some(c) => crate::i18n::verbatim(c.join(", ")),
         None => Text::new("CAPA not supported", "CAPA не поддерживается"),
     }
+}
+
+/// The SASL mechanisms in CAPA (`SASL PLAIN XOAUTH2`).
+fn mechanisms(caps: Option<&[String]>) -> Vec<String> {
+    caps.unwrap_or_default()
+        .iter()
+        .filter_map(|l| l.strip_prefix("SASL "))
+        .flat_map(str::split_whitespace)
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Logs in with the request's credential: AUTH PLAIN when offered, else USER/PASS for a
+/// password; AUTH with a token mechanism for a token. Returns the method, the final reply
+/// and a token server's SASL error.
+async fn login(
+    side: &mut SideRun<'_>,
+    conn: &mut Conn,
+    creds: &Creds<'_>,
+    caps: Option<&[String]>,
+) -> Result<(String, String, Option<sasl::OAuthError>), Failure> {
+    let mechs = mechanisms(caps);
+    let login = creds.login(side.target);
+    let password = match creds.credential {
+        Credential::Password(password) => password,
+        Credential::OAuth2 { sasl: asked, .. } => {
+            let Some(mechanism) = sasl::token_mechanism(asked, &mechs) else {
+                let offered = mechs.join(" ");
+                return Err(side.fail(Failure::new(
+                    DiagnosisCode::ProtocolError,
+                    Text::new(
+                        format!("CAPA offers no OAuth login (no SASL XOAUTH2 or OAUTHBEARER): {offered}"),
+                        format!("CAPA не предлагает вход через OAuth (нет SASL XOAUTH2 и OAUTHBEARER): {offered}"),
+                    ),
+                )));
+            };
+            let mut ex = sasl::Exchange::new(mechanism, login);
+            let r = auth(conn, &mut ex).await.map_err(|f| side.fail(f))?;
+            return Ok((format!("AUTH {}", ex.name()), r, ex.error));
+        }
+    };
+    let user_offered = caps.is_none_or(|c| c.iter().any(|l| l == "USER"));
+    let plain_offered = sasl::Mechanism::Plain.offered(&mechs);
+    if !user_offered && !plain_offered && side.plaintext(conn) {
+        return Err(side.fail(Failure::new(
+            DiagnosisCode::PlaintextRefused,
+            Text::new(
+                "CAPA lists neither USER nor SASL PLAIN before encryption",
+                "CAPA не предлагает ни USER, ни SASL PLAIN до шифрования",
+            ),
+        )));
+    }
+    if plain_offered {
+        let mut ex = sasl::Exchange::new(sasl::Mechanism::Plain, login);
+        let r = auth(conn, &mut ex).await.map_err(|f| side.fail(f))?;
+        return Ok(("AUTH PLAIN".to_owned(), r, None));
+    }
+    let r = command(conn, &format!("USER {}", creds.username), "USER")
+        .await
+        .map_err(|f| side.fail(f))?;
+    if !r.starts_with("+OK") {
+        return Ok(("USER".to_owned(), r, None));
+    }
+    let line = zeroize::Zeroizing::new(format!("PASS {}", password.expose()));
+    let r = command(conn, &line, "PASS")
+        .await
+        .map_err(|f| side.fail(f))?;
+    Ok(("USER/PASS".to_owned(), r, None))
+}
+
+/// `AUTH` (RFC 5034): the first message on the command line when the line stays within
+/// 255 octets, else after the first `+`; the exchange answers every further `+`.
+async fn auth(conn: &mut Conn, ex: &mut sasl::Exchange<'_>) -> Result<String, Failure> {
+    let what = format!("AUTH {}", ex.name());
+    let first = ex.initial_within(255 - what.len() - 1);
+    let line = zeroize::Zeroizing::new(match &first {
+        Some(ir) if ir.is_empty() => format!("{what} ="),
+        Some(ir) => format!("{what} {}", &**ir),
+        None => what.clone(),
+    });
+    let mut reply = command(conn, &line, &what).await?;
+    while reply == "+" || reply.starts_with("+ ") {
+        let answer = match ex.answer(reply.get(2..).unwrap_or("")) {
+            sasl::Answer::Send(s) => s,
+            sasl::Answer::Cancel => zeroize::Zeroizing::new("*".to_owned()),
+        };
+        reply = command(conn, &answer, &what).await?;
+    }
+    Ok(reply)
 }
 
 /// Runs the POP3 check on a connected (and, for implicit TLS, encrypted) `conn`.
@@ -120,42 +209,9 @@ pub(super) async fn run(
         .collect();
 
     side.start(StepKind::Auth);
-    let user_offered = caps.as_ref().is_none_or(|c| c.iter().any(|l| l == "USER"));
-    let plain_offered = caps.as_ref().is_some_and(|c| {
-        c.iter()
-            .any(|l| l.starts_with("SASL ") && l.split_whitespace().any(|m| m == "PLAIN"))
-    });
-    if !user_offered && !plain_offered && side.plaintext(&conn) {
-        return Err(side.fail(Failure::new(
-            DiagnosisCode::PlaintextRefused,
-            Text::new(
-                "CAPA lists neither USER nor SASL PLAIN before encryption",
-                "CAPA не предлагает ни USER, ни SASL PLAIN до шифрования",
-            ),
-        )));
-    }
-    let (method, reply) = if plain_offered {
-        let line = zeroize::Zeroizing::new(format!("AUTH PLAIN {}", &*super::sasl_plain(creds)));
-        let r = command(&mut conn, &line, "AUTH PLAIN")
-            .await
-            .map_err(|f| side.fail(f))?;
-        ("AUTH PLAIN", r)
-    } else {
-        let r = command(&mut conn, &format!("USER {}", creds.username), "USER")
-            .await
-            .map_err(|f| side.fail(f))?;
-        if r.starts_with("+OK") {
-            let line = zeroize::Zeroizing::new(format!("PASS {}", creds.password.expose()));
-            let r = command(&mut conn, &line, "PASS")
-                .await
-                .map_err(|f| side.fail(f))?;
-            ("USER/PASS", r)
-        } else {
-            ("USER", r)
-        }
-    };
+    let (method, reply, error) = login(side, &mut conn, creds, caps.as_deref()).await?;
     if !reply.starts_with("+OK") {
-        let f = side.classify(Stage::Auth, &reply);
+        let f = side.refused_login(creds, &reply, error.as_ref());
         return Err(side.fail(f));
     }
     side.done(Text::new(

@@ -7,7 +7,8 @@
 //! - as typed (compared without regard to ASCII case), IMAP-quoted (`\"` and `\\`
 //!   escapes), and with control characters blanked as reports show them;
 //! - base64 of each SASL payload we send (PLAIN's `\0user\0secret`, LOGIN's secret on its
-//!   own), as whole tokens;
+//!   own, XOAUTH2's and OAUTHBEARER's first messages; see [`Redactor::with_payloads`]), as
+//!   whole tokens;
 //! - any base64 token that contains the secret's bytes at any of the three alignments
 //!   (so a payload we did not foresee, or one quoted with other text around it, is caught
 //!   too; the whole token goes, not only the part that depends on the secret);
@@ -19,7 +20,7 @@
 
 use zeroize::Zeroizing;
 
-use super::b64;
+use super::sasl::{b64, plain_message};
 
 /// What replaces a secret in server text.
 pub const REDACTED: &str = "[redacted]";
@@ -67,10 +68,7 @@ impl Redactor {
                 .to_owned(),
         );
         // The payloads exactly as the protocol modules send them.
-        let encoded = vec![
-            b64(&*super::sasl_plain_message(username, secret)),
-            b64(secret),
-        ];
+        let encoded = vec![b64(&*plain_message(username, secret)), b64(secret)];
         let fragments = (0..3usize)
             .filter_map(|offset| {
                 // With `offset` bytes before it, the secret's bytes alone decide the
@@ -89,6 +87,18 @@ impl Redactor {
             encoded,
             fragments,
         }
+    }
+
+    /// Also takes out these base64 payloads (the token mechanisms' first messages, which
+    /// name the server as well as the secret).
+    #[must_use]
+    pub fn with_payloads(mut self, payloads: &[Zeroizing<String>]) -> Self {
+        for p in payloads {
+            if !p.is_empty() && !self.encoded.contains(p) {
+                self.encoded.push(p.clone());
+            }
+        }
+        self
     }
 
     /// `text` with every form of the secret replaced by [`REDACTED`].

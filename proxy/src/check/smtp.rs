@@ -1,14 +1,14 @@
 //! The SMTP submission check (RFC 6409, 3207, 4954): greeting, EHLO, STARTTLS, AUTH PLAIN
-//! or LOGIN, MAIL FROM with the user's address and RSET (nothing is sent), QUIT.
+//! or LOGIN for a password, AUTH XOAUTH2/OAUTHBEARER for a token (see `sasl`), MAIL FROM with the user's address and RSET (nothing is sent), QUIT.
 //!
 //! A small client over the bounded [`Conn`] rather than lettre, which resolves the host
 //! name itself and reads replies without a line limit; see the module doc of `check`.
 
-use mailsetup_shared::api::{DiagnosisCode, Protocol, Security, StepKind, Text};
+use mailsetup_shared::api::{Credential, DiagnosisCode, Protocol, Security, StepKind, Text};
 
 use super::diag::Stage;
 use super::net::{Conn, clean_text};
-use super::{Creds, Failure, SideRun};
+use super::{Creds, Failure, SideRun, sasl};
 
 /// Most lines in one multi-line reply.
 const MAX_REPLY_LINES: usize = 200;
@@ -206,41 +206,9 @@ pub(super) async fn run(
         };
         return Err(side.fail(f));
     }
-    let plain = mechs.iter().any(|m| m == "PLAIN");
-    let login = mechs.iter().any(|m| m == "LOGIN");
-    let mut reply = None;
-    let mut method = "";
-    if plain {
-        method = "AUTH PLAIN";
-        let line = zeroize::Zeroizing::new(format!("AUTH PLAIN {}", &*super::sasl_plain(creds)));
-        let r = command(&mut conn, &line, "AUTH PLAIN")
-            .await
-            .map_err(|f| side.fail(f))?;
-        // 504: mechanism not supported after all; try LOGIN.
-        if !(r.code == 504 && login) {
-            reply = Some(r);
-        }
-    }
-    if reply.is_none() && login {
-        method = "AUTH LOGIN";
-        reply = Some(
-            auth_login(&mut conn, creds)
-                .await
-                .map_err(|f| side.fail(f))?,
-        );
-    }
-    let Some(reply) = reply else {
-        let offered = mechs.join(" ");
-        return Err(side.fail(Failure::new(
-            DiagnosisCode::ProtocolError,
-            Text::new(
-                format!("the server offers only {offered} (no PLAIN or LOGIN)"),
-                format!("сервер предлагает только {offered} (нет PLAIN и LOGIN)"),
-            ),
-        )));
-    };
+    let (method, reply, error) = login(side, &mut conn, creds, &mechs).await?;
     if reply.code != 235 {
-        let f = side.classify(Stage::Auth, &reply.text());
+        let f = side.refused_login(creds, &reply.text(), error.as_ref());
         return Err(side.fail(f));
     }
     side.done(Text::new(
@@ -277,17 +245,75 @@ pub(super) async fn run(
     Ok(())
 }
 
-async fn auth_login(conn: &mut Conn, creds: &Creds<'_>) -> Result<Reply, Failure> {
-    let r = command(conn, "AUTH LOGIN", "AUTH LOGIN").await?;
-    if r.code != 334 {
-        return Ok(r);
+/// Logs in with the request's credential: AUTH PLAIN, else AUTH LOGIN for a password
+/// (LOGIN also when PLAIN answers 504); AUTH with a token mechanism for a token. Returns
+/// the method, the final reply and a token server's SASL error.
+async fn login(
+    side: &mut SideRun<'_>,
+    conn: &mut Conn,
+    creds: &Creds<'_>,
+    mechs: &[String],
+) -> Result<(String, Reply, Option<sasl::OAuthError>), Failure> {
+    let login = creds.login(side.target);
+    if let Credential::OAuth2 { sasl: asked, .. } = creds.credential {
+        let Some(mechanism) = sasl::token_mechanism(asked, mechs) else {
+            let offered = mechs.join(" ");
+            return Err(side.fail(Failure::new(
+                DiagnosisCode::ProtocolError,
+                Text::new(
+                    format!("the server offers no OAuth login (no XOAUTH2 or OAUTHBEARER), only {offered}"),
+                    format!("сервер не предлагает вход через OAuth (нет XOAUTH2 и OAUTHBEARER), только {offered}"),
+                ),
+            )));
+        };
+        let mut ex = sasl::Exchange::new(mechanism, login);
+        let r = auth(conn, &mut ex).await.map_err(|f| side.fail(f))?;
+        return Ok((format!("AUTH {}", ex.name()), r, ex.error));
     }
-    let r = command(conn, &super::b64(creds.username), "AUTH LOGIN").await?;
-    if r.code != 334 {
-        return Ok(r);
+    let plain = sasl::Mechanism::Plain.offered(mechs);
+    let login_offered = sasl::Mechanism::Login.offered(mechs);
+    if plain {
+        let mut ex = sasl::Exchange::new(sasl::Mechanism::Plain, login);
+        let r = auth(conn, &mut ex).await.map_err(|f| side.fail(f))?;
+        // 504: mechanism not supported after all; try LOGIN.
+        if !(r.code == 504 && login_offered) {
+            return Ok(("AUTH PLAIN".to_owned(), r, None));
+        }
     }
-    let pass = super::b64(creds.password.expose());
-    command(conn, &pass, "AUTH LOGIN").await
+    if login_offered {
+        let mut ex = sasl::Exchange::new(sasl::Mechanism::Login, login);
+        let r = auth(conn, &mut ex).await.map_err(|f| side.fail(f))?;
+        return Ok(("AUTH LOGIN".to_owned(), r, None));
+    }
+    let offered = mechs.join(" ");
+    Err(side.fail(Failure::new(
+        DiagnosisCode::ProtocolError,
+        Text::new(
+            format!("the server offers only {offered} (no PLAIN or LOGIN)"),
+            format!("сервер предлагает только {offered} (нет PLAIN и LOGIN)"),
+        ),
+    )))
+}
+
+/// `AUTH` (RFC 4954): the first message on the command line (the server takes AUTH lines
+/// of 12288 octets), then the exchange's answer to every `334` challenge.
+async fn auth(conn: &mut Conn, ex: &mut sasl::Exchange<'_>) -> Result<Reply, Failure> {
+    let what = format!("AUTH {}", ex.name());
+    let line = zeroize::Zeroizing::new(match ex.initial() {
+        Some(ir) if ir.is_empty() => format!("{what} ="),
+        Some(ir) => format!("{what} {}", &*ir),
+        None => what.clone(),
+    });
+    let mut reply = command(conn, &line, &what).await?;
+    while reply.code == 334 {
+        let challenge = reply.bodies().last().unwrap_or("").to_owned();
+        let answer = match ex.answer(&challenge) {
+            sasl::Answer::Send(s) => s,
+            sasl::Answer::Cancel => zeroize::Zeroizing::new("*".to_owned()),
+        };
+        reply = command(conn, &answer, &what).await?;
+    }
+    Ok(reply)
 }
 
 #[cfg(test)]

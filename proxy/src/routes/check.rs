@@ -2,9 +2,10 @@
 //! diagnosis in the language of `Accept-Language`.
 //!
 //! `POST /api/v1/check/stream` takes the same body and answers with Server-Sent Events so
-//! the UI can show steps live: one `step` event per finished step
-//! (`{"side":"incoming","step":{StepReport}}`), then one `result` event with the whole
-//! [`CheckResponse`]. Request-level errors are plain JSON 4xx before the stream starts.
+//! the UI can show steps live: one `step` event per finished step (a [`StepEvent`],
+//! `{"side":"incoming","step":{StepReport}}`), then one `result` event with the whole
+//! [`CheckResponse`]; the names are [`StreamEvent`]'s. Request-level errors are plain JSON
+//! 4xx before the stream starts.
 
 use std::convert::Infallible;
 use std::pin::Pin;
@@ -13,7 +14,7 @@ use std::task::{Context, Poll};
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::sse::{Event, KeepAlive, Sse};
-use mailsetup_shared::api::{CheckRequest, CheckResponse, Lang, Provider};
+use mailsetup_shared::api::{CheckRequest, CheckResponse, Lang, Provider, StepEvent, StreamEvent};
 use mailsetup_shared::email::EmailAddress;
 
 use crate::AppState;
@@ -76,7 +77,7 @@ pub async fn check_stream(
 /// client went away) stops the check.
 #[derive(Debug)]
 pub struct Events {
-    steps: tokio::sync::mpsc::UnboundedReceiver<crate::check::StepEvent>,
+    steps: tokio::sync::mpsc::UnboundedReceiver<StepEvent>,
     done: Option<tokio::sync::oneshot::Receiver<CheckResponse>>,
     task: tokio::task::JoinHandle<()>,
 }
@@ -88,10 +89,11 @@ impl futures_core::Stream for Events {
         let this = self.get_mut();
         match this.steps.poll_recv(cx) {
             Poll::Ready(Some(step)) => {
+                let name = StreamEvent::Step.as_str();
                 let event = Event::default()
-                    .event("step")
+                    .event(name)
                     .json_data(&step)
-                    .unwrap_or_else(|_| Event::default().event("step"));
+                    .unwrap_or_else(|_| Event::default().event(name));
                 return Poll::Ready(Some(Ok(event)));
             }
             Poll::Pending => return Poll::Pending,
@@ -105,11 +107,12 @@ impl futures_core::Stream for Events {
             Poll::Pending => Poll::Pending,
             Poll::Ready(result) => {
                 this.done = None;
+                let name = StreamEvent::Result.as_str();
                 Poll::Ready(result.ok().map(|report| {
                     Ok(Event::default()
-                        .event("result")
+                        .event(name)
                         .json_data(&report)
-                        .unwrap_or_else(|_| Event::default().event("result")))
+                        .unwrap_or_else(|_| Event::default().event(name)))
                 }))
             }
         }

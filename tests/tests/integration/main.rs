@@ -6,6 +6,7 @@ mod api;
 mod browser;
 mod check;
 mod check_dns;
+mod check_oauth;
 mod discover;
 mod edge;
 mod harness;

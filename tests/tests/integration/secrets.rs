@@ -43,7 +43,7 @@ impl Captured {
 }
 
 /// Standard base64 (RFC 4648, with padding).
-fn base64(bytes: &[u8]) -> String {
+pub(crate) fn base64(bytes: &[u8]) -> String {
     const ABC: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::new();
     for chunk in bytes.chunks(3) {
@@ -148,7 +148,7 @@ fn check_request_debug_hides_the_password() {
             "outgoing": {"host": "127.0.0.1", "port": 465, "security": "tls"},
         }))
         .unwrap();
-        assert_eq!(req.password.expose(), password);
+        assert_eq!(req.password.as_ref().unwrap().expose(), password);
         for text in [
             format!("{req:?}"),
             format!("{req:#?}"),

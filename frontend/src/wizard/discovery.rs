@@ -16,11 +16,11 @@ pub fn candidate_forms(cand: &Candidate) -> ((IncomingProtocol, ServerForm), Ser
     };
     let form =
         |s: &mailsetup_shared::api::Server| ServerForm::new(s.host.clone(), s.port, s.security);
-    let how = serde_json::to_value(cand.source)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default();
-    ((protocol, form(&cand.incoming)), form(&cand.outgoing), how)
+    (
+        (protocol, form(&cand.incoming)),
+        form(&cand.outgoing),
+        cand.source.as_str().to_owned(),
+    )
 }
 
 impl Wizard {

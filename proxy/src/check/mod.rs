@@ -63,8 +63,8 @@ use crate::policy::EgressPolicy;
 use failure::{Failure, GREETING, bad_greeting, unclean_logout};
 use net::ResolveError;
 use record::SideRun;
-use request::{Creds, Target};
 pub use request::validate;
+use request::{Creds, Target};
 use request::{login_name, network_address};
 use tls::TlsSettings;
 

@@ -221,6 +221,7 @@ fn validate_credential(req: &CheckRequest) -> Result<(), CheckError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::check::net;
     use mailsetup_shared::api::{Auth, IncomingTarget, OutgoingTarget};
     use mailsetup_shared::secret::{Password, Token};
 

@@ -5,8 +5,7 @@
 use std::net::SocketAddr;
 
 use mailsetup_shared::api::{
-    DiagnosisCode, Lang, Protocol, Provider, Security, Side, SideReport, StepKind, StepReport,
-    Text,
+    DiagnosisCode, Lang, Protocol, Provider, Security, Side, SideReport, StepKind, StepReport, Text,
 };
 use tracing::Instrument as _;
 
@@ -89,7 +88,11 @@ impl Checker {
 }
 
 impl SideRun<'_> {
-    pub(super) async fn protocol(&mut self, addrs: &[SocketAddr], creds: &Creds<'_>) -> Result<(), Failure> {
+    pub(super) async fn protocol(
+        &mut self,
+        addrs: &[SocketAddr],
+        creds: &Creds<'_>,
+    ) -> Result<(), Failure> {
         let conn = self.open(addrs).await?;
         match self.target.protocol {
             Protocol::Imap => imap::run(self, conn, creds).await,
@@ -136,7 +139,11 @@ impl SideRun<'_> {
     }
 
     /// The TLS step: handshake over `tcp`, recording what the certificate says.
-    pub(super) async fn upgrade(&mut self, tcp: tokio::net::TcpStream, read: usize) -> Result<Conn, Failure> {
+    pub(super) async fn upgrade(
+        &mut self,
+        tcp: tokio::net::TcpStream,
+        read: usize,
+    ) -> Result<Conn, Failure> {
         self.start(StepKind::Tls);
         let host = self.target.host.clone();
         match tls::handshake(&self.checker.tls, tcp, &host, self.limits().tls).await {

@@ -167,7 +167,7 @@ impl Checker {
         provider: Option<&Provider>,
     ) -> Result<CheckResponse, CheckError> {
         let prepared = self.prepare(req).await?;
-        Ok(Box::pin(self.run(req, prepared, lang, provider, None)).await)
+        Ok(Box::pin(self.run(prepared, lang, provider, None)).await)
     }
 
     /// Validates the request and resolves both targets once, checking every address
@@ -216,7 +216,8 @@ impl Checker {
         };
         // The failed-login guard counts per login and server (name and addresses), so no
         // field the client chooses freely resets it.
-        let login = login_name(req);
+        let username = login_name(req).to_owned();
+        let login = username.as_str();
         let mut sides = sides;
         for side in &mut sides {
             let ips: Vec<std::net::IpAddr> = side
@@ -237,7 +238,12 @@ impl Checker {
                 }
             }
         }
-        Ok(Prepared { sides })
+        Ok(Prepared {
+            sides,
+            request: req.clone(),
+            email: network_address(&req.email),
+            username,
+        })
     }
 
     /// Resolves one side's host once and checks every address against the policy.
@@ -285,14 +291,18 @@ impl Checker {
     /// sent there as soon as it ends.
     pub async fn run(
         &self,
-        req: &CheckRequest,
         prepared: Prepared,
         lang: Lang,
         provider: Option<&Provider>,
         events: Option<Events>,
     ) -> CheckResponse {
-        let email = network_address(&req.email);
-        let Some(credential) = req.credential() else {
+        let Prepared {
+            sides,
+            request,
+            email,
+            username,
+        } = prepared;
+        let Some(credential) = request.credential() else {
             // `prepare` validated the request; a request without one credential has no
             // side to run.
             return CheckResponse {
@@ -303,7 +313,7 @@ impl Checker {
         };
         let creds = Creds {
             email: &email,
-            username: login_name(req),
+            username: &username,
             credential,
         };
         let run_one = |side: PreparedSide| {
@@ -311,12 +321,9 @@ impl Checker {
             let creds = &creds;
             Box::pin(async move { self.run_side(side, creds, lang, provider, events).await })
         };
-        let keys: Vec<Vec<guard::AccountKey>> = prepared
-            .sides
-            .iter()
-            .map(|side| side.guard_keys.clone())
-            .collect();
-        let mut sides = prepared.sides.into_iter();
+        let keys: Vec<Vec<guard::AccountKey>> =
+            sides.iter().map(|side| side.guard_keys.clone()).collect();
+        let mut sides = sides.into_iter();
         let (first, second) = (sides.next().map(run_one), sides.next().map(run_one));
         let (first, second) = tokio::join!(optional(first), optional(second));
         let (mut incoming, mut outgoing) = (None, None);
@@ -359,6 +366,13 @@ pub type Events = tokio::sync::mpsc::UnboundedSender<StepEvent>;
 #[derive(Debug)]
 pub struct Prepared {
     sides: Vec<PreparedSide>,
+    /// The validated request (its secret in zeroized buffers), so the check is given it
+    /// once.
+    request: CheckRequest,
+    /// The address as the network needs it (see [`request::network_address`]).
+    email: String,
+    /// The login name, computed once (see [`request::login_name`]).
+    username: String,
 }
 
 #[derive(Debug)]

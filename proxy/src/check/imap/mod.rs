@@ -321,7 +321,7 @@ async fn login(
                 .map(str::to_owned)
                 .collect();
             let Some(mechanism) = sasl::token_mechanism(asked, &offered) else {
-                return Err(side.fail(no_token_mechanism(&offered)));
+                return Err(side.fail(super::failure::no_token_mechanism(&offered)));
             };
             let mut ex = sasl::Exchange::new(mechanism, login);
             let reply = authenticate(side, conn, &mut ex, has("SASL-IR"))
@@ -362,22 +362,6 @@ async fn login(
         .await
         .map_err(|f| side.fail(f))?;
     Ok(("AUTHENTICATE PLAIN".to_owned(), reply, None))
-}
-
-/// The failure when a token login finds no mechanism to carry the token.
-fn no_token_mechanism(offered: &[String]) -> Failure {
-    let offered = offered.join(" ");
-    Failure::new(
-        DiagnosisCode::ProtocolError,
-        Text::new(
-            format!(
-                "the server offers no OAuth login (no XOAUTH2 or OAUTHBEARER), only: {offered}"
-            ),
-            format!(
-                "сервер не предлагает вход через OAuth (нет XOAUTH2 и OAUTHBEARER), только: {offered}"
-            ),
-        ),
-    )
 }
 
 /// `AUTHENTICATE`: the exchange's first message on the command line (SASL-IR) or after

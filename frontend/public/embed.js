@@ -2,14 +2,15 @@
  *
  *   <div id="mailsetup" data-proxy="https://mailsetup.example.com" data-locale="ru"
  *        data-email="anna@yandex.ru" data-providers="gmail,yandex,other"
- *        data-return-password="false"></div>
+ *        data-return-credentials="false"></div>
  *   <script src="https://mailsetup.example.com/embed.js" async></script>
  *
  * Every element with the `data-mailsetup` attribute or the id `mailsetup` gets an iframe of
  * the proxy-served wizard in embed mode. The wizard talks to this page with postMessage,
  * only to this page's origin; the loader accepts messages only from its own iframe and the
  * proxy's origin, and re-emits them on the element as DOM CustomEvents:
- *   mailsetup:verified  (detail: {email, username, provider, incoming, outgoing[, password]})
+ *   mailsetup:verified  (detail: {email, username, provider, incoming, outgoing, auth,
+ *                        [password | grant] only with data-return-credentials="true"})
  *   mailsetup:cancelled (detail: null)
  */
 (function () {
@@ -34,7 +35,10 @@
     if (d.locale) q.set('locale', d.locale);
     if (d.email) q.set('email', d.email);
     if (d.providers) q.set('providers', d.providers);
-    if (d.returnPassword) q.set('return_password', d.returnPassword === 'true' ? 'true' : 'false');
+    // data-return-credentials="true" hands the password or the sign-in's tokens to this page;
+    // data-return-password is its older name.
+    var creds = d.returnCredentials !== undefined ? d.returnCredentials : d.returnPassword;
+    if (creds !== undefined) q.set('return_credentials', creds === 'true' ? 'true' : 'false');
 
     var iframe = document.createElement('iframe');
     iframe.src = src.href;

@@ -12,6 +12,7 @@ use mailsetup_shared::api::{
     API_PREFIX, CheckRequest, CheckResponse, DiscoverResponse, ErrorBody, Lang, Provider,
     StepEvent, StepReport, StreamEvent,
 };
+use mailsetup_shared::oauth::OAuthProviders;
 use serde::de::DeserializeOwned;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
@@ -143,6 +144,16 @@ pub async fn lookup(email: &str, lang: Lang) -> Result<Option<Provider>, ApiErro
         Err(ApiError::Api { status: 404, .. }) => Ok(None),
         Err(e) => Err(e),
     }
+}
+
+/// `GET /api/v1/oauth/providers`: the providers the operator configured a sign-in for.
+pub async fn oauth_providers(lang: Lang) -> Result<OAuthProviders, ApiError> {
+    send("GET", "/oauth/providers", None, lang, None).await
+}
+
+/// The URL-component encoding of `s` (the browser's `encodeURIComponent`).
+pub fn encode_component(s: &str) -> String {
+    encode(s)
 }
 
 /// `GET /api/v1/discover?email=`.

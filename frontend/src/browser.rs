@@ -53,10 +53,11 @@ fn navigation_type() -> Option<String> {
 }
 
 /// The state saved by an earlier load of this page in this tab, when this load is a
-/// reload or a return through the history (a phone reloading the tab counts); opening the
-/// page anew starts a new flow.
-pub fn load_saved() -> Option<Saved> {
-    if navigation_type().is_some_and(|t| t == "navigate") {
+/// reload or a return through the history (a phone reloading the tab counts), or `always`
+/// (the tab comes back from the provider's sign-in page); opening the page anew starts a
+/// new flow.
+pub fn load_saved(always: bool) -> Option<Saved> {
+    if !always && navigation_type().is_some_and(|t| t == "navigate") {
         return None;
     }
     let text = storage()?.get_item(&storage_key()?).ok().flatten()?;

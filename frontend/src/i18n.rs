@@ -6,6 +6,9 @@
 
 use mailsetup_shared::api::{Lang, StepKind};
 
+mod oauth;
+pub use oauth::{OAuthStrings, oauth_tr};
+
 /// The stepper's names of the screens, in order (Address, Prepare, Password, Servers,
 /// Check, Result).
 pub fn step_names(lang: Lang) -> [&'static str; 6] {

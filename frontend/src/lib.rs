@@ -18,6 +18,8 @@ mod components;
 #[cfg(target_arch = "wasm32")]
 mod embed;
 #[cfg(target_arch = "wasm32")]
+mod oauth;
+#[cfg(target_arch = "wasm32")]
 mod steps;
 #[cfg(target_arch = "wasm32")]
 mod ui;
@@ -36,8 +38,9 @@ pub struct Options {
     pub email: Option<String>,
     /// Allowed provider ids (empty: all; `other` allows unknown domains).
     pub providers: Vec<String>,
-    /// Whether the password is handed back to the host app.
-    pub return_password: bool,
+    /// Whether the secret (the password, or a sign-in's tokens) is handed to the host app
+    /// (`return_credentials`; the older `return_password` means the same).
+    pub return_credentials: bool,
     /// The only origin `postMessage` talks to.
     pub parent_origin: Option<String>,
     /// The loader's id for this frame, echoed in messages.
@@ -61,13 +64,46 @@ impl Options {
                         .filter(|p| !p.is_empty())
                         .collect();
                 }
-                "return_password" => o.return_password = matches!(v, "1" | "true"),
+                "return_credentials" | "return_password" => {
+                    o.return_credentials = matches!(v, "1" | "true");
+                }
                 "parent_origin" if !v.is_empty() => o.parent_origin = Some(v.to_owned()),
                 "frame" if !v.is_empty() => o.frame = Some(v.to_owned()),
                 _ => {}
             }
         }
         o
+    }
+}
+
+/// A message to the host page (`postMessage` to the loader), as serde writes it:
+/// `{"source":"mailsetup","type":"mailsetup:verified","frame":"mailsetup-1","detail":{...}}`.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct HostMessage<'a> {
+    /// Always `mailsetup`.
+    pub source: &'static str,
+    /// `mailsetup:verified`, `mailsetup:cancelled`.
+    #[serde(rename = "type")]
+    pub kind: &'a str,
+    /// The loader's id of the frame.
+    pub frame: Option<&'a str>,
+    /// The verified settings (`null` for `mailsetup:cancelled`).
+    pub detail: Option<&'a wizard::Verified>,
+}
+
+impl<'a> HostMessage<'a> {
+    /// A message of `kind` for the loader's `frame`.
+    pub fn new(
+        kind: &'a str,
+        frame: Option<&'a str>,
+        detail: Option<&'a wizard::Verified>,
+    ) -> Self {
+        Self {
+            source: "mailsetup",
+            kind,
+            frame,
+            detail,
+        }
     }
 }
 
@@ -125,7 +161,55 @@ mod tests {
         assert!(o.embed);
         assert_eq!(o.locale.as_deref(), Some("ru"));
         assert_eq!(o.providers, vec!["gmail", "yandex"]);
-        assert!(!o.return_password);
+        assert!(!o.return_credentials);
         assert_eq!(o.parent_origin.as_deref(), Some("https://app.example.com"));
+    }
+
+    #[test]
+    fn return_password_is_an_alias_of_return_credentials() {
+        assert!(Options::from_pairs([("return_credentials", "true")]).return_credentials);
+        assert!(Options::from_pairs([("return_password", "true")]).return_credentials);
+        assert!(!Options::from_pairs([("return_credentials", "no")]).return_credentials);
+        assert!(!Options::from_pairs([("embed", "1")]).return_credentials);
+    }
+
+    #[test]
+    fn host_messages_are_built_with_serde() {
+        let m = HostMessage::new("mailsetup:cancelled", Some("mailsetup-1"), None);
+        assert_eq!(
+            serde_json::to_string(&m).unwrap_or_default(),
+            r#"{"source":"mailsetup","type":"mailsetup:cancelled","frame":"mailsetup-1","detail":null}"#
+        );
+        let v = wizard::Verified {
+            email: "a\"b@example.com".into(),
+            username: "a".into(),
+            provider: None,
+            incoming: wizard::VerifiedServer {
+                protocol: mailsetup_shared::api::Protocol::Imap,
+                host: "imap.example.com".into(),
+                port: 993,
+                security: mailsetup_shared::api::Security::Tls,
+            },
+            outgoing: wizard::VerifiedServer {
+                protocol: mailsetup_shared::api::Protocol::Smtp,
+                host: "smtp.example.com".into(),
+                port: 465,
+                security: mailsetup_shared::api::Security::Tls,
+            },
+            auth: wizard::AuthKind::Password,
+            password: None,
+            grant: None,
+        };
+        let text = serde_json::to_string(&HostMessage::new(
+            "mailsetup:verified",
+            Some("x\"y"),
+            Some(&v),
+        ))
+        .unwrap_or_default();
+        let back: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+        assert_eq!(back["frame"], "x\"y");
+        assert_eq!(back["detail"]["email"], "a\"b@example.com");
+        assert_eq!(back["detail"]["auth"], "password");
+        assert_eq!(back["detail"]["incoming"]["port"], 993);
     }
 }

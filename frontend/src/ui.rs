@@ -12,6 +12,7 @@ use crate::browser;
 use crate::components::Stepper;
 use crate::embed::cancel_widget;
 use crate::i18n::{self, Strings, tr};
+use crate::oauth;
 use crate::steps;
 use crate::wizard::{ServerForm, Source, Step, Wizard};
 
@@ -77,6 +78,7 @@ fn read_options() -> Options {
         "email",
         "providers",
         "return_password",
+        "return_credentials",
         "parent_origin",
         "frame",
     ];
@@ -335,8 +337,13 @@ pub fn App() -> impl IntoView {
     if let Some(e) = &opts.email {
         wizard.set_email(e.clone());
     }
-    // A reload (or coming back to the tab) continues where the user was.
-    let restored = browser::load_saved().is_some_and(|s| wizard.restore(s));
+    // A reload (or coming back to the tab) continues where the user was; so does the
+    // return from the provider's sign-in page in this tab, with its result.
+    let signed_in = oauth::take_redirect_result();
+    let restored = browser::load_saved(signed_in.is_some()).is_some_and(|s| wizard.restore(s));
+    if let Some(outcome) = signed_in.filter(|_| restored) {
+        wizard.take_sign_in(outcome, false);
+    }
     let known_domain = (restored
         && (wizard.provider.is_some() || matches!(wizard.source, Source::Discovered(_))))
     .then(|| wizard.domain())
@@ -374,6 +381,14 @@ pub fn App() -> impl IntoView {
         s
     });
     let _ = window_event_listener(leptos::ev::popstate, move |ev| on_popstate(c, ev));
+    let _ = window_event_listener(leptos::ev::message, move |ev| oauth::on_message(c, ev));
+    // Which providers offer a sign-in is asked once, when an address has a domain: in
+    // parallel with recognising its provider, so the answer is there by Continue.
+    Effect::new(move |_| {
+        if c.w.with(|w| w.provider.is_some() || w.domain().is_some()) {
+            oauth::load_providers(c);
+        }
+    });
     // Keep the non-secret flow state for a reload.
     Effect::new(move |_| {
         let saved = c.w.with(|w| w.saved());

@@ -26,6 +26,7 @@ use mailsetup_shared::api::{
     ProviderStatus, Security, Server, SideReport, StepKind, StepReport, StepTopic, Text, TlsInfo,
     TraceEntry, UsernameForm,
 };
+use mailsetup_shared::oauth::{OAuthGrant, OAuthOutcome, OAuthProvider, OAuthProviders, OAuthSasl};
 use utoipa::OpenApi as _;
 use utoipa::openapi::{RefOr, Schema};
 
@@ -83,20 +84,23 @@ messages follow `Accept-Language` (English or Russian). Every answer carries `X-
 Example names: for a POST, the request example that produces the answer; for a GET, the query.",
         license(name = "MIT OR Apache-2.0")
     ),
-    paths(health, ready, providers, lookup, check, check_stream, discover, openapi_json),
+    paths(health, ready, providers, lookup, check, check_stream, discover, openapi_json,
+        oauth_providers, oauth_start, oauth_callback),
     components(schemas(
         ErrorCode, ErrorBody, ErrorDetail, Health, CheckRequest, IncomingTarget,
         OutgoingTarget, IncomingProtocol, Protocol, Security, UsernameForm, CheckResponse,
         SideReport, StepReport, StepKind, Diagnosis, DiagnosisCode, Link, TlsInfo, Provider,
         Server, Text, PrepStep, StepTopic, Charset, AppPasswordFormat, ProviderStatus,
-        DiscoverResponse, Candidate, CandidateSource, Confidence, TraceEntry
+        DiscoverResponse, Candidate, CandidateSource, Confidence, TraceEntry, OAuthProviders,
+        OAuthProvider, OAuthSasl, OAuthOutcome, OAuthGrant
     )),
     modifiers(&ErrorCodes),
     tags(
         (name = "status", description = "Liveness, readiness and this description."),
         (name = "providers", description = "The provider knowledge base (no network)."),
         (name = "check", description = "Real logins to the user's servers."),
-        (name = "discover", description = "Finding the servers of any mail domain.")
+        (name = "discover", description = "Finding the servers of any mail domain."),
+        (name = "oauth", description = "Sign in with the provider (OAuth 2.0), then the real check.")
     )
 )]
 struct ApiDoc;
@@ -310,6 +314,57 @@ fn discover() {}
     responses((status = 200, description = "The description.", content_type = "application/json", body = Object))
 )]
 fn openapi_json() {}
+
+#[utoipa::path(get, path = "/api/v1/oauth/providers", tag = "oauth",
+    description = "The providers the operator configured an OAuth client for (`--oauth-config`): \
+the wizard offers \"Sign in with ...\" for them.",
+    responses((status = 200, description = "Configured providers (none without --oauth-config).",
+        body = OAuthProviders, examples(("?" = (value = json!({"providers": []}))))))
+)]
+fn oauth_providers() {}
+
+#[utoipa::path(get, path = "/api/v1/oauth/{provider}/start", tag = "oauth",
+    description = "Starts a sign-in: 303 to the provider's authorization endpoint (authorization code \
+with PKCE S256, `state`, `login_hint`), with a browser-binding cookie. Open it in a popup, or in the \
+same tab with `mode=redirect`.",
+    params(
+        ("provider" = String, Path, description = "A provider id with a configured client."),
+        ("email" = String, Query, description = "The address typed."),
+        ("mode" = Option<String>, Query, description = "`popup` (default) or `redirect`."),
+        ("return_to" = Option<String>, Query, description = "Where a same-tab flow returns: a path of this site."),
+        ("credentials" = Option<bool>, Query, description = "`true`: the outcome carries the grant (tokens)."),
+        ("locale" = Option<String>, Query, description = "`en` or `ru`: the callback page's language."),
+    ),
+    responses(
+        (status = 303, description = "To the provider's sign-in page."),
+        (status = 400, description = "No client for the provider, a bad address, mode or return_to.", body = ErrorBody,
+            examples(("?email=anna@gmail.com" = (value = json!({"error": {"code": "invalid_request",
+                "message": "no OAuth sign-in is configured for `gmail`", "field": "provider"}})))))
+    )
+)]
+fn oauth_start() {}
+
+#[utoipa::path(get, path = "/api/v1/oauth/callback", tag = "oauth",
+    description = "Where the provider sends the browser back. Answers an HTML page (EN/RU, naming the \
+diagnosis code) that hands `{\"type\": \"mailsetup:oauth\", \"outcome\": OAuthOutcome}` to the wizard \
+(postMessage to the opener with this origin as target, BroadcastChannel, or sessionStorage and back to \
+`return_to`).",
+    params(
+        ("code" = Option<String>, Query, description = "The authorization code."),
+        ("state" = String, Query, description = "The sealed flow state."),
+        ("error" = Option<String>, Query, description = "The provider's refusal (`access_denied`)."),
+    ),
+    responses(
+        (status = 200, description = "The flow ended: verified, or a diagnosis (oauth_denied, \
+oauth_exchange_failed, oauth_scope_missing, oauth_account_mismatch, a check's codes).", content_type = "text/html"),
+        (status = 400, description = "`state` forged, replayed or expired (oauth_state_invalid, oauth_state_expired). \
+Example: a text the page contains.", content_type = "text/html", body = String,
+            examples(("?state=forged" = (value = json!("oauth_state_invalid"))))),
+        (status = 403, description = "`state` from another browser (oauth_state_invalid).", content_type = "text/html"),
+        (status = 503, description = "The shared store is down: the sign-in cannot be finished now.", content_type = "text/html"),
+    )
+)]
+fn oauth_callback() {}
 
 #[cfg(test)]
 mod tests {

@@ -44,6 +44,9 @@ const provider = new Provider(issuer, {
   }],
   scopes: ['openid', 'email', 'offline_access', 'mail'],
   claims: { openid: ['sub'], email: ['email', 'email_verified'] },
+  // The id_token carries the `email` claim even beside an access token, as Google's and
+  // Microsoft's do.
+  conformIdTokenClaims: false,
   async findAccount(ctx, id) {
     return {
       accountId: id,

@@ -157,11 +157,21 @@ impl OidcProvider {
     /// Registers a confidential client (secret sent in the token request's body) that
     /// may redirect to `redirect_uri`.
     pub fn register_client(&self, redirect_uri: &str) -> anyhow::Result<Client> {
+        self.register(redirect_uri, "client_secret_post")
+    }
+
+    /// Registers a public client (no secret; PKCE alone) that may redirect to
+    /// `redirect_uri`; its `secret` is empty.
+    pub fn register_public_client(&self, redirect_uri: &str) -> anyhow::Result<Client> {
+        self.register(redirect_uri, "none")
+    }
+
+    fn register(&self, redirect_uri: &str, auth_method: &str) -> anyhow::Result<Client> {
         let body = serde_json::json!({
             "redirect_uris": [redirect_uri],
             "grant_types": ["authorization_code", "refresh_token"],
             "response_types": ["code"],
-            "token_endpoint_auth_method": "client_secret_post",
+            "token_endpoint_auth_method": auth_method,
             "scope": format!("openid email offline_access {MAIL_SCOPE}"),
         });
         let reply = crate::http::request(self.addr(), "POST", "/reg", &[], &body.to_string())?;
@@ -176,7 +186,7 @@ impl OidcProvider {
         };
         Ok(Client {
             id: field("client_id")?,
-            secret: field("client_secret")?,
+            secret: field("client_secret").unwrap_or_default(),
         })
     }
 
@@ -209,15 +219,11 @@ impl OidcProvider {
 
     /// Revokes `token` (RFC 7009) as `client`, the client it was issued to.
     pub fn revoke(&self, client: &Client, token: &str) -> anyhow::Result<()> {
-        let reply = self.form_post(
-            "/token/revocation",
-            &[
-                ("token", token),
-                ("client_id", &client.id),
-                ("client_secret", &client.secret),
-            ],
-            ("", ""),
-        )?;
+        let mut fields = vec![("token", token), ("client_id", client.id.as_str())];
+        if !client.secret.is_empty() {
+            fields.push(("client_secret", &client.secret));
+        }
+        let reply = self.form_post("/token/revocation", &fields, ("", ""))?;
         if reply.status != 200 {
             bail!("revocation failed: {} {}", reply.status, reply.body);
         }

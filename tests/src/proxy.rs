@@ -26,6 +26,12 @@ impl RunningProxy {
 
     /// Serves `state` (its configuration's `listen` is replaced by a free loopback port).
     pub fn serve(state: AppState) -> anyhow::Result<Self> {
+        Self::serve_at(state, 0)
+    }
+
+    /// Serves `state` on `127.0.0.1:port` (0: a free one), for a proxy whose public URL
+    /// must be known before it starts (the OAuth redirect URI).
+    pub fn serve_at(state: AppState, port: u16) -> anyhow::Result<Self> {
         let with_metrics = state.config.metrics_listen.is_some();
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
         type Ready = anyhow::Result<(SocketAddr, Option<SocketAddr>)>;
@@ -45,7 +51,7 @@ impl RunningProxy {
             runtime.block_on(async move {
                 // The same listen backlog as the binary (tokio's `TcpListener::bind`: 1024),
                 // so a burst of connections behaves as in production.
-                let listener = match listen_on_loopback() {
+                let listener = match listen_on_loopback(port) {
                     Ok(l) => l,
                     Err(err) => {
                         let _ = ready_tx.send(Err(err));
@@ -62,7 +68,7 @@ impl RunningProxy {
                 let (stop_all, _) = tokio::sync::watch::channel(false);
                 let mut metrics_addr = None;
                 if with_metrics {
-                    let metrics_listener = match listen_on_loopback() {
+                    let metrics_listener = match listen_on_loopback(0) {
                         Ok(l) => l,
                         Err(err) => {
                             let _ = ready_tx.send(Err(err));
@@ -107,10 +113,10 @@ impl RunningProxy {
 }
 
 /// A listener on a free loopback port with a backlog of 1024.
-fn listen_on_loopback() -> anyhow::Result<tokio::net::TcpListener> {
+fn listen_on_loopback(port: u16) -> anyhow::Result<tokio::net::TcpListener> {
     let socket = tokio::net::TcpSocket::new_v4().context("socket")?;
     socket
-        .bind(SocketAddr::from(([127, 0, 0, 1], 0)))
+        .bind(SocketAddr::from(([127, 0, 0, 1], port)))
         .context("bind a loopback port")?;
     socket.listen(1024).context("listen")
 }

@@ -82,11 +82,22 @@ pub fn Nav(
     /// The continue label; the generic "Continue" when empty.
     #[prop(into, optional)]
     label: Signal<String>,
+    /// Hide the continue button (no way forwards from here but the step's own).
+    #[prop(into, optional)]
+    no_next: Signal<bool>,
+    /// Show continue as a second choice (the step has its own primary action).
+    #[prop(into, optional)]
+    secondary: Signal<bool>,
 ) -> impl IntoView {
     let c = ctx();
     view! {
         <div class="nav">
-            <button type="submit" class="primary" data-testid="next">
+            <button
+                type="submit"
+                class=move || if secondary.get() { "secondary" } else { "primary" }
+                data-testid="next"
+                hidden=move || no_next.get()
+            >
                 {move || {
                     let l = label.get();
                     if l.is_empty() { c.t().next.to_owned() } else { l }

@@ -5,4 +5,5 @@ pub mod password;
 pub mod prepare;
 pub mod result;
 pub mod servers;
+pub mod sign_in;
 pub mod test;

@@ -1,12 +1,14 @@
-//! Step 2: the provider's own checklist (enable access, two-step verification, app
-//! password), each with its real settings page and a tick box; honest about providers
-//! that do not accept passwords at all.
+//! Step 2: "Sign in with the provider" first where the operator configured it, then the
+//! provider's own checklist (enable access, two-step verification, app password), each
+//! with its real settings page and a tick box; honest about providers that do not accept
+//! passwords at all (unless their sign-in is offered, which replaces that dead end).
 
 use leptos::prelude::*;
 use mailsetup_shared::api::{ProviderStatus, StepTopic};
 
 use crate::components::{FieldError, Heading, Nav, provider_name};
-use crate::i18n::with_name;
+use crate::i18n::{oauth_tr, with_name};
+use crate::steps::sign_in::SignInChoice;
 use crate::ui::ctx;
 use crate::wizard::Blocker;
 
@@ -23,6 +25,9 @@ pub fn Prepare() -> impl IntoView {
     let name = move || provider_name(&p_name, c.lang.get());
     let name_h = name.clone();
     let blocked = matches!(p.status, ProviderStatus::OauthOnly | ProviderStatus::Broken);
+    // The sign-in offer may arrive while the screen is shown.
+    let choices = Memo::new(move |_| c.w.with(|w| w.choices()));
+    let offered = move || choices.with(|ch| ch.sign_in.is_some());
     let status = p.status;
     let note = p.status_note.clone();
     let has_app_password =
@@ -35,6 +40,7 @@ pub fn Prepare() -> impl IntoView {
         let lang = c.lang.get();
         let t = c.t();
         let head = match status {
+            _ if !choices.with(|ch| ch.blocked_warning) => String::new(),
             ProviderStatus::OauthOnly => with_name(t.oauth_only, &name_w()),
             ProviderStatus::Broken => with_name(t.broken, &name_w()),
             _ => String::new(),
@@ -128,7 +134,7 @@ pub fn Prepare() -> impl IntoView {
                     .then(|| {
                         view! {
                             <div
-                                class=if blocked { "notice danger" } else { "notice" }
+                                class=if blocked && !offered() { "notice danger" } else { "notice" }
                                 data-testid="provider-warning"
                             >
                                 {(!head.is_empty()).then(|| view! { <p><strong>{head}</strong></p> })}
@@ -137,6 +143,14 @@ pub fn Prepare() -> impl IntoView {
                         }
                     })
             }}
+            {move || choices.with(|ch| ch.sign_in.clone()).map(|offer| view! { <SignInChoice offer /> })}
+            <h2
+                class="or"
+                data-testid="or-app-password"
+                hidden=move || !(offered() && choices.with(|ch| ch.checklist))
+            >
+                {move || oauth_tr(c.lang.get()).or_app_password}
+            </h2>
             <Show when=move || !blocked>
                 <p class="intro">{
                     let n = name_i.clone();
@@ -178,9 +192,22 @@ pub fn Prepare() -> impl IntoView {
                 }
             })}
             <FieldError id="prepare" message=error />
-            <Nav label=Signal::derive(move || {
-                if blocked { c.t().try_anyway.to_owned() } else { String::new() }
-            }) />
+            <Nav
+                label=Signal::derive(move || {
+                    let o = oauth_tr(c.lang.get());
+                    if offered() && has_app_password {
+                        o.use_password.to_owned()
+                    } else if offered() {
+                        o.use_any_password.to_owned()
+                    } else if blocked {
+                        c.t().try_anyway.to_owned()
+                    } else {
+                        String::new()
+                    }
+                })
+                no_next=Signal::derive(move || !choices.with(|ch| ch.password_path))
+                secondary=Signal::derive(offered)
+            />
         </form>
     }
     .into_any()

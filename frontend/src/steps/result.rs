@@ -5,10 +5,10 @@
 use leptos::prelude::*;
 use mailsetup_shared::api::{DiagnosisCode, Protocol, SideReport};
 
-use crate::components::Heading;
+use crate::components::{Heading, provider_name};
 use crate::embed::finish;
-use crate::i18n::with_name;
 use crate::i18n::{Strings, step_name};
+use crate::i18n::{oauth_tr, with_name};
 use crate::steps::servers::security_label;
 use crate::ui::{ctx, go_back, start_check};
 use crate::wizard::{Source, Step};
@@ -209,6 +209,32 @@ pub fn ResultStep() -> impl IntoView {
             copy_state.set(Some(r.is_ok()));
         });
     };
+    // A sign-in checked the provider's servers with the address: show what was checked.
+    let signed_in = c.w.with_untracked(|w| {
+        let side = |r: &Option<SideReport>| {
+            r.as_ref().map(|r| {
+                let sec = security_label(c.t(), r.security);
+                format!("{} {}:{} ({sec})", r.protocol.label(), r.host, r.port)
+            })
+        };
+        let name = w
+            .oauth_offer()
+            .map(|o| o.name.clone())
+            .or_else(|| {
+                w.provider
+                    .as_ref()
+                    .map(|p| provider_name(p, c.lang.get_untracked()))
+            })
+            .unwrap_or_default();
+        w.signed_in().then(|| {
+            let o = w.outcome.as_ref();
+            (
+                name,
+                o.and_then(|o| side(&o.incoming)).unwrap_or_default(),
+                o.and_then(|o| side(&o.outgoing)).unwrap_or_default(),
+            )
+        })
+    });
     let summary = c.w.with_untracked(|w| {
         let p: Protocol = w.incoming_protocol.into();
         (
@@ -248,13 +274,28 @@ pub fn ResultStep() -> impl IntoView {
             }) />
             {if ok {
                 let (email, login, incoming, outgoing) = summary;
+                let (auth, incoming, outgoing) = match signed_in {
+                    Some((name, i, o)) => (Some(name), i, o),
+                    None => (None, incoming, outgoing),
+                };
+                // After a sign-in the login row names the account it used.
+                let is_oauth = auth.is_some();
+                let login_h = move || {
+                    if is_oauth { oauth_tr(c.lang.get()).summary_auth } else { c.t().summary_login }
+                };
+                let login_v = move || match &auth {
+                    Some(name) => with_name(oauth_tr(c.lang.get()).summary_oauth, name),
+                    None => login.clone(),
+                };
                 view! {
                     <p class="intro">{move || c.t().result_ok_intro}</p>
                     <dl class="summary-list" data-testid="verified-summary">
                         <dt>{move || c.t().summary_email}</dt>
                         <dd>{email}</dd>
-                        <dt>{move || c.t().summary_login}</dt>
-                        <dd>{login}</dd>
+                        <dt>{login_h}</dt>
+                        <dd data-testid="summary-login" data-auth=if is_oauth { "oauth2" } else { "password" }>
+                            {login_v}
+                        </dd>
                         <dt>{move || c.t().incoming}</dt>
                         <dd class="mono">{incoming}</dd>
                         <dt>{move || c.t().outgoing}</dt>

@@ -29,6 +29,8 @@ impl Wizard {
         self.live_outgoing.clear();
         self.outcome = None;
         self.verified_sent = false;
+        self.auth = super::AuthKind::Password;
+        self.grant = None;
     }
 
     /// Follows a diagnosis's fix: goes to the step where it is fixed. A refused password
@@ -125,6 +127,11 @@ impl Wizard {
         } else {
             Step::Password
         };
+        if self.signed_in() {
+            // The servers and the login came from the provider: every fix is signing in
+            // again (after the provider's steps, such as turning IMAP on).
+            return Step::Prepare;
+        }
         match code {
             D::AuthFailed => Step::Password,
             D::AppPasswordRequired

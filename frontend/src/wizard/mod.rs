@@ -7,17 +7,23 @@
 use mailsetup_shared::api::{
     CheckResponse, IncomingProtocol, Protocol, Provider, ProviderStatus, Security, StepReport,
 };
+use mailsetup_shared::oauth::{OAuthGrant, OAuthProvider};
 use mailsetup_shared::secret::Password;
 use serde::{Deserialize, Serialize};
 
 use crate::rules;
 
 mod check;
+mod oauth;
 mod report;
 mod saved;
 mod servers;
 
 pub use check::{LiveState, Side};
+pub use oauth::{
+    AuthKind, Choices, Mode, NARROW_VIEWPORT, SignIn, accept_message, first_mode, parse_message,
+    popup_features, start_url, when_blocked,
+};
 pub use report::{Verified, VerifiedServer};
 pub use saved::Saved;
 
@@ -201,6 +207,14 @@ pub struct Wizard {
     pub password_refused: bool,
     /// The address for which the "did you mean" question was asked (asked once).
     pub typo_asked: Option<String>,
+    /// Providers the operator configured a sign-in (OAuth) client for.
+    pub oauth_providers: Vec<OAuthProvider>,
+    /// Where a sign-in with the provider stands.
+    pub sign_in: SignIn,
+    /// How the last check logged in.
+    pub auth: AuthKind,
+    /// The tokens of the last successful sign-in (never saved).
+    grant: Option<OAuthGrant>,
 }
 
 impl Default for Wizard {
@@ -232,6 +246,10 @@ impl Wizard {
             verified_sent: false,
             password_refused: false,
             typo_asked: None,
+            oauth_providers: Vec::new(),
+            sign_in: SignIn::Idle,
+            auth: AuthKind::Password,
+            grant: None,
         }
     }
 
@@ -249,6 +267,7 @@ impl Wizard {
         let after = self.domain();
         if before != after {
             self.provider = None;
+            self.sign_in = SignIn::Idle;
             self.servers_edited = false;
             self.ticks.clear();
             match &after {
@@ -286,12 +305,13 @@ impl Wizard {
         }
     }
 
-    /// Whether the provider needs a preparation screen.
+    /// Whether the provider needs a preparation screen (its checklist, an honest warning,
+    /// or the sign-in with the provider).
     pub fn needs_prepare(&self) -> bool {
         self.provider.as_ref().is_some_and(|p| {
             !p.steps.is_empty()
                 || matches!(p.status, ProviderStatus::OauthOnly | ProviderStatus::Broken)
-        })
+        }) || self.sign_in_flow()
     }
 
     /// Whether the provider is known not to accept passwords from apps.
@@ -437,6 +457,8 @@ impl Wizard {
     /// The screen [`Wizard::back`] leads to.
     pub fn back_target(&self) -> Step {
         match self.step {
+            // A sign-in's result came from the provider's servers, not the form.
+            Step::Result if self.signed_in() => Step::Prepare,
             Step::Result | Step::Test => Step::Servers,
             s => {
                 let steps = self.steps();
@@ -460,3 +482,6 @@ impl Wizard {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod oauth_tests;

@@ -2,10 +2,10 @@
 //! for IT.
 
 use mailsetup_shared::api::{Protocol, Security, SideReport};
-
+use mailsetup_shared::oauth::OAuthGrant;
 use serde::Serialize;
 
-use super::Wizard;
+use super::{AuthKind, Wizard};
 
 /// The settings that passed the check, handed to the host app.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -20,9 +20,15 @@ pub struct Verified {
     pub incoming: VerifiedServer,
     /// The outgoing server.
     pub outgoing: VerifiedServer,
+    /// How the check logged in: `password` or `oauth2`.
+    pub auth: AuthKind,
     /// The password, only when the host app is allowed to receive it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub password: Option<String>,
+    /// The sign-in's tokens (access and refresh token, expiry, scopes, provider), only when
+    /// the host app is allowed to receive them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub grant: Option<OAuthGrant>,
 }
 
 /// One verified server.
@@ -38,12 +44,37 @@ pub struct VerifiedServer {
     pub security: Security,
 }
 
+impl VerifiedServer {
+    fn of(report: &SideReport) -> Self {
+        Self {
+            protocol: report.protocol,
+            host: report.host.clone(),
+            port: report.port,
+            security: report.security,
+        }
+    }
+}
+
 impl Wizard {
-    /// The verified settings for the host app, after a successful check.
-    pub fn verified(&self, with_password: bool) -> Option<Verified> {
+    /// The verified settings for the host app, after a successful check. The secret (the
+    /// password, or the sign-in's tokens) only `with_credentials`: the host opted in.
+    pub fn verified(&self, with_credentials: bool) -> Option<Verified> {
         let out = self.outcome.as_ref()?;
         if !out.ok {
             return None;
+        }
+        if self.signed_in() {
+            // The sign-in checked the provider's servers with the address as login.
+            return Some(Verified {
+                email: self.email.trim().to_owned(),
+                username: self.email.trim().to_owned(),
+                provider: self.provider.as_ref().map(|p| p.id.clone()),
+                incoming: VerifiedServer::of(out.incoming.as_ref()?),
+                outgoing: VerifiedServer::of(out.outgoing.as_ref()?),
+                auth: AuthKind::Oauth2,
+                password: None,
+                grant: with_credentials.then(|| self.grant.clone()).flatten(),
+            });
         }
         let req = self.check_request();
         let inc = req.incoming?;
@@ -64,7 +95,9 @@ impl Wizard {
                 port: outg.port,
                 security: outg.security,
             },
-            password: with_password.then(|| self.password.expose().to_owned()),
+            auth: AuthKind::Password,
+            password: with_credentials.then(|| self.password.expose().to_owned()),
+            grant: None,
         })
     }
 
@@ -81,9 +114,15 @@ impl Wizard {
                 .as_ref()
                 .map_or("unknown", |p| p.name.as_str())
         ));
-        r.push_str("Password: [not included]\n");
+        if self.signed_in() {
+            r.push_str("Sign-in: OAuth 2.0 with the provider (tokens not included)\n");
+        } else {
+            r.push_str("Password: [not included]\n");
+        }
+        // A sign-in's servers are in its sides below, not in the form.
         let req = self.check_request();
-        if let Some(i) = &req.incoming {
+        let form = !self.signed_in();
+        if let Some(i) = req.incoming.as_ref().filter(|_| form) {
             let p: Protocol = i.protocol.into();
             r.push_str(&format!(
                 "Incoming: {} {}:{} ({})\n",
@@ -93,7 +132,7 @@ impl Wizard {
                 i.security.as_str()
             ));
         }
-        if let Some(o) = &req.outgoing {
+        if let Some(o) = req.outgoing.as_ref().filter(|_| form) {
             r.push_str(&format!(
                 "Outgoing: SMTP {}:{} ({})\n",
                 o.host,

@@ -6,7 +6,7 @@ use mailsetup_shared::api::{
 };
 use mailsetup_shared::api::{DiagnosisCode, UsernameForm};
 
-fn gmail() -> Provider {
+pub(super) fn gmail() -> Provider {
     Provider {
         id: "gmail".into(),
         name: "Gmail".into(),
@@ -62,7 +62,7 @@ fn gmail() -> Provider {
     }
 }
 
-fn side(ok: bool, code: Option<DiagnosisCode>) -> SideReport {
+pub(super) fn side(ok: bool, code: Option<DiagnosisCode>) -> SideReport {
     SideReport {
         ok,
         protocol: Protocol::Imap,
@@ -193,7 +193,11 @@ fn full_flow_back_and_forward_keeps_input() {
     let v = w.verified(false).expect("verified");
     assert_eq!(v.password, None);
     assert_eq!(v.incoming.port, 10993);
-    assert!(!serde_json::to_string(&v).unwrap().contains("password"));
+    // `"auth":"password"` names the method; no password field and no secret.
+    let json = serde_json::to_string(&v).unwrap();
+    assert!(json.contains(r#""auth":"password""#), "{json}");
+    assert!(!json.contains(r#""password":"#), "{json}");
+    assert!(!json.contains("abcdabcd"), "{json}");
     assert_eq!(
         w.verified(true).unwrap().password.as_deref(),
         Some("abcdabcdabcdabcd")

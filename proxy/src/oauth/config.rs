@@ -8,6 +8,8 @@
 //! client_secret_env = "MAILSETUP_GMAIL_CLIENT_SECRET"  # omit for public clients
 //! # optional overrides of the provider data:
 //! # authorization_url = "...", token_url = "...", scopes = ["..."], sasl = "xoauth2"
+//! # mail_scopes = ["..."] (default: the scopes but openid, email, profile, offline_access)
+//! # authorization_params = { prompt = "consent" } (replaces the provider data's)
 //! ```
 //!
 //! Endpoints must be https, except http on a loopback host (`127.0.0.0/8`, `[::1]`,
@@ -26,6 +28,18 @@ use serde::Deserialize;
 /// are its mail scopes, when the data does not list them.
 const IDENTITY_SCOPES: [&str; 4] = ["openid", "email", "profile", "offline_access"];
 
+/// Authorization request parameters mailsetup sets itself.
+const RESERVED_PARAMS: [&str; 8] = [
+    "response_type",
+    "client_id",
+    "redirect_uri",
+    "scope",
+    "state",
+    "code_challenge",
+    "code_challenge_method",
+    "login_hint",
+];
+
 /// One table of the file, as written.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -43,6 +57,8 @@ struct RawClient {
     mail_scopes: Option<Vec<String>>,
     #[serde(default)]
     sasl: Option<OAuthSasl>,
+    #[serde(default)]
+    authorization_params: Option<BTreeMap<String, String>>,
 }
 
 /// A client secret, read from the environment at start; `Debug` never shows it.
@@ -50,6 +66,11 @@ struct RawClient {
 pub struct ClientSecret(String);
 
 impl ClientSecret {
+    /// Wraps a secret (read from the environment, or given by a test).
+    pub fn new(secret: impl Into<String>) -> Self {
+        Self(secret.into())
+    }
+
     /// The secret, for the token request only.
     pub(crate) fn expose(&self) -> &str {
         &self.0
@@ -224,6 +245,16 @@ fn client(
     if let Some(m) = mail_scopes.iter().find(|m| !scopes.contains(m)) {
         bail!("mail_scopes: `{m}` is not among the scopes asked for");
     }
+    let authorization_params = raw
+        .authorization_params
+        .or_else(|| facts.map(|f| f.authorization_params.clone()))
+        .unwrap_or_default();
+    if let Some(k) = authorization_params
+        .keys()
+        .find(|k| RESERVED_PARAMS.contains(&k.as_str()))
+    {
+        bail!("authorization_params: `{k}` is set by mailsetup itself");
+    }
     let sasl = raw
         .sasl
         .or_else(|| facts.and_then(|f| f.sasl.first().copied()))
@@ -237,9 +268,7 @@ fn client(
         token_url,
         scopes,
         mail_scopes,
-        authorization_params: facts
-            .map(|f| f.authorization_params.clone())
-            .unwrap_or_default(),
+        authorization_params,
         sasl,
     })
 }

@@ -5,15 +5,22 @@
 //!   `[provider.oauth]` facts, checked at start.
 //! - `state.rs`: the flow state sealed into `state` (ChaCha20-Poly1305, `--secret-key-file`),
 //!   the browser-binding cookie, PKCE.
+//! - `start.rs`: `start`, the redirect to the provider with PKCE, `state` and the cookie.
+//! - `flow.rs`: `callback`: state checks, code exchange, account and scope checks, the
+//!   check itself, each ending in its outcome.
 //! - `token.rs`: the token request over the policy-checked connection.
 //! - `page.rs`: the callback page that hands the outcome to the wizard.
+//!
+//! The routes are in `routes/oauth.rs`.
 //!
 //! Invariant: no flow state lives in one process's memory: what the callback needs travels
 //! sealed in `state`, and the single-use mark is in the shared store, so any replica with
 //! the same `--secret-key-file` and store finishes a flow any other started.
 
 pub mod config;
+pub mod flow;
 pub mod page;
+pub mod start;
 pub mod state;
 pub mod token;
 

@@ -3,6 +3,7 @@
 mod check;
 mod discover;
 mod health;
+mod oauth;
 mod providers;
 mod ready;
 
@@ -24,8 +25,13 @@ pub fn api(state: AppState) -> Router {
         .route("/check", post(check::check))
         .route("/check/stream", post(check::check_stream))
         .route("/discover", get(discover::discover))
+        .route("/oauth/providers", get(oauth::providers))
+        .route("/oauth/{provider}/start", get(oauth::start))
         .fallback(not_found)
         .layer(axum::middleware::from_fn(crate::error::api_error_shape))
+        // A page for people, not JSON: its 4xx keep their HTML (they name the diagnosis),
+        // so it is added outside the JSON error shape.
+        .route("/oauth/callback", get(oauth::callback))
         .with_state(state)
 }
 

@@ -104,6 +104,9 @@ fn parses_as(schema: &Value, value: &Value) -> Result<(), String> {
         ("Provider", true) => ok(serde_json::from_value::<Vec<Provider>>(v).map(drop)),
         ("CheckResponse", false) => ok(serde_json::from_value::<CheckResponse>(v).map(drop)),
         ("DiscoverResponse", false) => ok(serde_json::from_value::<DiscoverResponse>(v).map(drop)),
+        ("OAuthProviders", false) => {
+            ok(serde_json::from_value::<mailsetup_shared::oauth::OAuthProviders>(v).map(drop))
+        }
         other => Err(format!("the test does not know schema {other:?}")),
     }
 }
@@ -151,10 +154,12 @@ async fn every_example_request_gets_the_documented_answer() {
                         }
                         let fault = value["error"]["code"] == "store_unavailable";
                         let app = if fault { &down } else { &normal };
+                        // Path parameters: the one provider id every example uses.
+                        let filled = path.replace("{provider}", "gmail");
                         let uri = if method == "GET" {
-                            format!("{path}{name}")
+                            format!("{filled}{name}")
                         } else {
-                            path.clone()
+                            filled.clone()
                         };
                         let (got, got_type, text) = send(app, &method, &uri, request_body).await;
                         assert_eq!(got, status, "{what}: {text}");
@@ -172,6 +177,10 @@ async fn every_example_request_gets_the_documented_answer() {
                             parses_as(&media["schema"], value)
                                 .unwrap_or_else(|e| panic!("{what} (example): {e}"));
                             assert_eq!(real["error"]["code"], value["error"]["code"], "{what}");
+                        } else if ctype == "text/html" {
+                            // A page (the OAuth callback): the example is a text it shows.
+                            let shown = value.as_str().unwrap_or_default();
+                            assert!(!shown.is_empty() && text.contains(shown), "{what}: {text}");
                         } else {
                             assert!(text.contains("event: result"), "{what}: {text}");
                         }

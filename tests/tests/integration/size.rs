@@ -7,9 +7,12 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 
 /// The budget of `gzip -9` output. The goal (issue 15) is 150 KB; the first screen needs
-/// about 242 KiB today (docs/BENCHMARKS.md), so this is a guard against growth at today's
-/// size plus a small margin, to be lowered as the bundle shrinks, not the goal met.
-const BUDGET: u64 = 256 * 1024;
+/// about 261 KiB today (docs/BENCHMARKS.md), so this is a guard against growth at today's
+/// size plus a small margin, to be lowered as the bundle shrinks, not the goal met. It was
+/// 256 KiB at 247 980 bytes; "Sign in with the provider" (issue 12: its screen, popup and
+/// redirect handling, the outcome's types) added about 19 600 bytes to the one wasm module,
+/// so the integrator sets the final figure.
+const BUDGET: u64 = 272 * 1024;
 
 /// The local files `index.html` refers to (`href="/x"`, `src="/x"`, `'/x'` in the loader
 /// script) that the first screen needs: scripts, styles and the wasm module.

@@ -100,7 +100,10 @@ fn browser_tests_pass_in_headless_chromium() {
 
 /// The name `GET /api/v1/oauth/providers` gives the test provider's sign-in.
 fn oauth_name(url: &str) -> String {
-    let addr = url.trim_start_matches("http://").parse().expect("proxy address");
+    let addr = url
+        .trim_start_matches("http://")
+        .parse()
+        .expect("proxy address");
     let reply = mailsetup_tests::http::request(addr, "GET", "/api/v1/oauth/providers", &[], "")
         .expect("GET /api/v1/oauth/providers");
     reply.json["providers"][0]["name"]

@@ -121,3 +121,35 @@ test('the embed: the frame follows its content, growing and shrinking', async ()
     await chrome.close();
   }
 });
+
+test('the embed: data-return-password (the older name of data-return-credentials) still hands over the password', async () => {
+  const chrome = await launch();
+  try {
+    const page = await openPage(chrome, { viewport: { width: 1000, height: 900 } });
+    const host = baseUrl() + '/examples/alias-host.html';
+    await page.route(host, (route) => route.fulfill({
+      status: 200,
+      contentType: 'text/html',
+      body: `<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>alias</title></head><body>
+        <div id="mailsetup" data-proxy="/" data-locale="en" data-return-password="true"></div>
+        <p id="out" data-testid="host-result"></p>
+        <script>document.getElementById('mailsetup').addEventListener('mailsetup:verified',
+          (e) => { document.getElementById('out').textContent = 'verified: ' + JSON.stringify(e.detail); });</script>
+        <script src="/embed.js"></script></body></html>`,
+    }));
+    await page.goto(host);
+    const frame = page.frameLocator('iframe[data-testid="mailsetup-frame"]');
+    const w = new WizardPage(frame);
+    await w.runManual(ALICE.email, ALICE.password, testServers());
+    await w.waitResult();
+    await w.byId('done').click();
+    const result = page.getByTestId('host-result');
+    await result.filter({ hasText: /verified/ }).waitFor({ timeout: 10000 });
+    const detail = JSON.parse((await result.textContent()).replace(/^verified: /, ''));
+    assert.equal(detail.auth, 'password');
+    assert.equal(detail.password, ALICE.password);
+    assert.equal(detail.grant, undefined);
+  } finally {
+    await chrome.close();
+  }
+});

@@ -73,6 +73,24 @@ impl Failure {
     }
 }
 
+/// The failure when a token login finds no mechanism to carry the token among the
+/// `offered` SASL mechanisms.
+pub(super) fn no_token_mechanism(offered: &[String]) -> Failure {
+    let offered = offered.join(" ");
+    Failure::new(
+        DiagnosisCode::ProtocolError,
+        Text::new(
+            format!(
+                "the server offers no OAuth login (no XOAUTH2 or OAUTHBEARER), only: {offered}"
+            ),
+            format!(
+                "сервер не предлагает вход через OAuth (нет XOAUTH2 и OAUTHBEARER), только: \
+                 {offered}"
+            ),
+        ),
+    )
+}
+
 /// What the greeting step waits for, as `what` of [`Failure::net`].
 pub(super) const GREETING: &str = "waiting for the greeting";
 

@@ -375,6 +375,35 @@ impl Conn {
         }
     }
 
+    /// Reads exactly `n` bytes (an IMAP literal) within the reply timeout; `n` over
+    /// [`MAX_LINE`] is refused before anything is read or allocated.
+    pub async fn read_bytes(&mut self, n: usize) -> Result<Vec<u8>, NetError> {
+        if n > MAX_LINE {
+            return Err(NetError::LineTooLong);
+        }
+        let timeout = self.reply_timeout;
+        let fut = async {
+            while self.buf.len() < n {
+                let got = (&mut self.stream)
+                    .take(4096)
+                    .read_buf(&mut self.buf)
+                    .await?;
+                if got == 0 {
+                    return Err(NetError::Closed);
+                }
+                self.total += got;
+                if self.total > MAX_SESSION {
+                    return Err(NetError::TooMuchData);
+                }
+            }
+            Ok(self.buf.drain(..n).collect())
+        };
+        match tokio::time::timeout(timeout, fut).await {
+            Ok(r) => r,
+            Err(_) => Err(NetError::Timeout(timeout)),
+        }
+    }
+
     /// The local address of the connection (for SMTP's EHLO).
     pub fn local_addr(&self) -> Option<SocketAddr> {
         match &self.stream {

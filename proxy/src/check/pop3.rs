@@ -80,14 +80,7 @@ async fn login(
         Credential::Password(password) => password,
         Credential::OAuth2 { sasl: asked, .. } => {
             let Some(mechanism) = sasl::token_mechanism(asked, &mechs) else {
-                let offered = mechs.join(" ");
-                return Err(side.fail(Failure::new(
-                    DiagnosisCode::ProtocolError,
-                    Text::new(
-                        format!("CAPA offers no OAuth login (no SASL XOAUTH2 or OAUTHBEARER): {offered}"),
-                        format!("CAPA не предлагает вход через OAuth (нет SASL XOAUTH2 и OAUTHBEARER): {offered}"),
-                    ),
-                )));
+                return Err(side.fail(super::failure::no_token_mechanism(&mechs)));
             };
             let mut ex = sasl::Exchange::new(mechanism, login);
             let r = auth(conn, &mut ex).await.map_err(|f| side.fail(f))?;

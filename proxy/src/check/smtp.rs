@@ -257,14 +257,7 @@ async fn login(
     let login = creds.login(side.target);
     if let Credential::OAuth2 { sasl: asked, .. } = creds.credential {
         let Some(mechanism) = sasl::token_mechanism(asked, mechs) else {
-            let offered = mechs.join(" ");
-            return Err(side.fail(Failure::new(
-                DiagnosisCode::ProtocolError,
-                Text::new(
-                    format!("the server offers no OAuth login (no XOAUTH2 or OAUTHBEARER), only {offered}"),
-                    format!("сервер не предлагает вход через OAuth (нет XOAUTH2 и OAUTHBEARER), только {offered}"),
-                ),
-            )));
+            return Err(side.fail(super::failure::no_token_mechanism(mechs)));
         };
         let mut ex = sasl::Exchange::new(mechanism, login);
         let r = auth(conn, &mut ex).await.map_err(|f| side.fail(f))?;

@@ -121,7 +121,13 @@ impl Page {
             Some(d) => (
                 title.to_owned(),
                 vec![d.message.clone(), d.advice.clone()],
-                Some(d.code.as_str().to_owned()),
+                // A 503 is the proxy's own store, not the provider: the page names the
+                // API's code for it (the outcome keeps a diagnosis for the wizard).
+                Some(if self.status == StatusCode::SERVICE_UNAVAILABLE {
+                    "store_unavailable".to_owned()
+                } else {
+                    d.code.as_str().to_owned()
+                }),
             ),
             None => (title.to_owned(), Vec::new(), None),
         }

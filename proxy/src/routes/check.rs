@@ -59,7 +59,7 @@ pub async fn check_stream(
     let (done_tx, done_rx) = tokio::sync::oneshot::channel();
     let task = tokio::spawn(async move {
         let report = checker
-            .run(&req, prepared, lang, provider.as_ref(), Some(tx))
+            .run(prepared, lang, provider.as_ref(), Some(tx))
             .await;
         metrics.check_done(&report, started.elapsed());
         drop(running);

@@ -1,12 +1,14 @@
 //! Runs the browser tests (tests/browser/*.test.mjs, Node's test runner + playwright-core +
 //! Debian's Chromium) against the real proxy serving the built front end, with the real
 //! mail servers behind it. `MAILSETUP_BROWSER_TESTS=flow.test.mjs,embed.test.mjs` runs only
-//! those files (while working on them); by default every `*.test.mjs` runs.
+//! those files (while working on them); by default every `*.test.mjs` runs. A second proxy
+//! with an OAuth client at the test authorization server (`crate::oauth::setup_with`)
+//! serves the same front end for the sign-in with the provider (`MAILSETUP_OAUTH_URL`).
 
 use std::process::Command;
 
 use mailsetup_tests::fake::{Behavior, FakeServer, Script};
-use mailsetup_tests::mail::MailServers;
+use mailsetup_tests::mail::{MailServers, users};
 use mailsetup_tests::proxy::RunningProxy;
 use mailsetup_tests::workspace_root;
 
@@ -32,6 +34,11 @@ fn browser_tests_pass_in_headless_chromium() {
     let mail = MailServers::shared();
     let proxy = RunningProxy::serve(crate::test_state(crate::test_config(&dist, mail)))
         .expect("start the proxy");
+    // A second proxy with an OAuth client at the test authorization server, for the
+    // sign-in with the provider (oauth.test.mjs): the same front end, the operator's
+    // provider on this Dovecot.
+    let oauth = crate::oauth::setup_with(true, |c| c.static_dir = dist.clone());
+    let oauth_name = oauth_name(&oauth.url());
     // A submission server that greets at once but takes its time over the login, so the
     // live test screen can be seen (and screenshotted) mid-check.
     let slow_smtp = FakeServer::start(Behavior::Script(
@@ -55,6 +62,10 @@ fn browser_tests_pass_in_headless_chromium() {
         .env("MAILSETUP_SCREENSHOTS", &screenshots)
         .env("MAILTEST_CA", &mail.ca_pem)
         .env("MAILTEST_SLOW_SMTP_PORT", slow_smtp.port().to_string())
+        .env("MAILSETUP_OAUTH_URL", oauth.url())
+        .env("MAILTEST_OAUTH_EMAIL", users::ALICE.0)
+        .env("MAILTEST_OAUTH_PROVIDER", crate::oauth::PROVIDER)
+        .env("MAILTEST_OAUTH_NAME", &oauth_name)
         .env("MAILTEST_IMAP_PORT", mail.ports.imap.to_string())
         .env("MAILTEST_IMAPS_PORT", mail.ports.imaps.to_string())
         .env("MAILTEST_POP3_PORT", mail.ports.pop3.to_string())
@@ -85,6 +96,20 @@ fn browser_tests_pass_in_headless_chromium() {
         "no browser test ran:\n{stdout}"
     );
     assert_eq!(summary_count(&stdout, "fail"), Some(0), "{stdout}");
+}
+
+/// The name `GET /api/v1/oauth/providers` gives the test provider's sign-in.
+fn oauth_name(url: &str) -> String {
+    let addr = url
+        .trim_start_matches("http://")
+        .parse()
+        .expect("proxy address");
+    let reply = mailsetup_tests::http::request(addr, "GET", "/api/v1/oauth/providers", &[], "")
+        .expect("GET /api/v1/oauth/providers");
+    reply.json["providers"][0]["name"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no configured provider: {}", reply.body))
+        .to_owned()
 }
 
 /// A count from the summary node's test runner prints at the end (`ℹ pass 12` with the

@@ -666,7 +666,7 @@ async fn a_conversation_that_never_ends_stops_at_the_side_timeout() {
 
 /// A `MakeWriter` that collects everything logged.
 #[derive(Clone, Default)]
-struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+pub(crate) struct Captured(pub(crate) std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
 
 impl std::io::Write for Captured {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {

@@ -11,6 +11,8 @@ use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt as _;
 use mailsetup_proxy::{AppState, Config};
 use mailsetup_tests::fake::{Behavior, FakeServer, Script};
+
+use crate::check::Captured;
 use serde_json::{Value, json};
 use tower::ServiceExt as _;
 
@@ -354,27 +356,6 @@ async fn a_server_without_oauth_mechanisms_is_told_plainly() {
     let s = side(&token_body(incoming(&imap, "imap"), None)).await;
     assert_eq!(code(&s), "protocol_error", "{s:#}");
     assert!(auth_detail(&s).contains("XOAUTH2"), "{s:#}");
-}
-
-/// A `MakeWriter` that collects everything logged.
-#[derive(Clone, Default)]
-struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
-
-impl std::io::Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Captured {
-    type Writer = Captured;
-    fn make_writer(&'a self) -> Self::Writer {
-        self.clone()
-    }
 }
 
 #[tokio::test]

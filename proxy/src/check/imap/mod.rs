@@ -7,9 +7,12 @@
 
 use mailsetup_shared::api::{Credential, DiagnosisCode, Protocol, Security, StepKind, Text};
 
+mod wire;
+
 use super::diag::Stage;
 use super::net::{Conn, clean_text};
 use super::{Creds, Failure, SideRun, sasl};
+use wire::{Status, caps_in_code};
 
 /// The capabilities worth reporting to a mail app.
 const INTERESTING: [&str; 16] = [
@@ -84,7 +87,9 @@ async fn command(
 async fn tagged(conn: &mut Conn, tag: &str, what: &str) -> Result<Reply, Failure> {
     let mut untagged = Vec::new();
     loop {
-        let line = conn.read_line().await.map_err(|e| Failure::net(e, what))?;
+        let line = wire::read_response(conn)
+            .await
+            .map_err(|e| Failure::net(e, what))?;
         if let Some(reply) = tagged_line(tag, &line, &mut untagged, what)? {
             return Ok(reply);
         }
@@ -100,12 +105,14 @@ fn tagged_line(
     what: &str,
 ) -> Result<Option<Reply>, Failure> {
     if let Some(rest) = line.strip_prefix(tag).and_then(|r| r.strip_prefix(' ')) {
-        let status = rest
-            .split_whitespace()
-            .next()
-            .unwrap_or("")
-            .to_ascii_uppercase();
-        if !matches!(status.as_str(), "OK" | "NO" | "BAD") {
+        let status = match wire::status_text(rest).map(|t| t.status) {
+            Some(Status::Ok) => "OK",
+            Some(Status::No) => "NO",
+            Some(Status::Bad) => "BAD",
+            _ => "",
+        }
+        .to_owned();
+        if status.is_empty() {
             return Err(Failure::unexpected(
                 what,
                 "unexpected reply",
@@ -141,26 +148,11 @@ fn tagged_line(
 
 /// Capabilities from a `* CAPABILITY ...` line or a `[CAPABILITY ...]` response code.
 fn parse_caps(reply: &Reply) -> Option<Vec<String>> {
-    let from_line = |l: &str| {
-        l.strip_prefix("* CAPABILITY ")
-            .map(|c| c.split_whitespace().map(str::to_ascii_uppercase).collect())
-    };
     reply
         .untagged
         .iter()
-        .find_map(|l| from_line(l))
+        .find_map(|l| wire::caps_in_data(l))
         .or_else(|| caps_in_code(&reply.text))
-}
-
-fn caps_in_code(text: &str) -> Option<Vec<String>> {
-    let start = text.find("[CAPABILITY ")? + "[CAPABILITY ".len();
-    let end = text[start..].find(']')? + start;
-    Some(
-        text[start..end]
-            .split_whitespace()
-            .map(str::to_ascii_uppercase)
-            .collect(),
-    )
 }
 
 async fn capabilities(side: &mut SideRun<'_>, conn: &mut Conn) -> Result<Vec<String>, Failure> {
@@ -291,12 +283,7 @@ pub(super) async fn run(
         let f = side.classify(Stage::Mailbox, &r.words());
         return Err(side.fail(f));
     }
-    let exists = r.untagged.iter().find_map(|l| {
-        l.strip_prefix("* ")?
-            .strip_suffix(" EXISTS")?
-            .parse::<u64>()
-            .ok()
-    });
+    let exists = r.untagged.iter().find_map(|l| wire::exists(l));
     side.done(match exists {
         Some(n) => Text::new(
             format!("INBOX opened, {n} messages"),
@@ -334,7 +321,7 @@ async fn login(
                 .map(str::to_owned)
                 .collect();
             let Some(mechanism) = sasl::token_mechanism(asked, &offered) else {
-                return Err(side.fail(no_token_mechanism(&offered)));
+                return Err(side.fail(super::failure::no_token_mechanism(&offered)));
             };
             let mut ex = sasl::Exchange::new(mechanism, login);
             let reply = authenticate(side, conn, &mut ex, has("SASL-IR"))
@@ -377,22 +364,6 @@ async fn login(
     Ok(("AUTHENTICATE PLAIN".to_owned(), reply, None))
 }
 
-/// The failure when a token login finds no mechanism to carry the token.
-fn no_token_mechanism(offered: &[String]) -> Failure {
-    let offered = offered.join(" ");
-    Failure::new(
-        DiagnosisCode::ProtocolError,
-        Text::new(
-            format!(
-                "the server offers no OAuth login (no XOAUTH2 or OAUTHBEARER), only: {offered}"
-            ),
-            format!(
-                "сервер не предлагает вход через OAuth (нет XOAUTH2 и OAUTHBEARER), только: {offered}"
-            ),
-        ),
-    )
-}
-
 /// `AUTHENTICATE`: the exchange's first message on the command line (SASL-IR) or after
 /// the first `+`, then its answer to every further `+`, until the tagged reply.
 async fn authenticate(
@@ -415,7 +386,9 @@ async fn authenticate(
         .map_err(|e| Failure::net(e, WHAT))?;
     let mut untagged = Vec::new();
     loop {
-        let line = conn.read_line().await.map_err(|e| Failure::net(e, WHAT))?;
+        let line = wire::read_response(conn)
+            .await
+            .map_err(|e| Failure::net(e, WHAT))?;
         if line == "+" || line.starts_with("+ ") {
             let answer = match ex.answer(line.get(2..).unwrap_or("")) {
                 sasl::Answer::Send(s) => s,
@@ -433,36 +406,4 @@ async fn authenticate(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn quoted_strings_escape_quotes_and_backslashes() {
-        assert_eq!(quoted(r#"a"b\c"#), r#""a\"b\\c""#);
-    }
-
-    #[test]
-    fn capabilities_come_from_the_response_code_or_the_untagged_line() {
-        let caps = caps_in_code("* OK [CAPABILITY IMAP4rev1 idle AUTH=PLAIN] ready").unwrap();
-        assert_eq!(caps, ["IMAP4REV1", "IDLE", "AUTH=PLAIN"]);
-        let reply = Reply {
-            status: "OK".to_owned(),
-            text: "OK done".to_owned(),
-            untagged: vec!["* CAPABILITY IMAP4rev1 MOVE".to_owned()],
-        };
-        assert_eq!(parse_caps(&reply).unwrap(), ["IMAP4REV1", "MOVE"]);
-    }
-
-    #[test]
-    fn alerts_before_the_tagged_reply_are_part_of_the_words() {
-        let reply = Reply {
-            status: "NO".to_owned(),
-            text: "NO [AUTHENTICATIONFAILED] Invalid credentials (Failure)".to_owned(),
-            untagged: vec!["* NO [WEBALERT https://x.example] Web login required.".to_owned()],
-        };
-        assert_eq!(
-            reply.words(),
-            "NO [WEBALERT https://x.example] Web login required.\nNO [AUTHENTICATIONFAILED] Invalid credentials (Failure)"
-        );
-    }
-}
+mod tests;

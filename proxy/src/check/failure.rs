@@ -91,6 +91,29 @@ pub(super) fn no_token_mechanism(offered: &[String]) -> Failure {
     )
 }
 
+/// The failure when the server does not offer STARTTLS (`command`: STLS on POP3).
+pub(super) fn not_offered(command: &str) -> Failure {
+    Failure::new(
+        DiagnosisCode::StarttlsUnavailable,
+        Text::new(
+            format!("the server does not offer {command}"),
+            format!("сервер не предлагает {command}"),
+        ),
+    )
+}
+
+/// The failure of a probe when the server says no to `what` (see `check::probe`): "STARTTLS
+/// refused: <the reply>", the server quoted.
+pub(super) fn refused(what: &str, reply: &str) -> Failure {
+    let mut f = Failure::reply(DiagnosisCode::StarttlsUnavailable, reply);
+    let reply = net::clean_text(reply);
+    f.detail = Text::new(
+        format!("{what} refused: {reply}"),
+        format!("{what}: отказ: {reply}"),
+    );
+    f
+}
+
 /// What the greeting step waits for, as `what` of [`Failure::net`].
 pub(super) const GREETING: &str = "waiting for the greeting";
 

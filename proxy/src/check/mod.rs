@@ -13,7 +13,8 @@
 //! live event, detail, the final report), `imap`, `pop3`, `smtp` (the protocol sessions),
 //! `sasl` (every login mechanism), `failure` + [`diag`] (why a side failed, and the
 //! diagnosis), [`net`] (bounded connection), [`tls`], [`guard`] (failed-login limit),
-//! [`redact`] (the secret out of server text).
+//! [`redact`] (the secret out of server text), [`probe`] (a server probed without login,
+//! for discovery's guessing, with the sessions' own greeting and STARTTLS conversations).
 //!
 //! Invariant: sockets go only to the addresses [`net::resolve`] checked against the policy;
 //! the password or token is sent only by the protocol modules, never logged, never put in a
@@ -41,6 +42,7 @@ pub mod guard;
 mod imap;
 pub mod net;
 mod pop3;
+pub mod probe;
 mod record;
 pub mod redact;
 mod request;

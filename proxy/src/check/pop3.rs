@@ -4,7 +4,9 @@
 use mailsetup_shared::api::{Credential, DiagnosisCode, Protocol, Security, StepKind, Text};
 
 use super::diag::Stage;
+use super::failure::{GREETING, not_offered, refused};
 use super::net::{Conn, clean_text};
+use super::probe::Probed;
 use super::{Creds, Failure, SideRun, sasl};
 
 /// CAPA tags worth reporting to a mail app.
@@ -137,6 +139,37 @@ async fn auth(conn: &mut Conn, ex: &mut sasl::Exchange<'_>) -> Result<String, Fa
     Ok(reply)
 }
 
+/// The conversation of a probe without login (see `check::probe`): the greeting, and when
+/// `starttls`, CAPA, STLS and its go-ahead. Returns the greeting and the capabilities seen.
+pub(super) async fn probe(conn: &mut Conn, starttls: bool) -> Result<Probed, Failure> {
+    let greeting = conn
+        .read_line()
+        .await
+        .map_err(|e| Failure::net(e, GREETING))?;
+    if !greeting.starts_with("+OK") {
+        return Err(super::bad_greeting(Protocol::Pop3, &greeting));
+    }
+    let mut capabilities = Vec::new();
+    if starttls {
+        let caps = capa(conn).await?;
+        if caps
+            .as_ref()
+            .is_some_and(|c| !c.iter().any(|l| l == "STLS"))
+        {
+            return Err(not_offered("STLS"));
+        }
+        let r = command(conn, "STLS", "STLS").await?;
+        if !r.starts_with("+OK") {
+            return Err(refused("STLS", &r));
+        }
+        capabilities = caps.unwrap_or_default();
+    }
+    Ok(Probed {
+        greeting: clean_text(&greeting),
+        capabilities,
+    })
+}
+
 /// Runs the POP3 check on a connected (and, for implicit TLS, encrypted) `conn`.
 #[tracing::instrument(skip_all, fields(host = %side.target.host, port = side.target.port, protocol = "pop3"))]
 pub(super) async fn run(
@@ -165,13 +198,7 @@ pub(super) async fn run(
             .as_ref()
             .is_some_and(|c| !c.iter().any(|l| l == "STLS"))
         {
-            return Err(side.fail(Failure::new(
-                DiagnosisCode::StarttlsUnavailable,
-                Text::new(
-                    "the server does not offer STLS",
-                    "сервер не предлагает STLS",
-                ),
-            )));
+            return Err(side.fail(not_offered("STLS")));
         }
         let r = command(&mut conn, "STLS", "STLS")
             .await

@@ -7,7 +7,9 @@
 use mailsetup_shared::api::{Credential, DiagnosisCode, Protocol, Security, StepKind, Text};
 
 use super::diag::Stage;
+use super::failure::{not_offered, refused};
 use super::net::{Conn, clean_text};
+use super::probe::Probed;
 use super::{Creds, Failure, SideRun, sasl};
 
 /// Most lines in one multi-line reply.
@@ -124,6 +126,45 @@ fn mechanisms(keywords: &[String]) -> Vec<String> {
         .collect()
 }
 
+/// The address literal of this end of the connection, for EHLO.
+fn helo_name(conn: &Conn) -> String {
+    match conn.local_addr().map(|a| a.ip()) {
+        Some(std::net::IpAddr::V6(ip)) => format!("[IPv6:{ip}]"),
+        Some(ip) => format!("[{ip}]"),
+        None => "[127.0.0.1]".to_owned(),
+    }
+}
+
+/// The conversation of a probe without login (see `check::probe`): the greeting, and when
+/// `starttls`, EHLO, STARTTLS and its go-ahead. Returns the greeting and the EHLO keywords
+/// seen.
+pub(super) async fn probe(conn: &mut Conn, starttls: bool) -> Result<Probed, Failure> {
+    let greeting = read_reply(conn, super::GREETING).await?;
+    if greeting.code != 220 {
+        return Err(refused("the greeting", &greeting.text()));
+    }
+    let mut capabilities = Vec::new();
+    if starttls {
+        let r = command(conn, &format!("EHLO {}", helo_name(conn)), "EHLO").await?;
+        if r.code != 250 {
+            return Err(refused("EHLO", &r.text()));
+        }
+        let keywords: Vec<String> = r.bodies().skip(1).map(str::to_owned).collect();
+        if !has_keyword(&keywords, "STARTTLS") {
+            return Err(not_offered("STARTTLS"));
+        }
+        let r = command(conn, "STARTTLS", "STARTTLS").await?;
+        if r.code != 220 {
+            return Err(refused("STARTTLS", &r.text()));
+        }
+        capabilities = keywords;
+    }
+    Ok(Probed {
+        greeting: clean_text(&greeting.text()),
+        capabilities,
+    })
+}
+
 /// Runs the SMTP check on a connected (and, for implicit TLS, encrypted) `conn`.
 #[tracing::instrument(skip_all, fields(host = %side.target.host, port = side.target.port, protocol = "smtp"))]
 pub(super) async fn run(
@@ -131,11 +172,7 @@ pub(super) async fn run(
     mut conn: Conn,
     creds: &Creds<'_>,
 ) -> Result<(), Failure> {
-    let helo_name = match conn.local_addr().map(|a| a.ip()) {
-        Some(std::net::IpAddr::V6(ip)) => format!("[IPv6:{ip}]"),
-        Some(ip) => format!("[{ip}]"),
-        None => "[127.0.0.1]".to_owned(),
-    };
+    let helo_name = helo_name(&conn);
     side.start(StepKind::Greeting);
     let greeting = read_reply(&mut conn, super::GREETING)
         .await
@@ -151,13 +188,7 @@ pub(super) async fn run(
     if side.target.security == Security::Starttls {
         side.start(StepKind::Starttls);
         if !has_keyword(&keywords, "STARTTLS") {
-            return Err(side.fail(Failure::new(
-                DiagnosisCode::StarttlsUnavailable,
-                Text::new(
-                    "the server does not offer STARTTLS",
-                    "сервер не предлагает STARTTLS",
-                ),
-            )));
+            return Err(side.fail(not_offered("STARTTLS")));
         }
         let r = command(&mut conn, "STARTTLS", "STARTTLS")
             .await

@@ -5,17 +5,15 @@
 //! says which certificate names each server presented.
 
 use std::collections::HashMap;
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use mailsetup_shared::api::{Protocol, Security, Server, Text, UsernameForm};
-use tokio::io::AsyncWriteExt as _;
-use tokio::net::TcpStream;
 
-use super::probe::{greeting, upgrade};
 use super::tls::Seen;
 use super::{Collector, Discoverer, Method, Target, pair};
+use crate::check::probe::{self, ProbeLimits};
 use crate::i18n;
 
 /// One thing to probe.
@@ -218,20 +216,37 @@ async fn run_probe(
         probe.security.as_str()
     );
     let step = c.begin(Method::Guess, label);
-    let addr = ips
-        .iter()
-        .map(|ip| SocketAddr::new(*ip, probe.port))
-        .map(|a| (a, d.policy.check(a)))
-        .collect::<Vec<_>>();
-    let Some(addr) = addr.iter().find(|(_, r)| r.is_ok()).map(|(a, _)| *a) else {
-        let why = addr.into_iter().find_map(|(_, r)| r.err()).map_or_else(
-            || i18n::dns_reason("no address"),
-            |e| i18n::dns_reason(format!("refused by the egress policy: {e}")),
-        );
-        c.end(step, false, why);
-        return None;
+    let (config, recorder) = match d.tls.recording() {
+        Ok(ok) => ok,
+        Err(e) => {
+            let why = Text::new(e.to_string(), format!("TLS не настраивается: {e}"));
+            c.end(step, false, why);
+            return None;
+        }
     };
-    match tokio::time::timeout_at(until, probe_one(d, &probe, addr)).await {
+    // Every step may take guessing's whole share; the share itself bounds the probe.
+    let limits = ProbeLimits {
+        connect: share,
+        tls: share,
+        reply: share,
+    };
+    let p = probe::Probe {
+        protocol: probe.protocol,
+        security: probe.security,
+        host: &probe.host,
+        port: probe.port,
+        tls: config,
+        limits,
+    };
+    let addr = match p.address(&d.policy, &ips) {
+        Ok(addr) => addr,
+        Err(why) => {
+            c.end(step, false, why);
+            return None;
+        }
+    };
+    let outcome = tokio::time::timeout_at(until, p.run(addr)).await;
+    match outcome {
         Err(_) => {
             let at = i18n::verbatim(format!("{addr}: "));
             c.end(step, false, i18n::prefixed(&at, &out_of_time(share)));
@@ -242,7 +257,8 @@ async fn run_probe(
             c.end(step, false, i18n::prefixed(&at, &e));
             None
         }
-        Ok(Ok(seen)) => {
+        Ok(Ok(_)) => {
+            let seen = Seen::from_verifier(&recorder);
             let (cert_ok, words) = describe_cert(&probe.host, seen.as_ref());
             c.end(
                 step,
@@ -312,45 +328,6 @@ fn describe_cert(host: &str, seen: Option<&Seen>) -> (bool, Text) {
             }
         }
     }
-}
-
-/// Connects, reads the greeting and makes TLS, the protocol's way. Returns what was seen of
-/// the certificate.
-async fn probe_one(d: &Discoverer, probe: &Probe, addr: SocketAddr) -> Result<Option<Seen>, Text> {
-    let mut tcp = TcpStream::connect(addr)
-        .await
-        .map_err(|e| Text::new(format!("connect: {e}"), format!("соединение: {e}")))?;
-    let _ = tcp.set_nodelay(true);
-    let (config, seen) = d
-        .tls
-        .recording()
-        .map_err(|e| Text::new(e.to_string(), format!("TLS не настраивается: {e}")))?;
-    let connector = tokio_rustls::TlsConnector::from(config);
-    let name = super::tls::server_name(&probe.host)?;
-    match probe.security {
-        Security::Tls => {
-            let mut tls = connector.connect(name, tcp).await.map_err(|e| {
-                Text::new(
-                    format!("TLS handshake: {e}"),
-                    format!("TLS-рукопожатие: {e}"),
-                )
-            })?;
-            greeting(&mut tls, probe.protocol).await?;
-        }
-        Security::Starttls | Security::None => {
-            greeting(&mut tcp, probe.protocol).await?;
-            upgrade(&mut tcp, probe.protocol).await?;
-            let mut tls = connector.connect(name, tcp).await.map_err(|e| {
-                Text::new(
-                    format!("TLS handshake after STARTTLS: {e}"),
-                    format!("TLS-рукопожатие после STARTTLS: {e}"),
-                )
-            })?;
-            // Polite end; the answer does not matter.
-            let _ = tls.shutdown().await;
-        }
-    }
-    Ok(Seen::from_verifier(&seen))
 }
 
 #[cfg(test)]

@@ -24,7 +24,6 @@ mod collector;
 mod guess;
 mod http;
 mod mx;
-mod probe;
 mod settings;
 mod srv;
 mod tls;

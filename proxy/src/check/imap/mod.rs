@@ -10,7 +10,9 @@ use mailsetup_shared::api::{Credential, DiagnosisCode, Protocol, Security, StepK
 mod wire;
 
 use super::diag::Stage;
+use super::failure::{GREETING, not_offered, refused};
 use super::net::{Conn, clean_text};
+use super::probe::Probed;
 use super::{Creds, Failure, SideRun, sasl};
 use wire::{Status, caps_in_code};
 
@@ -77,11 +79,16 @@ async fn command(
     what: &str,
 ) -> Result<Reply, Failure> {
     let tag = side.next_tag();
+    send_tagged(conn, &tag, line, what).await
+}
+
+/// Sends `line` under `tag` and reads the tagged reply.
+async fn send_tagged(conn: &mut Conn, tag: &str, line: &str, what: &str) -> Result<Reply, Failure> {
     let full = zeroize::Zeroizing::new(format!("{tag} {line}"));
     conn.send_line(&full)
         .await
         .map_err(|e| Failure::net(e, what))?;
-    tagged(conn, &tag, what).await
+    tagged(conn, tag, what).await
 }
 
 async fn tagged(conn: &mut Conn, tag: &str, what: &str) -> Result<Reply, Failure> {
@@ -184,6 +191,46 @@ fn quoted(s: &str) -> String {
     out
 }
 
+/// Whether a greeting lets a session go on (`* OK` or `* PREAUTH`).
+fn greeting_ok(line: &str) -> bool {
+    line.starts_with("* OK") || line.starts_with("* PREAUTH")
+}
+
+/// The conversation of a probe without login (see `check::probe`): the greeting, and when
+/// `starttls`, the capabilities (from the greeting's response code, else CAPABILITY),
+/// STARTTLS and its go-ahead. Returns the greeting and the capabilities seen.
+pub(super) async fn probe(conn: &mut Conn, starttls: bool) -> Result<Probed, Failure> {
+    let greeting = conn
+        .read_line()
+        .await
+        .map_err(|e| Failure::net(e, GREETING))?;
+    if !greeting_ok(&greeting) {
+        return Err(super::bad_greeting(Protocol::Imap, &greeting));
+    }
+    let mut caps = caps_in_code(&greeting);
+    if starttls {
+        let c = match caps {
+            Some(c) => c,
+            None => {
+                let r = send_tagged(conn, "p1", "CAPABILITY", "CAPABILITY").await?;
+                parse_caps(&r).unwrap_or_default()
+            }
+        };
+        if !c.iter().any(|c| c == "STARTTLS") {
+            return Err(not_offered("STARTTLS"));
+        }
+        let r = send_tagged(conn, "p2", "STARTTLS", "STARTTLS").await?;
+        if !r.ok() {
+            return Err(refused("STARTTLS", &r.text));
+        }
+        caps = Some(c);
+    }
+    Ok(Probed {
+        greeting: clean_text(&greeting),
+        capabilities: caps.unwrap_or_default(),
+    })
+}
+
 /// Runs the IMAP check on a connected (and, for implicit TLS, encrypted) `conn`.
 #[tracing::instrument(skip_all, fields(host = %side.target.host, port = side.target.port, protocol = "imap"))]
 pub(super) async fn run(
@@ -198,7 +245,7 @@ pub(super) async fn run(
             side.fail(f)
         });
     }
-    if !(greeting.starts_with("* OK") || greeting.starts_with("* PREAUTH")) {
+    if !greeting_ok(&greeting) {
         return Err({
             let f = super::bad_greeting(Protocol::Imap, &greeting);
             side.fail(f)
@@ -218,13 +265,7 @@ pub(super) async fn run(
         side.quote(c.join(" "));
         side.start(StepKind::Starttls);
         if !c.iter().any(|c| c == "STARTTLS") {
-            return Err(side.fail(Failure::new(
-                DiagnosisCode::StarttlsUnavailable,
-                Text::new(
-                    "the server does not offer STARTTLS",
-                    "сервер не предлагает STARTTLS",
-                ),
-            )));
+            return Err(side.fail(not_offered("STARTTLS")));
         }
         let r = command(side, &mut conn, "STARTTLS", "STARTTLS")
             .await

@@ -1,6 +1,7 @@
 //! Guessing: the usual host names (`imap.`, `pop3.`, `pop.`, `smtp.`, `mail.` and the bare
 //! domain) on the usual ports, all probed at once: TCP connect, the protocol's greeting,
-//! and TLS (implicit, or after STARTTLS/STLS). No login is tried. Implicit TLS is preferred
+//! and TLS (implicit, or after STARTTLS/STLS), by the check sessions' own conversations
+//! (`check::probe`). No login is tried. Implicit TLS is preferred
 //! over STARTTLS, and a certificate valid for the host over one that is not; the trace
 //! says which certificate names each server presented.
 

@@ -446,3 +446,13 @@ pub fn clean_text(s: &str) -> String {
     }
     out.trim().to_owned()
 }
+
+/// What a probe saw before any TLS handshake of STARTTLS, or inside implicit TLS.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Probed {
+    /// The greeting, made safe to show (see [`clean_text`]).
+    pub greeting: String,
+    /// The capabilities (IMAP), CAPA tags (POP3) or EHLO keywords (SMTP) seen on the way
+    /// to STARTTLS, or in an IMAP greeting; empty when none were asked for.
+    pub capabilities: Vec<String>,
+}

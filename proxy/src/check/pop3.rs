@@ -5,8 +5,7 @@ use mailsetup_shared::api::{Credential, DiagnosisCode, Protocol, Security, StepK
 
 use super::diag::Stage;
 use super::failure::{GREETING, not_offered, refused};
-use super::net::{Conn, clean_text};
-use super::probe::Probed;
+use super::net::{Conn, Probed, clean_text};
 use super::{Creds, Failure, SideRun, sasl};
 
 /// CAPA tags worth reporting to a mail app.

@@ -15,20 +15,11 @@ use tokio::net::TcpStream;
 use tokio_rustls::client::TlsStream;
 
 use super::failure::Failure;
+pub use super::net::Probed;
 use super::net::{self, Conn, NetError, Stream};
 use super::{imap, pop3, smtp, tls};
 use crate::i18n;
 use crate::policy::EgressPolicy;
-
-/// What a probe saw before any TLS handshake of STARTTLS, or inside implicit TLS.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Probed {
-    /// The greeting, made safe to show (see [`net::clean_text`]).
-    pub greeting: String,
-    /// The capabilities (IMAP), CAPA tags (POP3) or EHLO keywords (SMTP) seen on the way
-    /// to STARTTLS, or in an IMAP greeting; empty when none were asked for.
-    pub capabilities: Vec<String>,
-}
 
 /// The timeouts of one probe's steps.
 #[derive(Clone, Copy, Debug)]

@@ -8,8 +8,7 @@ use mailsetup_shared::api::{Credential, DiagnosisCode, Protocol, Security, StepK
 
 use super::diag::Stage;
 use super::failure::{not_offered, refused};
-use super::net::{Conn, clean_text};
-use super::probe::Probed;
+use super::net::{Conn, Probed, clean_text};
 use super::{Creds, Failure, SideRun, sasl};
 
 /// Most lines in one multi-line reply.

@@ -1,9 +1,10 @@
 //! HTTP/1.1 for autoconfig and Autodiscover documents, by hyper's client over a connection
 //! discovery opened itself: resolves once through discovery's resolver, checks each address
 //! with [`EgressPolicy::check_web`], connects to exactly that address (TLS verified against
-//! the host name), bounds the head and the body, and follows at most two redirects, each
-//! checked again (never from HTTPS down to HTTP). hyper does the wire format (status line,
-//! headers, chunked and length-delimited bodies) and refuses malformed heads (a bare CR or
+//! the host name; the connect and the handshake each under `STEP_TIMEOUT`), bounds the head
+//! and the body, and follows at most two redirects, each checked again (never from HTTPS
+//! down to HTTP). hyper does the wire format (status line, headers, chunked and
+//! length-delimited bodies) and refuses malformed heads (a bare CR or
 //! a control character in a header cannot smuggle text into the next request).
 //!
 //! [`EgressPolicy::check_web`]: crate::policy::EgressPolicy::check_web
@@ -12,6 +13,7 @@ use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use http_body_util::{BodyExt as _, Full, Limited};
 use hyper::body::Bytes;
@@ -26,6 +28,8 @@ use crate::i18n;
 
 /// Redirects followed at most.
 const MAX_REDIRECTS: usize = 2;
+/// How long the TCP connect and the TLS handshake each may take, per address.
+const STEP_TIMEOUT: Duration = Duration::from_secs(3);
 /// The largest response head accepted (hyper's read buffer; at least 8 KiB).
 const MAX_HEADER: usize = 16 * 1024;
 
@@ -304,13 +308,10 @@ async fn once(
         })?;
     let mut last = FetchError::Dns(i18n::verbatim(format!("{}: no address", url.host)));
     for addr in addrs {
-        let tcp = match TcpStream::connect(addr).await {
+        let tcp = match connect(addr, STEP_TIMEOUT).await {
             Ok(tcp) => tcp,
             Err(e) => {
-                last = FetchError::Connect {
-                    addr,
-                    error: e.to_string(),
-                };
+                last = e;
                 continue;
             }
         };
@@ -319,18 +320,40 @@ async fn once(
         if !url.https {
             return exchange(tcp, request, max_body, addr).await;
         }
-        let connector = tokio_rustls::TlsConnector::from(d.tls.strict.clone());
         let name = super::tls::server_name(&url.host).map_err(FetchError::BadName)?;
-        let tls = connector
-            .connect(name, tcp)
-            .await
-            .map_err(|e| FetchError::Tls {
-                addr,
-                error: e.to_string(),
-            })?;
+        let tls = handshake(d.tls.strict.clone(), name, tcp, addr, STEP_TIMEOUT).await?;
         return exchange(EofIsEnd(tls), request, max_body, addr).await;
     }
     Err(last)
+}
+
+/// The TCP connect to one address, under its own timeout, so that an address that never
+/// answers leaves time for the next one (the whole fetch stays under discovery's deadline).
+async fn connect(addr: SocketAddr, limit: Duration) -> Result<TcpStream, FetchError> {
+    let error = match tokio::time::timeout(limit, TcpStream::connect(addr)).await {
+        Ok(Ok(tcp)) => return Ok(tcp),
+        Ok(Err(e)) => e.to_string(),
+        Err(_) => format!("timed out after {} ms", limit.as_millis()),
+    };
+    Err(FetchError::Connect { addr, error })
+}
+
+/// The TLS handshake (verified against the host name), under its own timeout: a server
+/// that accepts the connection and then says nothing is a TLS failure, not a stall.
+async fn handshake(
+    config: std::sync::Arc<rustls::ClientConfig>,
+    name: rustls::pki_types::ServerName<'static>,
+    tcp: TcpStream,
+    addr: SocketAddr,
+    limit: Duration,
+) -> Result<tokio_rustls::client::TlsStream<TcpStream>, FetchError> {
+    let connector = tokio_rustls::TlsConnector::from(config);
+    let error = match tokio::time::timeout(limit, connector.connect(name, tcp)).await {
+        Ok(Ok(tls)) => return Ok(tls),
+        Ok(Err(e)) => e.to_string(),
+        Err(_) => format!("no handshake within {} ms (timed out)", limit.as_millis()),
+    };
+    Err(FetchError::Tls { addr, error })
 }
 
 /// The GET (or the XML POST) for `url`.

@@ -11,8 +11,7 @@ mod wire;
 
 use super::diag::Stage;
 use super::failure::{GREETING, not_offered, refused};
-use super::net::{Conn, clean_text};
-use super::probe::Probed;
+use super::net::{Conn, Probed, clean_text};
 use super::{Creds, Failure, SideRun, sasl};
 use wire::{Status, caps_in_code};
 

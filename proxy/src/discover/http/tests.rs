@@ -130,3 +130,32 @@ fn errors_read_as_before() {
         "more than 2 redirects"
     );
 }
+
+/// A server that accepts and then says nothing fails the TLS step at its own timeout,
+/// with words that say so, instead of holding the fetch until discovery's deadline.
+#[tokio::test]
+async fn a_silent_server_is_a_tls_timeout_of_its_own() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let held = tokio::spawn(async move {
+        let (socket, _) = listener.accept().await.unwrap();
+        tokio::time::sleep(Duration::from_secs(30)).await;
+        drop(socket);
+    });
+    let tcp = connect(addr, Duration::from_secs(5)).await.unwrap();
+    let tls = super::super::tls::Tls::new(&[]).unwrap();
+    let name = super::super::tls::server_name("autoconfig.example.com").unwrap();
+    let err = handshake(tls.strict, name, tcp, addr, Duration::from_millis(200))
+        .await
+        .err()
+        .unwrap();
+    match &err {
+        FetchError::Tls { addr: a, error } => {
+            assert_eq!(*a, addr);
+            assert!(error.contains("timed out"), "{error}");
+        }
+        other => panic!("expected a TLS failure, got {other:?}"),
+    }
+    assert!(err.text().en.contains("timed out"), "{:?}", err.text());
+    held.abort();
+}

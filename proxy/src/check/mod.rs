@@ -62,7 +62,7 @@ use mailsetup_shared::api::{
 use crate::config::Config;
 use crate::dns::Resolver;
 use crate::policy::EgressPolicy;
-use failure::{Failure, GREETING, bad_greeting, unclean_logout};
+use failure::{Failure, GREETING, bad_greeting};
 use net::ResolveError;
 use record::SideRun;
 pub use request::validate;

@@ -259,10 +259,7 @@ pub(super) async fn run(
     });
 
     side.start(StepKind::Logout);
-    match command(&mut conn, "QUIT", "QUIT").await {
-        Ok(r) => side.quote(clean_text(&r)),
-        Err(f) => side.done(super::unclean_logout(&f)),
-    }
+    side.logout(command(&mut conn, "QUIT", "QUIT").await);
     conn.shutdown().await;
     Ok(())
 }

@@ -9,8 +9,8 @@ use mailsetup_shared::api::{
     Lang, Provider, Side, SideReport, StepEvent, StepKind, StepReport, Text, TlsInfo,
 };
 
-use super::failure::{Failure, GREETING};
-use super::net::Conn;
+use super::failure::{Failure, GREETING, unclean_logout};
+use super::net::{Conn, clean_text};
 use super::request::{Creds, Target};
 use super::{Checker, Events, Limits, diag, elapsed_ms, redact, sasl};
 use crate::i18n::verbatim;
@@ -81,6 +81,15 @@ impl<'a> SideRun<'a> {
     /// Ends the current step as done, quoting the server (its words are not translated).
     pub(super) fn quote(&mut self, server_words: String) {
         self.done(verbatim(server_words));
+    }
+
+    /// Ends the logout step with the server's goodbye, or with why the logout was not
+    /// clean: after a successful check that is a remark, not a failure.
+    pub(super) fn logout(&mut self, goodbye: Result<String, Failure>) {
+        match goodbye {
+            Ok(words) => self.quote(clean_text(&words)),
+            Err(f) => self.done(unclean_logout(&f)),
+        }
     }
 
     /// Ends the current step as failed and hands the failure on.

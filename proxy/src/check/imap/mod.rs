@@ -333,10 +333,8 @@ pub(super) async fn run(
     });
 
     side.start(StepKind::Logout);
-    match command(side, &mut conn, "LOGOUT", "LOGOUT").await {
-        Ok(r) => side.quote(clean_text(&r.text)),
-        Err(f) => side.done(super::unclean_logout(&f)),
-    }
+    let goodbye = command(side, &mut conn, "LOGOUT", "LOGOUT").await;
+    side.logout(goodbye.map(|r| r.text));
     conn.shutdown().await;
     Ok(())
 }

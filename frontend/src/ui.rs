@@ -11,6 +11,7 @@ use crate::browser;
 use crate::components::Stepper;
 use crate::embed::cancel_widget;
 use crate::i18n;
+use crate::later;
 use crate::oauth;
 use crate::steps;
 use crate::wizard::{Source, Step, Wizard};
@@ -125,6 +126,8 @@ pub fn App() -> impl IntoView {
     };
     provide_context(c);
     recognise(c);
+    let chunks = later::Chunks::new();
+    later::prefetch(chunks);
 
     let step = Memo::new(move |_| c.w.with(|w| w.step));
     let sent = Memo::new(move |_| c.w.with(|w| w.verified_sent));
@@ -213,13 +216,11 @@ pub fn App() -> impl IntoView {
             </header>
             <main class="card" data-step=move || step.get().as_str()>
                 <Stepper />
+                // The later steps' code arrives in chunks (release builds), fetched
+                // when the browser is idle after this first render.
                 {move || match step.get() {
                     Step::Address => steps::address::Address().into_any(),
-                    Step::Prepare => steps::prepare::Prepare().into_any(),
-                    Step::Password => steps::password::PasswordStep().into_any(),
-                    Step::Servers => steps::servers::Servers().into_any(),
-                    Step::Test => steps::test::Test().into_any(),
-                    Step::Result => steps::result::ResultStep().into_any(),
+                    s => later::view(c, chunks, s),
                 }}
             </main>
         </div>

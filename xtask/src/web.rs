@@ -8,7 +8,7 @@ use crate::setup::{DEBIAN_TOOLCHAIN, Toolchain};
 use crate::{exec, step};
 
 /// Points a command at the right toolchain for wasm32.
-fn wasm_env(cmd: &mut Command, toolchain: Toolchain) -> &mut Command {
+pub(crate) fn wasm_env(cmd: &mut Command, toolchain: Toolchain) -> &mut Command {
     match toolchain {
         Toolchain::Rustup => cmd,
         // Debian's rustc-web has no prebuilt wasm32 std: cargo builds it from the sources
@@ -27,9 +27,16 @@ fn wasm_env(cmd: &mut Command, toolchain: Toolchain) -> &mut Command {
 /// The folder of release builds, which the proxy serves by default.
 pub const RELEASE_DIST: &str = "dist";
 
-/// `trunk build` of the front end: release into [`RELEASE_DIST`], development builds into
-/// Trunk.toml's `target/dist-dev`.
+/// The front end: a release build split into chunks (`release.rs`) into
+/// [`RELEASE_DIST`], or a development build with `trunk build` into Trunk.toml's
+/// `target/dist-dev`.
 pub fn build(toolchain: Toolchain, release: bool) -> anyhow::Result<()> {
+    if release {
+        return crate::release::build(
+            toolchain,
+            &crate::workspace_root().join(RELEASE_DIST),
+        );
+    }
     step(&format!(
         "building the front end with Trunk ({}, {:?} wasm32 toolchain)",
         if release { "release" } else { "debug" },

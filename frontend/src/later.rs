@@ -48,11 +48,11 @@ macro_rules! split_step {
     ($chunk:ident, $load:ident, $view:ident, $body:expr) => {
         #[cfg(mailsetup_split)]
         #[leptos::wasm_split::wasm_split(
-            $chunk,
-            fallible,
-            wasm_split_path = ::leptos::wasm_split,
-            preload($load)
-        )]
+                            $chunk,
+                            fallible,
+                            wasm_split_path = ::leptos::wasm_split,
+                            preload($load)
+                        )]
         fn $view() -> Result<AnyView, Unloaded> {
             Ok($body.into_any())
         }
@@ -69,11 +69,31 @@ macro_rules! split_step {
     };
 }
 
-split_step!(prepare, load_prepare, prepare_view, steps::prepare::Prepare());
-split_step!(password, load_password, password_view, steps::password::PasswordStep());
-split_step!(servers, load_servers, servers_view, steps::servers::Servers());
+split_step!(
+    prepare,
+    load_prepare,
+    prepare_view,
+    steps::prepare::Prepare()
+);
+split_step!(
+    password,
+    load_password,
+    password_view,
+    steps::password::PasswordStep()
+);
+split_step!(
+    servers,
+    load_servers,
+    servers_view,
+    steps::servers::Servers()
+);
 split_step!(test, load_test, test_view, steps::test::Test());
-split_step!(result, load_result, result_view, steps::result::ResultStep());
+split_step!(
+    result,
+    load_result,
+    result_view,
+    steps::result::ResultStep()
+);
 
 /// Where a step's chunk stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -130,7 +150,11 @@ pub fn load(chunks: Chunks, step: Step) {
             Step::Result => load_result().await,
             Step::Address => Ok(()),
         };
-        state.set(if done.is_ok() { Load::Ready } else { Load::Failed });
+        state.set(if done.is_ok() {
+            Load::Ready
+        } else {
+            Load::Failed
+        });
     });
 }
 

@@ -1,7 +1,10 @@
 //! The static site: the built front end (`dist/`), with caching that suits it.
 //!
-//! Trunk names the files it builds after their content (`mailsetup-frontend-<hash>_bg.wasm`,
-//! `mailsetup-frontend-<hash>.js`, `style-<hash>.css`), so a name never changes meaning:
+//! The release build (`cargo xtask build-web`, like Trunk before it) names the files it
+//! builds after their content (`mailsetup-frontend-<hash>_bg.wasm`,
+//! `mailsetup-frontend-<hash>.js`, `style-<hash>.css`, the chunk loader `split-<hash>.js`
+//! and the later steps' chunks `split_test-<hash>.wasm`, `chunk_7-<hash>.wasm`), so a
+//! name never changes meaning:
 //! those are served with `Cache-Control: public, max-age=31536000, immutable`, and a
 //! missing one is a plain 404 (never `index.html`, which a browser would then keep for a
 //! year under the wasm's name). Everything else (`index.html`, `embed.js`, the examples,

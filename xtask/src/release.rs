@@ -43,11 +43,12 @@ const LOADER_PLACEHOLDER: &str = "split-________________.js";
 /// Builds the release front end into `dist`.
 pub fn build(toolchain: Toolchain, dist: &Path) -> anyhow::Result<()> {
     let root = workspace_root();
-    let target_dir = std::env::var_os("CARGO_TARGET_DIR")
-        .map_or_else(|| root.join("target"), PathBuf::from);
+    let target_dir =
+        std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
     let work = target_dir.join("web-release");
     if work.exists() {
-        std::fs::remove_dir_all(&work).with_context(|| format!("cannot clear {}", work.display()))?;
+        std::fs::remove_dir_all(&work)
+            .with_context(|| format!("cannot clear {}", work.display()))?;
     }
     let split = work.join("split");
     std::fs::create_dir_all(&split)?;
@@ -164,7 +165,8 @@ pub fn build(toolchain: Toolchain, dist: &Path) -> anyhow::Result<()> {
     )?;
     copy_dir(&root.join("frontend/examples"), &staged.join("examples"))?;
     if dist.exists() {
-        std::fs::remove_dir_all(dist).with_context(|| format!("cannot clear {}", dist.display()))?;
+        std::fs::remove_dir_all(dist)
+            .with_context(|| format!("cannot clear {}", dist.display()))?;
     }
     std::fs::rename(&staged, dist)
         .with_context(|| format!("cannot move the build to {}", dist.display()))?;
@@ -249,11 +251,7 @@ fn replace(haystack: &[u8], from: &[u8], to: &[u8]) -> Vec<u8> {
 
 /// The release page: Trunk's `data-trunk` links replaced by the built files, the wasm
 /// download started with the HTML, whitespace between tags and comment lines out.
-fn release_page(
-    page: &str,
-    names: &BTreeMap<String, String>,
-    css: &str,
-) -> anyhow::Result<String> {
+fn release_page(page: &str, names: &BTreeMap<String, String>, css: &str) -> anyhow::Result<String> {
     let name = |f: String| {
         names
             .get(&f)
@@ -303,20 +301,26 @@ fn minify_css(css: &str) -> String {
     let mut rest = css;
     while let Some(start) = rest.find("/*") {
         text.push_str(&rest[..start]);
-        rest = rest[start..].find("*/").map_or("", |end| &rest[start + end + 2..]);
+        rest = rest[start..]
+            .find("*/")
+            .map_or("", |end| &rest[start + end + 2..]);
     }
     text.push_str(rest);
     let words: Vec<&str> = text.split_whitespace().collect();
     let mut out = words.join(" ");
     for p in ["{", "}", ";", ":", ",", ">"] {
-        out = out.replace(&format!(" {p}"), p).replace(&format!("{p} "), p);
+        out = out
+            .replace(&format!(" {p}"), p)
+            .replace(&format!("{p} "), p);
     }
     out.replace(";}", "}")
 }
 
 fn copy_dir(from: &Path, to: &Path) -> anyhow::Result<()> {
     std::fs::create_dir_all(to)?;
-    for entry in std::fs::read_dir(from).with_context(|| format!("cannot read {}", from.display()))? {
+    for entry in
+        std::fs::read_dir(from).with_context(|| format!("cannot read {}", from.display()))?
+    {
         let entry = entry?;
         let path = entry.path();
         if entry.file_type()?.is_dir() {
@@ -343,24 +347,47 @@ mod tests {
     #[test]
     fn the_page_gets_the_built_files() {
         let names = BTreeMap::from([
-            (format!("{CRATE}.js"), format!("{CRATE}-0123456789abcdef.js")),
-            (format!("{CRATE}_bg.wasm"), format!("{CRATE}-0123456789abcdef_bg.wasm")),
-            (LOADER_PLACEHOLDER.to_owned(), "split-0123456789abcdef.js".to_owned()),
+            (
+                format!("{CRATE}.js"),
+                format!("{CRATE}-0123456789abcdef.js"),
+            ),
+            (
+                format!("{CRATE}_bg.wasm"),
+                format!("{CRATE}-0123456789abcdef_bg.wasm"),
+            ),
+            (
+                LOADER_PLACEHOLDER.to_owned(),
+                "split-0123456789abcdef.js".to_owned(),
+            ),
         ]);
         let page = "<html>\n  <head>\n    <link data-trunk rel=\"css\" href=\"style.css\" />\n    \
                     <link data-trunk rel=\"rust\" />\n    <script>\n      // note\n      var a = 1\n      \
                     var b = 2;\n    </script>\n  </head>\n</html>\n";
         let out = release_page(page, &names, "style-00.css").unwrap_or_default();
-        assert!(out.contains("<link rel=stylesheet href=/style-00.css>"), "{out}");
+        assert!(
+            out.contains("<link rel=stylesheet href=/style-00.css>"),
+            "{out}"
+        );
         assert!(out.contains("href=/split-0123456789abcdef.js"), "{out}");
-        assert!(out.contains(&format!("init({{module_or_path:'/{CRATE}-0123456789abcdef_bg.wasm'}})")), "{out}");
+        assert!(
+            out.contains(&format!(
+                "init({{module_or_path:'/{CRATE}-0123456789abcdef_bg.wasm'}})"
+            )),
+            "{out}"
+        );
         assert!(out.contains("var a = 1\nvar b = 2;"), "{out}");
-        assert!(!out.contains("note") && !out.contains("data-trunk"), "{out}");
+        assert!(
+            !out.contains("note") && !out.contains("data-trunk"),
+            "{out}"
+        );
         assert_eq!(out.matches("<link").count(), 4, "{out}");
     }
 
     #[test]
     fn names_are_replaced_everywhere() {
-        assert_eq!(replace(b"a./x.js b./x.js", b"./x.js", b"./y.js"), b"a./y.js b./y.js");
+        assert_eq!(
+            replace(b"a./x.js b./x.js", b"./x.js", b"./y.js"),
+            b"a./y.js b./y.js"
+        );
     }
 }

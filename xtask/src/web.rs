@@ -1,6 +1,7 @@
-//! Builds for wasm32: the front end with Trunk (release into `dist/`, development builds
-//! into `target/dist-dev/`, Trunk.toml's folder, so they never replace the release build),
-//! and a check that `shared` alone builds for wasm32 (it must never grow I/O).
+//! Builds for wasm32: the front end (release builds split into chunks by `release.rs` into
+//! `dist/`; development builds with Trunk into `target/dist-dev/`, Trunk.toml's folder, so
+//! they never replace the release build), and a check that `shared` alone builds for
+//! wasm32 (it must never grow I/O).
 
 use std::process::Command;
 
@@ -32,15 +33,10 @@ pub const RELEASE_DIST: &str = "dist";
 /// `target/dist-dev`.
 pub fn build(toolchain: Toolchain, release: bool) -> anyhow::Result<()> {
     if release {
-        return crate::release::build(
-            toolchain,
-            &crate::workspace_root().join(RELEASE_DIST),
-        );
+        return crate::release::build(toolchain, &crate::workspace_root().join(RELEASE_DIST));
     }
     step(&format!(
-        "building the front end with Trunk ({}, {:?} wasm32 toolchain)",
-        if release { "release" } else { "debug" },
-        toolchain
+        "building the front end with Trunk (development build, {toolchain:?} wasm32 toolchain)"
     ));
     let mut cmd = Command::new("trunk");
     cmd.arg("build").arg("--offline");
@@ -52,11 +48,6 @@ pub fn build(toolchain: Toolchain, release: bool) -> anyhow::Result<()> {
     let mut dirs = vec![bin];
     dirs.extend(std::env::split_paths(&path));
     cmd.env("PATH", std::env::join_paths(dirs)?);
-    if release {
-        cmd.arg("--release")
-            .arg("--dist")
-            .arg(crate::workspace_root().join(RELEASE_DIST));
-    }
     exec(wasm_env(&mut cmd, toolchain))
 }
 

@@ -1,18 +1,20 @@
 //! The size budget of the first screen: what a first visit must download before the
-//! wizard's first step shows (the page, the JS glue, the wasm, the CSS, and the embed
-//! loader for the widget) is at most [`BUDGET`] bytes after `gzip -9`. Sizes are
-//! deterministic, so this is a test; load times are in the benchmarks.
+//! wizard's first step shows (the page, the JS glue, the chunk loader, the main wasm
+//! module, the CSS, and the embed loader for the widget) is at most [`BUDGET`] bytes after
+//! `gzip -9`. The later steps' wasm chunks (`cargo xtask build-web` splits them off; the
+//! page fetches them when the browser is idle after the first step shows) are listed
+//! apart and not counted. Sizes are deterministic, so this is a test; load times are in
+//! the benchmarks.
 
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-/// The budget of `gzip -9` output. The goal (issue 15) is 150 KB; the first screen needs
-/// about 261 KiB today (docs/BENCHMARKS.md), so this is a guard against growth at today's
-/// size plus a small margin, to be lowered as the bundle shrinks, not the goal met. It was
-/// 256 KiB at 247 980 bytes; "Sign in with the provider" (issue 12: its screen, popup and
-/// redirect handling, the outcome's types) added about 19 600 bytes to the one wasm module,
-/// so the integrator sets the final figure.
-const BUDGET: u64 = 272 * 1024;
+/// The budget of `gzip -9` output. The goal (issue 15) is 150 KB. Splitting the later
+/// steps into chunks (a first screen of about 204 000 bytes, docs/BENCHMARKS.md) did not
+/// reach it; this is a guard against growth at the measured size plus a small margin, to
+/// be lowered as the first screen shrinks, not the goal met. It was 272 KiB before the
+/// split (267 520 bytes, one module).
+const BUDGET: u64 = 208 * 1024;
 
 /// The local files `index.html` refers to (`href="/x"`, `src="/x"`, `'/x'` in the loader
 /// script) that the first screen needs: scripts, styles and the wasm module.
@@ -73,6 +75,31 @@ fn first_screen_fits_the_size_budget() {
     println!(
         "{table}{:60} {:>9}     {total:>9} gzip -9 (budget {BUDGET})",
         "total", ""
+    );
+    assert_eq!(
+        files.iter().filter(|f| f.ends_with(".wasm")).count(),
+        1,
+        "the first screen loads one wasm module (the later steps' chunks wait): {files:?}"
+    );
+    // The later steps' chunks: fetched after the first step shows, so not counted.
+    let mut chunks: Vec<String> = std::fs::read_dir(&dist)
+        .unwrap_or_else(|e| panic!("{}: {e}", dist.display()))
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|f| f.ends_with(".wasm") && !files.contains(f))
+        .collect();
+    chunks.sort();
+    let (mut raw_sum, mut gz_sum) = (0, 0);
+    for f in &chunks {
+        let path = dist.join(f);
+        let raw = std::fs::metadata(&path).map_or(0, |m| m.len());
+        let gz = gzip9(&path);
+        raw_sum += raw;
+        gz_sum += gz;
+        println!("later: {f:53} {raw:>9} raw {gz:>9} gzip -9");
+    }
+    println!(
+        "later: {:53} {raw_sum:>9} raw {gz_sum:>9} gzip -9 (each alone)",
+        format!("{} chunks", chunks.len())
     );
     assert!(
         total <= BUDGET,

@@ -47,6 +47,7 @@ mod record;
 pub mod redact;
 mod request;
 mod sasl;
+mod session;
 mod side;
 mod smtp;
 pub mod tls;
@@ -62,9 +63,7 @@ use mailsetup_shared::api::{
 use crate::config::Config;
 use crate::dns::Resolver;
 use crate::policy::EgressPolicy;
-use failure::{Failure, GREETING, bad_greeting};
 use net::ResolveError;
-use record::SideRun;
 pub use request::validate;
 use request::{Creds, Target};
 use request::{login_name, network_address};

@@ -3,12 +3,12 @@
 //! Each step is a method of [`Pop3`] (see `session`) returning a typed reply or a
 //! [`Fault`]. A small client over the bounded [`Conn`] (see the module doc of `check`).
 
-use mailsetup_shared::api::{Credential, DiagnosisCode, Protocol, StepKind, Text};
+use mailsetup_shared::api::{Credential, DiagnosisCode, Protocol, Text};
 
-use super::failure::{Failure, Fault, GREETING, bad_greeting, no_token_mechanism, not_offered};
+use super::failure::{Failure, Fault, bad_greeting, no_token_mechanism, not_offered};
 use super::net::Conn;
 use super::sasl;
-use super::session::{LoggedIn, Quoted, Session, StepDetail, listed};
+use super::session::{LoggedIn, Opened, Quoted, Session, StepDetail, greeting_line, listed};
 
 /// CAPA tags worth reporting to a mail app.
 const INTERESTING: [&str; 5] = ["UIDL", "TOP", "PIPELINING", "RESP-CODES", "AUTH-RESP-CODE"];
@@ -79,42 +79,21 @@ impl StepDetail for Capa {
     }
 }
 
-/// The mailbox opened (STAT), with its message count when the server gave one.
-pub(super) struct Stat(Option<u64>);
-
-impl StepDetail for Stat {
-    fn detail(&self) -> Text {
-        match self.0 {
-            Some(n) => Text::new(
-                format!("mailbox opened, {n} messages"),
-                format!("ящик открыт, писем: {n}"),
-            ),
-            None => Text::new("mailbox opened", "ящик открыт"),
-        }
-    }
-}
-
 /// The server's no to `what` in `reply`.
 fn refused(what: &'static str, reply: String) -> Fault {
     Fault::Refused { what, words: reply }
 }
 
 impl Session for Pop3 {
-    const LIST: StepKind = StepKind::Capabilities;
-    const LIST_AFTER_LOGIN: bool = false;
-    const USE: StepKind = StepKind::Mailbox;
     type List = Capa;
-    type Used = Stat;
+    type Used = Opened;
 
     fn new(_: &Conn) -> Self {
         Self { caps: None }
     }
 
     async fn greeting(&mut self, conn: &mut Conn) -> Result<Quoted, Fault> {
-        let greeting = conn
-            .read_line()
-            .await
-            .map_err(|e| Fault::net(e, GREETING))?;
+        let greeting = greeting_line(conn).await?;
         if greeting.starts_with("-ERR") {
             return Err(refused("the greeting", greeting));
         }
@@ -171,7 +150,7 @@ impl Session for Pop3 {
     }
 
     /// STAT: the mailbox opens, and says how many messages it holds.
-    async fn use_account(&mut self, conn: &mut Conn, _: &str) -> Result<Stat, Fault> {
+    async fn use_account(&mut self, conn: &mut Conn, _: &str) -> Result<Opened, Fault> {
         let r = command(conn, "STAT", "STAT").await?;
         if !r.starts_with("+OK") {
             return Err(refused("STAT", r));
@@ -180,7 +159,10 @@ impl Session for Pop3 {
             .split_whitespace()
             .nth(1)
             .and_then(|n| n.parse::<u64>().ok());
-        Ok(Stat(count))
+        Ok(Opened {
+            name: ("mailbox", "ящик"),
+            messages: count,
+        })
     }
 
     async fn logout(&mut self, conn: &mut Conn) -> Result<Quoted, Fault> {

@@ -10,7 +10,7 @@
 
 use mailsetup_shared::api::{StepKind, Text};
 
-use super::failure::{Failure, Fault};
+use super::failure::{Failure, Fault, GREETING};
 use super::net::{Conn, Probed, clean_text};
 use super::sasl;
 use crate::i18n::verbatim;
@@ -45,6 +45,32 @@ impl StepDetail for LoggedIn {
     }
 }
 
+/// A mailbox opened, with its message count when the server gave one.
+#[derive(Debug)]
+pub(super) struct Opened {
+    /// The mailbox's name in English and Russian (`INBOX`; POP3's "mailbox").
+    pub(super) name: (&'static str, &'static str),
+    pub(super) messages: Option<u64>,
+}
+
+impl StepDetail for Opened {
+    fn detail(&self) -> Text {
+        let (en, ru) = self.name;
+        match self.messages {
+            Some(n) => Text::new(
+                format!("{en} opened, {n} messages"),
+                format!("{ru} открыт, писем: {n}"),
+            ),
+            None => Text::new(format!("{en} opened"), format!("{ru} открыт")),
+        }
+    }
+}
+
+/// Reads a one-line greeting (IMAP, POP3).
+pub(super) async fn greeting_line(conn: &mut Conn) -> Result<String, Fault> {
+    conn.read_line().await.map_err(|e| Fault::net(e, GREETING))
+}
+
 /// The detail of a list of capabilities: the server's words joined by `separator`.
 pub(super) fn listed(items: &[String], separator: &str) -> Text {
     verbatim(items.join(separator))
@@ -54,11 +80,11 @@ pub(super) fn listed(items: &[String], separator: &str) -> Text {
 /// connection is the caller's, so that it can be upgraded to TLS between two steps.
 pub(super) trait Session: Sized {
     /// The step that lists what the server can do (`capabilities`; SMTP's `ehlo`).
-    const LIST: StepKind;
+    const LIST: StepKind = StepKind::Capabilities;
     /// Whether the list is asked again after login (IMAP's grows then).
-    const LIST_AFTER_LOGIN: bool;
+    const LIST_AFTER_LOGIN: bool = false;
     /// The step that shows the account works (`mailbox`; SMTP's `sender`).
-    const USE: StepKind;
+    const USE: StepKind = StepKind::Mailbox;
     /// A list of capabilities, as reported.
     type List: StepDetail;
     /// What the account's use showed.

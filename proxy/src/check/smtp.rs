@@ -165,7 +165,6 @@ impl StepDetail for Accepted {
 
 impl Session for Smtp {
     const LIST: StepKind = StepKind::Ehlo;
-    const LIST_AFTER_LOGIN: bool = false;
     const USE: StepKind = StepKind::Sender;
     type List = Keywords;
     type Used = Accepted;

@@ -6,14 +6,14 @@
 //! A small client of our own over [`Conn`] (bounded lines, a timeout per reply) rather than
 //! async-imap, which buffers a response of up to 512 MiB; see the module doc of `check`.
 
-use mailsetup_shared::api::{Credential, DiagnosisCode, Protocol, StepKind, Text};
+use mailsetup_shared::api::{Credential, DiagnosisCode, Protocol, Text};
 
 mod wire;
 
-use super::failure::{Failure, Fault, GREETING, bad_greeting, no_token_mechanism, not_offered};
+use super::failure::{Failure, Fault, bad_greeting, no_token_mechanism, not_offered};
 use super::net::Conn;
 use super::sasl;
-use super::session::{LoggedIn, Quoted, Session, StepDetail, listed};
+use super::session::{LoggedIn, Opened, Quoted, Session, StepDetail, greeting_line, listed};
 use wire::{Status, caps_in_code};
 
 /// The capabilities worth reporting to a mail app.
@@ -191,21 +191,6 @@ impl StepDetail for Caps {
     }
 }
 
-/// INBOX opened read-only, with its message count when the server gave one.
-pub(super) struct Opened(Option<u64>);
-
-impl StepDetail for Opened {
-    fn detail(&self) -> Text {
-        match self.0 {
-            Some(n) => Text::new(
-                format!("INBOX opened, {n} messages"),
-                format!("INBOX открыт, писем: {n}"),
-            ),
-            None => Text::new("INBOX opened", "INBOX открыт"),
-        }
-    }
-}
-
 impl Imap {
     /// Sends `line` under the next tag and reads the tagged reply.
     async fn command(&mut self, conn: &mut Conn, line: &str, what: &str) -> Result<Reply, Failure> {
@@ -224,9 +209,7 @@ impl Imap {
 }
 
 impl Session for Imap {
-    const LIST: StepKind = StepKind::Capabilities;
     const LIST_AFTER_LOGIN: bool = true;
-    const USE: StepKind = StepKind::Mailbox;
     type List = Caps;
     type Used = Opened;
 
@@ -239,10 +222,7 @@ impl Session for Imap {
     }
 
     async fn greeting(&mut self, conn: &mut Conn) -> Result<Quoted, Fault> {
-        let greeting = conn
-            .read_line()
-            .await
-            .map_err(|e| Fault::net(e, GREETING))?;
+        let greeting = greeting_line(conn).await?;
         if greeting.starts_with("* BYE") {
             return Err(Fault::Refused {
                 what: "the greeting",
@@ -333,7 +313,10 @@ impl Session for Imap {
                 words: r.words(),
             });
         }
-        Ok(Opened(r.untagged.iter().find_map(|l| wire::exists(l))))
+        Ok(Opened {
+            name: ("INBOX", "INBOX"),
+            messages: r.untagged.iter().find_map(|l| wire::exists(l)),
+        })
     }
 
     async fn logout(&mut self, conn: &mut Conn) -> Result<Quoted, Fault> {

@@ -154,7 +154,7 @@ impl Metrics {
         self.with(|| {
             for entry in &report.trace {
                 let outcome = if entry.ok { "ok" } else { "failed" };
-                metrics::counter!(DISCOVERIES, "method" => safe(&entry.method), "outcome" => outcome)
+                metrics::counter!(DISCOVERIES, "method" => safe(entry.method.as_str()), "outcome" => outcome)
                     .increment(1);
             }
         });

@@ -24,7 +24,7 @@ use mailsetup_shared::api::{
     Confidence, Diagnosis, DiagnosisCode, DiscoverResponse, ErrorBody, ErrorDetail, Health,
     IncomingProtocol, IncomingTarget, Link, OutgoingTarget, PrepStep, Protocol, Provider,
     ProviderStatus, Security, Server, SideReport, StepKind, StepReport, StepTopic, Text, TlsInfo,
-    TraceEntry, UsernameForm,
+    TraceEntry, TraceMethod, UsernameForm,
 };
 use mailsetup_shared::oauth::{OAuthGrant, OAuthOutcome, OAuthProvider, OAuthProviders, OAuthSasl};
 use utoipa::OpenApi as _;
@@ -91,7 +91,8 @@ Example names: for a POST, the request example that produces the answer; for a G
         OutgoingTarget, IncomingProtocol, Protocol, Security, UsernameForm, CheckResponse,
         SideReport, StepReport, StepKind, Diagnosis, DiagnosisCode, Link, TlsInfo, Provider,
         Server, Text, PrepStep, StepTopic, Charset, AppPasswordFormat, ProviderStatus,
-        DiscoverResponse, Candidate, CandidateSource, Confidence, TraceEntry, OAuthProviders,
+        DiscoverResponse, Candidate, CandidateSource, Confidence, TraceEntry, TraceMethod,
+        OAuthProviders,
         OAuthProvider, OAuthSasl, OAuthOutcome, OAuthGrant
     )),
     modifiers(&ErrorCodes),
@@ -377,24 +378,27 @@ mod tests {
         let doc: serde_json::Value = serde_json::from_str(json()).unwrap();
         assert_eq!(doc["openapi"], "3.1.0");
         let schemas = &doc["components"]["schemas"];
-        let codes: Vec<&str> = schemas["DiagnosisCode"]["enum"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter_map(|v| v.as_str())
-            .collect();
+        // The values a string enum's schema lists.
+        let values = |name: &str| -> Vec<String> {
+            schemas[name]["enum"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect()
+        };
         let all: Vec<&str> = DiagnosisCode::ALL.iter().map(|c| c.as_str()).collect();
-        assert_eq!(codes, all);
-        let errors: Vec<&str> = schemas["ErrorCode"]["enum"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter_map(|v| v.as_str())
-            .collect();
-        assert_eq!(errors, ERROR_CODES);
+        assert_eq!(values("DiagnosisCode"), all);
+        assert_eq!(values("ErrorCode"), ERROR_CODES);
         assert_eq!(
             schemas["ErrorDetail"]["properties"]["code"]["$ref"],
             "#/components/schemas/ErrorCode"
+        );
+        let all: Vec<&str> = TraceMethod::ALL.iter().map(|m| m.as_str()).collect();
+        assert_eq!(values("TraceMethod"), all);
+        assert_eq!(
+            schemas["TraceEntry"]["properties"]["method"]["$ref"],
+            "#/components/schemas/TraceMethod"
         );
         for path in [
             "/api/v1/health",

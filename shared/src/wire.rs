@@ -20,10 +20,63 @@
 /// and attributes may be given above `pub enum`) and adds `ALL` (declaration order),
 /// `as_str`, `from_wire` and `Display` (the wire name).
 ///
+/// A second enum may extend the first with more values: `..First` stands for all of the
+/// first's values (names and docs), and `From<First>` is added:
+///
+/// ```ignore
+/// wire_enum! {
+///     /// Where a candidate came from.
+///     pub enum CandidateSource {
+///         /// The domain's MX hosts.
+///         Mx = "mx",
+///     }
+///     /// What a trace entry tried: every [`CandidateSource`], or the cache.
+///     pub enum TraceMethod {
+///         ..CandidateSource,
+///         /// The answer cache.
+///         Cache = "cache",
+///     }
+/// }
+/// ```
+///
 /// Wire names are the variants' names in `snake_case`: serde takes each `"name"`, and the
 /// enum also carries `rename_all = "snake_case"` for utoipa's OpenAPI schemas, which read
 /// only that (a test in `api` checks the two agree for every wire enum).
 macro_rules! wire_enum {
+    (
+        $(#[$meta:meta])*
+        pub enum $name:ident {
+            $( $(#[$vmeta:meta])* $variant:ident = $wire:literal, )+
+        }
+        $(#[$xmeta:meta])*
+        pub enum $xname:ident {
+            ..$base:ident,
+            $( $(#[$xvmeta:meta])* $xvariant:ident = $xwire:literal, )+
+        }
+    ) => {
+        wire_enum! {
+            $(#[$meta])*
+            pub enum $name {
+                $( $(#[$vmeta])* $variant = $wire, )+
+            }
+        }
+
+        wire_enum! {
+            $(#[$xmeta])*
+            pub enum $xname {
+                $( $(#[$vmeta])* $variant = $wire, )+
+                $( $(#[$xvmeta])* $xvariant = $xwire, )+
+            }
+        }
+
+        impl From<$base> for $xname {
+            fn from(value: $base) -> Self {
+                match value {
+                    $($name::$variant => Self::$variant,)+
+                }
+            }
+        }
+    };
     (
         $(#[$meta:meta])*
         pub enum $name:ident {

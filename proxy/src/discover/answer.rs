@@ -3,7 +3,9 @@
 //! for the same domain, the per-domain cache) between users who asked in different
 //! languages. [`Answer::render`] writes the API's [`DiscoverResponse`] in one language.
 
-use mailsetup_shared::api::{Candidate, DiscoverResponse, Lang, Provider, Text, TraceEntry};
+use mailsetup_shared::api::{
+    Candidate, DiscoverResponse, Lang, Provider, Text, TraceEntry, TraceMethod,
+};
 
 /// What discovery found for a domain, in no language yet.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -21,8 +23,8 @@ pub struct Answer {
 /// One step of discovery, its detail in every language.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Trace {
-    /// The method's name (`builtin`, `mx`, `autoconfig`, ... `cache`).
-    pub method: String,
+    /// The method (`builtin`, `mx`, `autoconfig`, ... `cache`).
+    pub method: TraceMethod,
     /// What was asked (a domain, a URL, a DNS name, `host:port`).
     pub target: String,
     /// Whether it gave an answer.
@@ -44,7 +46,7 @@ impl Answer {
                 .trace
                 .iter()
                 .map(|t| TraceEntry {
-                    method: t.method.clone(),
+                    method: t.method,
                     target: t.target.clone(),
                     ok: t.ok,
                     ms: t.ms,

@@ -76,7 +76,7 @@ impl Collector {
         if let Some(i) = g.pending.iter().position(|p| p.0 == step.0) {
             let (_, method, target, started) = g.pending.remove(i);
             g.entries.push(Trace {
-                method: method.name().to_owned(),
+                method: method.source().into(),
                 target,
                 ok,
                 ms: ms(started.elapsed()),
@@ -92,7 +92,7 @@ impl Collector {
         g.pending = kept;
         for (_, method, target, started) in stopped {
             g.entries.push(Trace {
-                method: method.name().to_owned(),
+                method: method.source().into(),
                 target,
                 ok: false,
                 ms: ms(started.elapsed()),
@@ -163,7 +163,7 @@ impl Collector {
                 ),
             };
             inner.entries.push(Trace {
-                method: method.name().to_owned(),
+                method: method.source().into(),
                 target,
                 ok: false,
                 ms: ms(started.elapsed()),

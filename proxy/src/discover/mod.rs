@@ -32,7 +32,9 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
 
-use mailsetup_shared::api::{CandidateSource, Confidence, DiscoverResponse, Lang, Text};
+use mailsetup_shared::api::{
+    CandidateSource, Confidence, DiscoverResponse, Lang, Text, TraceMethod,
+};
 use mailsetup_shared::providers::Registry;
 
 use crate::dns;
@@ -65,19 +67,6 @@ pub enum Method {
 const METHODS: usize = 8;
 
 impl Method {
-    /// The name in the trace.
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Builtin => "builtin",
-            Self::Mx => "mx",
-            Self::AutoconfigHttps | Self::AutoconfigHttp => "autoconfig",
-            Self::Srv => "srv",
-            Self::Ispdb => "ispdb",
-            Self::Autodiscover => "autodiscover",
-            Self::Guess => "guess",
-        }
-    }
-
     /// The source candidates of this method carry.
     pub fn source(self) -> CandidateSource {
         match self {
@@ -195,7 +184,7 @@ impl Discoverer {
         let started = Instant::now();
         if let Some((hit, age)) = self.cache.get(&target.domain).await {
             let trace = vec![Trace {
-                method: "cache".to_owned(),
+                method: TraceMethod::Cache,
                 target: target.domain.clone(),
                 ok: true,
                 ms: ms(started.elapsed()),
@@ -228,7 +217,7 @@ impl Discoverer {
                 answer.trace.insert(
                     0,
                     Trace {
-                        method: "cache".to_owned(),
+                        method: TraceMethod::Cache,
                         target: target.domain.clone(),
                         ok: true,
                         ms: ms(started.elapsed()),

@@ -24,43 +24,14 @@ wire_enum! {
         /// Probing the usual host names and ports.
         Guess = "guess",
     }
-}
 
-wire_enum! {
-    /// What a discovery trace entry tried (`TraceEntry.method`): a [`CandidateSource`], or
-    /// the answer cache.
+    /// What a discovery trace entry tried (`TraceEntry.method`): every [`CandidateSource`],
+    /// or the answer cache.
     #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
     pub enum TraceMethod {
-        /// The built-in provider knowledge base.
-        Builtin = "builtin",
-        /// The domain's MX hosts.
-        Mx = "mx",
-        /// RFC 6186 SRV records.
-        Srv = "srv",
-        /// Mozilla autoconfig served by the domain itself.
-        Autoconfig = "autoconfig",
-        /// Thunderbird's central ISP database.
-        Ispdb = "ispdb",
-        /// Microsoft Autodiscover.
-        Autodiscover = "autodiscover",
-        /// Probing the usual host names and ports.
-        Guess = "guess",
+        ..CandidateSource,
         /// A recent answer for the same domain, from the proxy's cache.
         Cache = "cache",
-    }
-}
-
-impl From<CandidateSource> for TraceMethod {
-    fn from(source: CandidateSource) -> Self {
-        match source {
-            CandidateSource::Builtin => Self::Builtin,
-            CandidateSource::Mx => Self::Mx,
-            CandidateSource::Srv => Self::Srv,
-            CandidateSource::Autoconfig => Self::Autoconfig,
-            CandidateSource::Ispdb => Self::Ispdb,
-            CandidateSource::Autodiscover => Self::Autodiscover,
-            CandidateSource::Guess => Self::Guess,
-        }
     }
 }
 
@@ -83,8 +54,8 @@ pub struct Candidate {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TraceEntry {
     /// The method (`builtin`, `mx`, `srv`, `autoconfig`, `ispdb`, `autodiscover`, `guess`,
-    /// `cache`): a [`TraceMethod`]'s name.
-    pub method: String,
+    /// `cache`).
+    pub method: TraceMethod,
     /// What was asked: a DNS name, a URL, `host:port`.
     pub target: String,
     /// Whether it gave a usable answer.

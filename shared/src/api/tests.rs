@@ -40,6 +40,28 @@ fn check_request_parses_the_documented_shape_and_rejects_unknown_fields() {
     );
 }
 
+/// `TraceEntry.method` and `Candidate.source` are contracts: exactly these names, and a
+/// trace entry reads back as the typed method.
+#[test]
+fn discovery_methods_keep_their_wire_names() {
+    assert_eq!(
+        serde_json::to_string(&CandidateSource::ALL).unwrap(),
+        r#"["builtin","mx","srv","autoconfig","ispdb","autodiscover","guess"]"#
+    );
+    assert_eq!(
+        serde_json::to_string(&TraceMethod::ALL).unwrap(),
+        r#"["builtin","mx","srv","autoconfig","ispdb","autodiscover","guess","cache"]"#
+    );
+    for source in CandidateSource::ALL {
+        assert_eq!(TraceMethod::from(source).as_str(), source.as_str());
+    }
+    let json = r#"{"method":"cache","target":"example.com","ok":true,"ms":3,"detail":null}"#;
+    let entry: TraceEntry = serde_json::from_str(json).unwrap();
+    assert_eq!(entry.method, TraceMethod::Cache);
+    assert_eq!(serde_json::to_string(&entry).unwrap(), json);
+    assert!(serde_json::from_str::<TraceEntry>(&json.replace("cache", "Cache")).is_err());
+}
+
 #[test]
 fn username_form_applies() {
     assert_eq!(UsernameForm::Email.apply("a@b.c"), "a@b.c");

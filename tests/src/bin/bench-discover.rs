@@ -84,7 +84,7 @@ fn main() -> anyhow::Result<()> {
                 let ms = r
                     .trace
                     .iter()
-                    .filter(|t| t.method == *method && t.ok)
+                    .filter(|t| t.method.as_str() == *method && t.ok)
                     .map(|t| t.ms)
                     .max();
                 if let Some(ms) = ms {

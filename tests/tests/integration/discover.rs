@@ -11,7 +11,8 @@ use http_body_util::BodyExt as _;
 use mailsetup_proxy::discover::DiscoverSettings;
 use mailsetup_proxy::policy::EgressPolicy;
 use mailsetup_shared::api::{
-    CandidateSource, Confidence, DiscoverResponse, Lang, Protocol, Security, UsernameForm,
+    CandidateSource, Confidence, DiscoverResponse, Lang, Protocol, Security, TraceMethod,
+    UsernameForm,
 };
 use mailsetup_tests::discovery::{Fixture, target};
 use mailsetup_tests::mail::MailServers;
@@ -38,10 +39,7 @@ async fn discover(email: &str) -> DiscoverResponse {
     discover_with(f.settings(DEADLINE), Fixture::open_policy(), email).await
 }
 
-fn trace_of<'a>(
-    r: &'a DiscoverResponse,
-    method: &str,
-) -> Vec<&'a mailsetup_shared::api::TraceEntry> {
+fn trace_of(r: &DiscoverResponse, method: TraceMethod) -> Vec<&mailsetup_shared::api::TraceEntry> {
     r.trace.iter().filter(|t| t.method == method).collect()
 }
 
@@ -76,7 +74,7 @@ async fn mx_reveals_a_known_provider_behind_a_custom_domain() {
     );
     assert_eq!(r.candidates[0].source, CandidateSource::Mx);
     assert_eq!(r.candidates[0].incoming.host, "imap.testmail.test");
-    let mx = trace_of(&r, "mx");
+    let mx = trace_of(&r, TraceMethod::Mx);
     assert!(mx[0].ok);
     let detail = mx[0].detail.as_deref().unwrap();
     assert!(
@@ -167,7 +165,7 @@ async fn autoconfig_well_known_through_a_redirect_and_chunked_body() {
     let c = &r.candidates[0];
     assert_eq!(c.source, CandidateSource::Autoconfig, "{}", dump(&r));
     assert_eq!(c.incoming.host, "imap.wk.disc.test");
-    let entry = trace_of(&r, "autoconfig")
+    let entry = trace_of(&r, TraceMethod::Autoconfig)
         .into_iter()
         .find(|t| t.ok && t.target.starts_with("https://"))
         .unwrap();
@@ -213,7 +211,7 @@ async fn autodiscover_pox_and_a_server_that_wants_a_login() {
     );
     let r = discover("alice@ex.disc.test").await;
     assert!(r.candidates.is_empty(), "{}", dump(&r));
-    assert!(r.trace.iter().any(|t| t.method == "autodiscover"
+    assert!(r.trace.iter().any(|t| t.method == TraceMethod::Autodiscover
         && t.detail.as_deref().is_some_and(|d| d.contains("HTTP 401"))));
 }
 
@@ -344,7 +342,7 @@ async fn methods_disagreeing_rank_autoconfig_over_srv() {
 async fn bogus_xml_is_a_trace_entry_and_srv_still_answers() {
     let r = discover("alice@bogus.disc.test").await;
     assert_eq!(r.candidates[0].source, CandidateSource::Srv, "{}", dump(&r));
-    let ac = trace_of(&r, "autoconfig");
+    let ac = trace_of(&r, TraceMethod::Autoconfig);
     let https: Vec<&str> = ac
         .iter()
         .filter(|t| t.target.starts_with("https://"))
@@ -374,7 +372,7 @@ async fn every_slow_method_times_out_and_partial_results_are_returned() {
     // Only plain-HTTP autoconfig answered in time.
     assert_eq!(r.candidates.len(), 2, "{}", dump(&r));
     assert!(r.candidates.iter().all(|c| c.confidence == Confidence::Low));
-    let timed_out = |method: &str, target: &str| {
+    let timed_out = |method: TraceMethod, target: &str| {
         r.trace.iter().any(|t| {
             t.method == method
                 && t.target.starts_with(target)
@@ -382,11 +380,14 @@ async fn every_slow_method_times_out_and_partial_results_are_returned() {
                 && t.detail.as_deref().is_some_and(|d| d.contains("timed out"))
         })
     };
-    assert!(timed_out("mx", "slow.disc.test"), "{}", dump(&r));
-    assert!(timed_out("srv", "_imaps._tcp.slow.disc.test"));
-    assert!(timed_out("autoconfig", "https://autoconfig.slow.disc.test"));
-    assert!(timed_out("ispdb", "https://ispdb.test"));
-    assert!(timed_out("guess", "imap.slow.disc.test"));
+    assert!(timed_out(TraceMethod::Mx, "slow.disc.test"), "{}", dump(&r));
+    assert!(timed_out(TraceMethod::Srv, "_imaps._tcp.slow.disc.test"));
+    assert!(timed_out(
+        TraceMethod::Autoconfig,
+        "https://autoconfig.slow.disc.test"
+    ));
+    assert!(timed_out(TraceMethod::Ispdb, "https://ispdb.test"));
+    assert!(timed_out(TraceMethod::Guess, "imap.slow.disc.test"));
 }
 
 #[tokio::test]
@@ -394,7 +395,14 @@ async fn unknown_domain_gives_no_candidates_and_a_full_trace() {
     let r = discover("alice@nothing.disc.test").await;
     assert!(r.candidates.is_empty(), "{}", dump(&r));
     assert!(r.provider.is_none());
-    for method in ["builtin", "mx", "srv", "autoconfig", "ispdb", "guess"] {
+    for method in [
+        TraceMethod::Builtin,
+        TraceMethod::Mx,
+        TraceMethod::Srv,
+        TraceMethod::Autoconfig,
+        TraceMethod::Ispdb,
+        TraceMethod::Guess,
+    ] {
         assert!(!trace_of(&r, method).is_empty(), "no {method} in the trace");
     }
     assert!(r.trace.iter().all(|t| !t.ok));
@@ -403,7 +411,7 @@ async fn unknown_domain_gives_no_candidates_and_a_full_trace() {
 #[tokio::test]
 async fn egress_policy_refuses_loopback_and_non_standard_ports() {
     let f = fixture();
-    let refused = |r: &DiscoverResponse, method: &str, why: &str| {
+    let refused = |r: &DiscoverResponse, method: TraceMethod, why: &str| {
         r.trace.iter().any(|t| {
             t.method == method
                 && t.detail
@@ -418,10 +426,14 @@ async fn egress_policy_refuses_loopback_and_non_standard_ports() {
     };
     let r = discover_with(f.settings(DEADLINE), public_only, "alice@auto.disc.test").await;
     assert!(r.candidates.is_empty(), "{}", dump(&r));
-    assert!(refused(&r, "autoconfig", "loopback"), "{}", dump(&r));
+    assert!(
+        refused(&r, TraceMethod::Autoconfig, "loopback"),
+        "{}",
+        dump(&r)
+    );
     let r = discover_with(f.settings(DEADLINE), public_only, "alice@guess.disc.test").await;
     assert!(r.candidates.is_empty(), "{}", dump(&r));
-    assert!(refused(&r, "guess", "loopback"), "{}", dump(&r));
+    assert!(refused(&r, TraceMethod::Guess, "loopback"), "{}", dump(&r));
     // Loopback allowed, but the fixtures' ports are neither web nor mail ports.
     let ports_only = EgressPolicy {
         allow_any_port: false,
@@ -430,12 +442,16 @@ async fn egress_policy_refuses_loopback_and_non_standard_ports() {
     let r = discover_with(f.settings(DEADLINE), ports_only, "alice@auto.disc.test").await;
     assert!(r.candidates.is_empty(), "{}", dump(&r));
     assert!(
-        refused(&r, "autoconfig", "is not a web port"),
+        refused(&r, TraceMethod::Autoconfig, "is not a web port"),
         "{}",
         dump(&r)
     );
     let r = discover_with(f.settings(DEADLINE), ports_only, "alice@guess.disc.test").await;
-    assert!(refused(&r, "guess", "is not a mail port"), "{}", dump(&r));
+    assert!(
+        refused(&r, TraceMethod::Guess, "is not a mail port"),
+        "{}",
+        dump(&r)
+    );
     // The defaults refuse both.
     let r = discover_with(
         f.settings(DEADLINE),
@@ -453,14 +469,14 @@ async fn second_discovery_is_a_cache_hit() {
     settings.cache_ttl = Duration::from_secs(60);
     let d = f.discoverer(settings, Fixture::open_policy()).unwrap();
     let first = d.discover(&target("alice@auto.disc.test"), Lang::En).await;
-    assert!(first.trace.iter().all(|t| t.method != "cache"));
+    assert!(first.trace.iter().all(|t| t.method != TraceMethod::Cache));
     let second = d.discover(&target("bob@auto.disc.test"), Lang::En).await;
     assert_eq!(second.trace.len(), 1, "{}", dump(&second));
-    assert_eq!(second.trace[0].method, "cache");
+    assert_eq!(second.trace[0].method, TraceMethod::Cache);
     assert_eq!(second.candidates, first.candidates);
     // Another domain is not in the cache.
     let other = d.discover(&target("alice@srv.disc.test"), Lang::En).await;
-    assert!(other.trace.iter().all(|t| t.method != "cache"));
+    assert!(other.trace.iter().all(|t| t.method != TraceMethod::Cache));
 }
 
 #[tokio::test]
@@ -476,7 +492,7 @@ async fn concurrent_requests_for_one_domain_share_one_discovery() {
     assert_eq!(a.candidates[0].incoming.host, "imap.once.disc.test");
     let shared = [&a, &b]
         .iter()
-        .filter(|r| r.trace[0].method == "cache")
+        .filter(|r| r.trace[0].method == TraceMethod::Cache)
         .count();
     assert_eq!(shared, 1, "{}\n{}", dump(&a), dump(&b));
     let fetches = f

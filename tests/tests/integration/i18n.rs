@@ -425,7 +425,7 @@ async fn a_shared_running_discovery_answers_each_waiter_in_their_language() {
     assert_eq!(en.candidates, ru.candidates);
     let shared = [&en, &ru]
         .iter()
-        .filter(|r| r.trace[0].method == "cache")
+        .filter(|r| r.trace[0].method == mailsetup_shared::api::TraceMethod::Cache)
         .count();
     assert_eq!(shared, 1, "{en:?}\n{ru:?}");
     for t in &en.trace {

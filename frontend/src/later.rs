@@ -44,15 +44,11 @@ impl From<leptos::wasm_split::SplitLoaderError> for Unloaded {
 
 /// A step whose code may live in a chunk: `$load` fetches the chunk, `$view` builds the
 /// step's view (fetching first if needed).
+#[rustfmt::skip]
 macro_rules! split_step {
     ($chunk:ident, $load:ident, $view:ident, $body:expr) => {
         #[cfg(mailsetup_split)]
-        #[leptos::wasm_split::wasm_split(
-                            $chunk,
-                            fallible,
-                            wasm_split_path = ::leptos::wasm_split,
-                            preload($load)
-                        )]
+        #[leptos::wasm_split::wasm_split($chunk, fallible, wasm_split_path = ::leptos::wasm_split, preload($load))]
         fn $view() -> Result<AnyView, Unloaded> {
             Ok($body.into_any())
         }

@@ -1,17 +1,17 @@
-//! The steps after the address, as split points of the release build: `cargo xtask
+//! The steps after the address, as the split point of the release build: `cargo xtask
 //! build-web` compiles with `--cfg mailsetup_split`, and `wasm_split_cli_support` moves
-//! each step's code (its views, and what only it uses: the check, the report, the
-//! sign-in choice) into a chunk of its own that is fetched when the step needs it. The
-//! first screen downloads only the address step (issue 15).
+//! their code (the views, and what only they use: the check, the report, the sign-in
+//! choice) into a chunk that is fetched after the first step shows. The first screen
+//! downloads only the address step (issue 15).
 //!
 //! Without the cfg (`trunk serve`, `cargo xtask build-web --dev`, clippy) the same
 //! functions are plain `async fn`s that are ready at once, so one code path serves both.
 //!
 //! [`view`] is synchronous: once a step's chunk is in, its view is built in the render,
 //! as before the split. While it loads, a short line says so; if it fails (the network
-//! dropped before the chunks came), the step says so with a Try again button, and a
+//! dropped before the chunk came), the step says so with a Try again button, and a
 //! later attempt fetches again (a failed load is not remembered). [`prefetch`] loads
-//! every chunk when the browser is idle after the first step shows, so moving on never
+//! the chunk when the browser is idle after the first step shows, so moving on never
 //! waits and the wizard keeps working offline once loaded.
 //!
 //! A split function crosses into its chunk through an `extern "C"` import, hence
@@ -42,111 +42,70 @@ impl From<leptos::wasm_split::SplitLoaderError> for Unloaded {
     }
 }
 
-/// A step whose code may live in a chunk: `$load` fetches the chunk, `$view` builds the
-/// step's view (fetching first if needed).
-#[rustfmt::skip]
-macro_rules! split_step {
-    ($chunk:ident, $load:ident, $view:ident, $body:expr) => {
-        #[cfg(mailsetup_split)]
-        #[leptos::wasm_split::wasm_split($chunk, fallible, wasm_split_path = ::leptos::wasm_split, preload($load))]
-        fn $view() -> Result<AnyView, Unloaded> {
-            Ok($body.into_any())
-        }
-
-        #[cfg(not(mailsetup_split))]
-        async fn $view() -> Result<AnyView, Unloaded> {
-            Ok($body.into_any())
-        }
-
-        #[cfg(not(mailsetup_split))]
-        async fn $load() -> Result<(), leptos::wasm_split::SplitLoaderError> {
-            Ok(())
-        }
-    };
+/// The later steps' views, in one chunk of the release build. One chunk, not one per
+/// step: every chunk is fetched right after the first step shows anyway, and each file
+/// more would compete with the API's requests (the provider lookup, the sign-in offers)
+/// for the browser's few connections to the proxy just when the user types.
+#[cfg(mailsetup_split)]
+#[leptos::wasm_split::wasm_split(later, fallible, wasm_split_path = ::leptos::wasm_split, preload(load_chunk))]
+fn step_view(step: Step) -> Result<AnyView, Unloaded> {
+    Ok(build(step))
 }
 
-split_step!(
-    prepare,
-    load_prepare,
-    prepare_view,
-    steps::prepare::Prepare()
-);
-split_step!(
-    password,
-    load_password,
-    password_view,
-    steps::password::PasswordStep()
-);
-split_step!(
-    servers,
-    load_servers,
-    servers_view,
-    steps::servers::Servers()
-);
-split_step!(test, load_test, test_view, steps::test::Test());
-split_step!(
-    result,
-    load_result,
-    result_view,
-    steps::result::ResultStep()
-);
+#[cfg(not(mailsetup_split))]
+async fn step_view(step: Step) -> Result<AnyView, Unloaded> {
+    Ok(build(step))
+}
 
-/// Where a step's chunk stands.
+#[cfg(not(mailsetup_split))]
+async fn load_chunk() -> Result<(), leptos::wasm_split::SplitLoaderError> {
+    Ok(())
+}
+
+fn build(step: Step) -> AnyView {
+    match step {
+        Step::Address => steps::address::Address().into_any(),
+        Step::Prepare => steps::prepare::Prepare().into_any(),
+        Step::Password => steps::password::PasswordStep().into_any(),
+        Step::Servers => steps::servers::Servers().into_any(),
+        Step::Test => steps::test::Test().into_any(),
+        Step::Result => steps::result::ResultStep().into_any(),
+    }
+}
+
+/// Where the chunk stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Load {
     /// Not asked for yet.
     Idle,
     /// Being fetched.
     Loading,
-    /// In: the step's view can be built at once.
+    /// In: the steps' views can be built at once.
     Ready,
     /// The last attempt failed.
     Failed,
 }
 
-/// The steps that live in chunks, in the order [`prefetch`] loads them.
-const LATER: [Step; 5] = [
-    Step::Prepare,
-    Step::Password,
-    Step::Servers,
-    Step::Test,
-    Step::Result,
-];
-
-/// The load state of every step's chunk (index of [`LATER`]), in the context.
+/// The chunk's load state, kept by the frame.
 #[derive(Clone, Copy)]
-pub struct Chunks([RwSignal<Load>; 5]);
+pub struct Chunk(RwSignal<Load>);
 
-impl Chunks {
-    /// All idle (the address step needs none).
+impl Chunk {
+    /// Not asked for yet (the address step needs none).
     pub fn new() -> Self {
-        Self(std::array::from_fn(|_| RwSignal::new(Load::Idle)))
-    }
-
-    fn of(self, step: Step) -> Option<RwSignal<Load>> {
-        LATER.iter().position(|s| *s == step).map(|i| self.0[i])
+        Self(RwSignal::new(Load::Idle))
     }
 }
 
-/// Fetches `step`'s chunk unless it is in or on its way; the state follows.
-pub fn load(chunks: Chunks, step: Step) {
-    let Some(state) = chunks.of(step) else {
-        return;
-    };
-    if matches!(state.get_untracked(), Load::Loading | Load::Ready) {
+/// Fetches the chunk unless it is in or on its way; the state follows.
+pub fn load(chunk: Chunk) {
+    if matches!(chunk.0.get_untracked(), Load::Loading | Load::Ready) {
         return;
     }
-    state.set(Load::Loading);
+    chunk.0.set(Load::Loading);
     spawn_local(async move {
-        let done = match step {
-            Step::Prepare => load_prepare().await,
-            Step::Password => load_password().await,
-            Step::Servers => load_servers().await,
-            Step::Test => load_test().await,
-            Step::Result => load_result().await,
-            Step::Address => Ok(()),
-        };
-        state.set(if done.is_ok() {
+        let done = load_chunk().await;
+        chunk.0.set(if done.is_ok() {
             Load::Ready
         } else {
             Load::Failed
@@ -164,32 +123,19 @@ fn now<T>(fut: impl Future<Output = T>) -> Option<T> {
 }
 
 /// The view of a later `step` (reactive: it follows the chunk's state).
-pub fn view(c: Ctx, chunks: Chunks, step: Step) -> AnyView {
-    let Some(state) = chunks.of(step) else {
-        return ().into_any();
-    };
-    match state.get() {
-        Load::Ready => {
-            let built = match step {
-                Step::Prepare => now(prepare_view()),
-                Step::Password => now(password_view()),
-                Step::Servers => now(servers_view()),
-                Step::Test => now(test_view()),
-                Step::Result => now(result_view()),
-                Step::Address => None,
-            };
-            match built {
-                Some(Ok(v)) => v,
-                // Not expected once the chunk is in; shown as a failure, never a blank.
-                _ => {
-                    state.set(Load::Failed);
-                    unloaded(chunks, step, c)
-                }
+pub fn view(c: Ctx, chunk: Chunk, step: Step) -> AnyView {
+    match chunk.0.get() {
+        Load::Ready => match now(step_view(step)) {
+            Some(Ok(v)) => v,
+            // Not expected once the chunk is in; shown as a failure, never a blank.
+            _ => {
+                chunk.0.set(Load::Failed);
+                unloaded(c, chunk)
             }
-        }
-        Load::Failed => unloaded(chunks, step, c),
+        },
+        Load::Failed => unloaded(c, chunk),
         Load::Idle | Load::Loading => {
-            load(chunks, step);
+            load(chunk);
             view! {
                 <p class="hint" role="status" data-testid="step-loading">
                     {move || c.t().step_loading}
@@ -200,12 +146,12 @@ pub fn view(c: Ctx, chunks: Chunks, step: Step) -> AnyView {
     }
 }
 
-/// The step's chunk could not be loaded: say so, offer to try again.
-fn unloaded(chunks: Chunks, step: Step, c: Ctx) -> AnyView {
+/// The chunk could not be loaded: say so, offer to try again.
+fn unloaded(c: Ctx, chunk: Chunk) -> AnyView {
     view! {
         <div class="error" role="alert" data-testid="step-unloaded">
             <p>{move || c.t().step_unloaded}</p>
-            <button type="button" on:click=move |_| load(chunks, step)>
+            <button type="button" on:click=move |_| load(chunk)>
                 {move || c.t().retry}
             </button>
         </div>
@@ -213,14 +159,10 @@ fn unloaded(chunks: Chunks, step: Step, c: Ctx) -> AnyView {
     .into_any()
 }
 
-/// Loads every step's chunk when the browser is next idle (at the latest after a
-/// second), so the following steps never wait and work without the network.
-pub fn prefetch(chunks: Chunks) {
-    let run = move || {
-        for step in LATER {
-            load(chunks, step);
-        }
-    };
+/// Loads the chunk when the browser is next idle (at the latest after a second), so the
+/// following steps never wait and work without the network.
+pub fn prefetch(chunk: Chunk) {
+    let run = move || load(chunk);
     let Some(window) = web_sys::window() else {
         return;
     };

@@ -126,8 +126,8 @@ pub fn App() -> impl IntoView {
     };
     provide_context(c);
     recognise(c);
-    let chunks = later::Chunks::new();
-    later::prefetch(chunks);
+    let chunk = later::Chunk::new();
+    later::prefetch(chunk);
 
     let step = Memo::new(move |_| c.w.with(|w| w.step));
     let sent = Memo::new(move |_| c.w.with(|w| w.verified_sent));
@@ -216,11 +216,11 @@ pub fn App() -> impl IntoView {
             </header>
             <main class="card" data-step=move || step.get().as_str()>
                 <Stepper />
-                // The later steps' code arrives in chunks (release builds), fetched
+                // The later steps' code arrives in a chunk (release builds), fetched
                 // when the browser is idle after this first render.
                 {move || match step.get() {
                     Step::Address => steps::address::Address().into_any(),
-                    s => later::view(c, chunks, s),
+                    s => later::view(c, chunk, s),
                 }}
             </main>
         </div>

@@ -95,6 +95,11 @@ impl Chunk {
     pub fn new() -> Self {
         Self(RwSignal::new(Load::Idle))
     }
+
+    /// Whether the chunk is in (reactive).
+    pub fn ready(self) -> bool {
+        self.0.get() == Load::Ready
+    }
 }
 
 /// Fetches the chunk unless it is in or on its way; the state follows.

@@ -169,13 +169,16 @@ pub fn App() -> impl IntoView {
             let _ = el.set_attribute("lang", code);
         }
     });
-    // Move focus to each new step's heading (not on first load).
-    Effect::new(move |prev: Option<Step>| {
+    // Move focus to each new step's heading (not on first load); a later step's heading
+    // exists once its chunk is in, so a move made while it loads focuses then.
+    Effect::new(move |prev: Option<(Step, bool)>| {
         let s = step.get();
-        if prev.is_some_and(|p| p != s) {
+        let shown = s == Step::Address || chunk.ready();
+        let pending = prev.is_some_and(|(p, pending)| p != s || pending);
+        if pending && shown {
             focus_heading();
         }
-        s
+        (s, pending && !shown)
     });
 
     let lang_button = move |l: Lang, label: &'static str| {

@@ -12,6 +12,7 @@
 
 mod release;
 mod setup;
+mod wasm_flags;
 mod web;
 
 use std::process::Command;

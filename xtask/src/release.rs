@@ -77,7 +77,9 @@ pub fn build(toolchain: Toolchain, dist: &Path) -> anyhow::Result<()> {
         "RUSTFLAGS",
         "--cfg erase_components --cfg mailsetup_split -Clink-args=--emit-relocs",
     );
-    exec(crate::web::wasm_env(&mut cmd, toolchain))?;
+    exec(crate::wasm_flags::size(crate::web::wasm_env(
+        &mut cmd, toolchain,
+    )))?;
     let raw = target_dir.join(format!("wasm32-unknown-unknown/wasm-release/{CRATE}.wasm"));
     let input = std::fs::read(&raw).with_context(|| format!("cannot read {}", raw.display()))?;
 

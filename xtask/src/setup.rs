@@ -1,7 +1,9 @@
 //! Installs what the project needs, each step idempotent, skipped when already satisfied,
 //! and saying what it does. The wasm32 standard library comes from rustup when it has or
 //! can fetch it, else from Debian's `rustc-web` packages, built from source (see
-//! ../shared/TOOLCHAIN.md for why).
+//! ../shared/TOOLCHAIN.md for why). The release build rebuilds std for size
+//! (`wasm_flags.rs`), so it needs std's sources too: rustup's `rust-src`, else the Debian
+//! route's `rust-web-src`.
 
 use std::path::Path;
 use std::process::Command;
@@ -56,7 +58,13 @@ pub fn run(tests: bool) -> anyhow::Result<Toolchain> {
             println!("- wasm32 std: MAILSETUP_WASM_ROUTE=debian forces the Debian route");
             debian_route()?
         }
-        Some("rustup") | None | Some("") => wasm_target()?,
+        Some("rustup") | None | Some("") => match wasm_target()? {
+            Toolchain::Rustup if !rust_src() => {
+                println!("  taking the Debian route for the std sources (rust-web-src)");
+                debian_route()?
+            }
+            t => t,
+        },
         Some(other) => bail!("MAILSETUP_WASM_ROUTE={other:?}: expected `rustup` or `debian`"),
     };
     trunk()?;
@@ -100,6 +108,30 @@ fn wasm_target() -> anyhow::Result<Toolchain> {
     }
     println!("  rustup cannot fetch the target here; taking the Debian route");
     debian_route()
+}
+
+/// The std sources for the release build, which rebuilds std for size
+/// (`wasm_flags.rs`): rustup's `rust-src` component if installed or added within 60 s.
+/// False when rustup cannot fetch it; the caller then takes the Debian route, whose
+/// `rust-web-src` package holds the sources of its own rustc.
+fn rust_src() -> bool {
+    let sources = output(Command::new("rustc").args(["--print", "sysroot"]))
+        .map(|s| Path::new(&s).join("lib/rustlib/src/rust/library/std"));
+    if sources.as_deref().is_some_and(Path::is_dir) {
+        println!("- std sources: rustup's rust-src component is installed (skip)");
+        return true;
+    }
+    println!("- std sources: trying `rustup component add rust-src` (60 s limit)");
+    let added = Command::new("timeout")
+        .args(["60", "rustup", "component", "add", "rust-src"])
+        .status()
+        .is_ok_and(|s| s.success());
+    if added {
+        println!("  took rustup's rust-src");
+    } else {
+        println!("  rustup cannot fetch rust-src here");
+    }
+    added
 }
 
 /// Debian's rustc-web linked into rustup, with the wasm linker from lld-22.

@@ -23,6 +23,8 @@ pub struct Recognition {
     pub looking: bool,
     /// Discovery is under way.
     pub discovering: bool,
+    /// The proxy is being asked which providers offer a sign-in (once per page).
+    pub offers: bool,
 }
 
 /// The state of the running check.
@@ -83,10 +85,10 @@ pub fn recognise(c: Ctx) {
     }
     let generation = c.generation.get_value() + 1;
     c.generation.set_value(generation);
-    c.recog.set(Recognition {
-        domain: domain.clone(),
-        looking: true,
-        discovering: false,
+    c.recog.update(|r| {
+        r.domain.clone_from(&domain);
+        r.looking = true;
+        r.discovering = false;
     });
     let email = c.w.with_untracked(|w| w.email.trim().to_owned());
     let lang = c.lang.get_untracked();
@@ -119,12 +121,14 @@ pub fn recognise(c: Ctx) {
 /// How long Continue waits at most for the provider lookup of the typed domain.
 const LOOKUP_WAIT_MS: i32 = 5000;
 
-/// Continue from the address step: once the provider lookup of this domain has answered
-/// (at most [`LOOKUP_WAIT_MS`]), so the preparation step is not skipped by a slow answer.
+/// Continue from the address step: once the provider lookup of this domain and the
+/// question which providers offer a sign-in have answered (at most [`LOOKUP_WAIT_MS`]),
+/// so the preparation step is not skipped by a slow answer (the later steps' chunk is
+/// often being fetched just then).
 pub fn continue_from_address(c: Ctx) {
     recognise(c);
     spawn_local(async move {
-        if c.recog.with_untracked(|r| r.looking) {
+        if c.recog.with_untracked(|r| r.looking || r.offers) {
             // One promise, settled by whichever comes first: the lookup's answer (seen by
             // an effect, which only settles the promise and writes no signal) or the cap.
             let owner = Owner::new();
@@ -137,7 +141,7 @@ pub fn continue_from_address(c: Ctx) {
                 }
                 owner.with(|| {
                     Effect::new(move |_| {
-                        if !c.recog.with(|r| r.looking) {
+                        if !c.recog.with(|r| r.looking || r.offers) {
                             let _ = resolve.call0(&wasm_bindgen::JsValue::NULL);
                         }
                     });

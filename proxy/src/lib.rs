@@ -12,6 +12,7 @@ pub mod config;
 pub mod discover;
 pub mod dns;
 pub mod error;
+pub mod http_client;
 pub mod i18n;
 pub mod limits;
 pub mod metrics;

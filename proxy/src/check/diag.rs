@@ -3,11 +3,67 @@
 //! [`mailsetup_shared::diagnose`]) and every code is explained there too, in the user's
 //! language with the provider's own advice. Non-reply failures (DNS, connect, TLS,
 //! timeouts, wrong protocol) are classified by the check itself.
+//!
+//! [`Judge::failure`] is where a protocol session's [`Fault`] becomes a [`Failure`]: the
+//! step recorder calls it for every step that did not work.
 
-use mailsetup_shared::api::DiagnosisCode;
+use mailsetup_shared::api::{DiagnosisCode, Protocol, Provider, StepKind};
 pub use mailsetup_shared::diagnose::{ReplyContext, Stage, classify_reply, explain};
 
+use super::failure::{Failure, Fault};
 use super::sasl::OAuthError;
+
+/// What a side's failures are judged by: its protocol, the provider behind the server, and
+/// whether the login is with a token.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Judge<'a> {
+    pub(super) protocol: Protocol,
+    pub(super) provider: Option<&'a Provider>,
+    pub(super) token: bool,
+}
+
+impl Judge<'_> {
+    /// The failure of `step`: a session's own verdict stands; a server's refusal is
+    /// classified by the shared rules at the step's stage; a refused STARTTLS that no rule
+    /// explains is `starttls_unavailable`; a refused login goes through [`login`].
+    pub(super) fn failure(&self, step: StepKind, fault: Fault) -> Failure {
+        match fault {
+            Fault::Failed(failure) => failure,
+            Fault::Refused { words, .. } => {
+                let mut f = self.classify(step.into(), &words);
+                // A POP3 `-ERR` or SMTP 5xx to STARTTLS says nothing about the password,
+                // so the catch-all `auth_failed` does not apply there (IMAP's verdict stands).
+                let unexplained = f.code == DiagnosisCode::ProtocolError
+                    || (f.code == DiagnosisCode::AuthFailed && self.protocol != Protocol::Imap);
+                if step == StepKind::Starttls && unexplained {
+                    f.code = DiagnosisCode::StarttlsUnavailable;
+                }
+                f
+            }
+            Fault::LoginRefused { words, error } => {
+                // The server's words, with a token server's JSON error.
+                let words = match &error {
+                    Some(e) if !e.text.is_empty() => format!("{words}\n{}", e.text),
+                    _ => words,
+                };
+                let mut f = self.classify(Stage::Auth, &words);
+                f.code = login(f.code, self.token, error.as_ref());
+                f
+            }
+        }
+    }
+
+    /// Classifies a server's refusal with the shared rules.
+    fn classify(&self, stage: Stage, reply: &str) -> Failure {
+        let code = classify_reply(&ReplyContext {
+            protocol: self.protocol,
+            stage,
+            reply,
+            provider: self.provider,
+        });
+        Failure::reply(code, reply)
+    }
+}
 
 /// What a refused login means: `code` is the shared rules' verdict on the server's words.
 /// For a token login, a verdict about the password (`auth_failed`,

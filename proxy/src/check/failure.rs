@@ -1,10 +1,13 @@
 //! Why a side of a check failed ([`Failure`]: a diagnosis code and the step's detail in
-//! every language), and the failures shared by the protocol clients: a greeting of the
-//! wrong protocol, a reply that breaks the protocol, a network error while waiting.
+//! every language), why a protocol session's step did not work ([`Fault`]: decided by the
+//! session, or a server's refusal that `diag` classifies), and the failures shared by the
+//! protocol clients: a greeting of the wrong protocol, a reply that breaks the protocol, a
+//! network error while waiting.
 
 use mailsetup_shared::api::{DiagnosisCode, Protocol, Text};
 
 use super::net::{self, NetError};
+use super::sasl::OAuthError;
 use crate::i18n::verbatim;
 
 /// Why a side failed.
@@ -70,6 +73,52 @@ impl Failure {
                 format!("{}: {ru}{quote}", what.ru),
             ),
         )
+    }
+}
+
+/// Why a protocol session's step did not work, as the session sees it: the step recorder
+/// turns it into a [`Failure`] with `diag`'s rules (the step gives the stage).
+#[derive(Debug)]
+pub(crate) enum Fault {
+    /// Decided by the session: the network, a reply that breaks the protocol, something
+    /// not offered.
+    Failed(Failure),
+    /// The server said no to `what` (a command, or "the greeting"), in `words`.
+    Refused {
+        /// What was refused, for a probe's detail ("STARTTLS refused: ...").
+        what: &'static str,
+        /// The server's words, as received.
+        words: String,
+    },
+    /// The server refused the login, in `words`, with a token server's SASL error.
+    LoginRefused {
+        /// The server's words, as received.
+        words: String,
+        /// The JSON error challenge of a refused token, when one came.
+        error: Option<OAuthError>,
+    },
+}
+
+impl From<Failure> for Fault {
+    fn from(failure: Failure) -> Self {
+        Self::Failed(failure)
+    }
+}
+
+impl Fault {
+    /// A network failure while waiting for `what` (see [`Failure::net`]).
+    pub(super) fn net(err: NetError, what: &str) -> Self {
+        Self::Failed(Failure::net(err, what))
+    }
+
+    /// The failure without the diagnosis rules, for a probe that only reports what
+    /// happened: a refusal reads "STARTTLS refused: <the reply>".
+    pub(super) fn unjudged(self) -> Failure {
+        match self {
+            Self::Failed(f) => f,
+            Self::Refused { what, words } => refused(what, &words),
+            Self::LoginRefused { words, .. } => refused("the login", &words),
+        }
     }
 }
 

@@ -9,12 +9,15 @@
 //! timeout (see [`net`]).
 //!
 //! The parts: `request` (validation, the target and who logs in), `side` (one side: connect,
-//! TLS, the protocol session, under the side timeout), `record` (the step recorder: timing,
-//! live event, detail, the final report), `imap`, `pop3`, `smtp` (the protocol sessions),
-//! `sasl` (every login mechanism), `failure` + [`diag`] (why a side failed, and the
-//! diagnosis), [`net`] (bounded connection), [`tls`], [`guard`] (failed-login limit),
-//! [`redact`] (the secret out of server text), [`probe`] (a server probed without login,
-//! for discovery's guessing, with the sessions' own greeting and STARTTLS conversations).
+//! TLS, the steps of the protocol session in their one order, under the side timeout),
+//! `record` (the step recorder: it wraps each step with timing, live event, detail, and
+//! builds the final report), `session` (what a protocol session offers: one method a step,
+//! each a typed reply or a typed fault), `imap`, `pop3`, `smtp` (the protocol sessions;
+//! they never record), `sasl` (every login mechanism), `failure` + [`diag`] (why a step
+//! failed, and the diagnosis), [`net`] (bounded connection), [`tls`], [`guard`]
+//! (failed-login limit), [`redact`] (the secret out of server text), [`probe`] (a server
+//! probed without login, for discovery's guessing, with the sessions' own steps up to
+//! STARTTLS).
 //!
 //! Invariant: sockets go only to the addresses [`net::resolve`] checked against the policy;
 //! the password or token is sent only by the protocol modules, never logged, never put in a
@@ -47,6 +50,7 @@ mod record;
 pub mod redact;
 mod request;
 mod sasl;
+mod session;
 mod side;
 mod smtp;
 pub mod tls;
@@ -62,9 +66,7 @@ use mailsetup_shared::api::{
 use crate::config::Config;
 use crate::dns::Resolver;
 use crate::policy::EgressPolicy;
-use failure::{Failure, GREETING, bad_greeting};
 use net::ResolveError;
-use record::SideRun;
 pub use request::validate;
 use request::{Creds, Target};
 use request::{login_name, network_address};

@@ -1,8 +1,8 @@
 //! Probing a mail server without logging in (discovery's guessing): connect to one address
 //! the egress policy accepted, read the greeting, ask for the capabilities, STARTTLS (STLS
-//! on POP3), make TLS, and report what was seen. The conversations are the check sessions'
-//! own (`imap::probe`, `pop3::probe`, `smtp::probe`, with their reply readers) over the
-//! bounded [`Conn`]; the connect, the handshake and every reply have their own timeout
+//! on POP3), make TLS, and report what was seen. The conversation is the check sessions'
+//! own steps up to STARTTLS (`session::probe` over `imap::Imap`, `pop3::Pop3`,
+//! `smtp::Smtp`, with their reply readers) over the bounded [`Conn`]; the connect, the handshake and every reply have their own timeout
 //! ([`ProbeLimits`]).
 
 use std::net::{IpAddr, SocketAddr};
@@ -17,7 +17,7 @@ use tokio_rustls::client::TlsStream;
 use super::failure::Failure;
 pub use super::net::Probed;
 use super::net::{self, Conn, NetError, Stream};
-use super::{imap, pop3, smtp, tls};
+use super::{imap, pop3, session, smtp, tls};
 use crate::i18n;
 use crate::policy::EgressPolicy;
 
@@ -125,9 +125,9 @@ impl Probe<'_> {
 /// capabilities, STARTTLS and the go-ahead.
 async fn converse(conn: &mut Conn, protocol: Protocol, starttls: bool) -> Result<Probed, Text> {
     let r = match protocol {
-        Protocol::Imap => imap::probe(conn, starttls).await,
-        Protocol::Pop3 => pop3::probe(conn, starttls).await,
-        Protocol::Smtp => smtp::probe(conn, starttls).await,
+        Protocol::Imap => session::probe::<imap::Imap>(conn, starttls).await,
+        Protocol::Pop3 => session::probe::<pop3::Pop3>(conn, starttls).await,
+        Protocol::Smtp => session::probe::<smtp::Smtp>(conn, starttls).await,
     };
     r.map_err(|f: Failure| f.detail)
 }

@@ -2,6 +2,10 @@
 //! (with a detail in the request's language, or the server's own words) or as failed; the
 //! recorder times it, takes the secret out of its detail, sends it to the live listener
 //! and keeps it for the report, which [`SideRun::finish`] builds with the diagnosis.
+//!
+//! A protocol session's step is one call of [`SideRun::step`]: the session returns a typed
+//! reply (its [`StepDetail`] is the step's detail) or a [`Fault`], which `diag`'s
+//! [`Judge`](diag::Judge) turns into the failure.
 
 use std::time::Instant;
 
@@ -9,11 +13,10 @@ use mailsetup_shared::api::{
     Lang, Provider, Side, SideReport, StepEvent, StepKind, StepReport, Text, TlsInfo,
 };
 
-use super::failure::{Failure, GREETING, unclean_logout};
-use super::net::{Conn, clean_text};
-use super::request::{Creds, Target};
-use super::{Checker, Events, Limits, diag, elapsed_ms, redact, sasl};
-use crate::i18n::verbatim;
+use super::failure::{Failure, Fault, unclean_logout};
+use super::request::Target;
+use super::session::{Quoted, StepDetail};
+use super::{Checker, Events, Limits, diag, elapsed_ms, redact};
 
 /// The running record of one side.
 pub(super) struct SideRun<'a> {
@@ -24,12 +27,13 @@ pub(super) struct SideRun<'a> {
     pub(super) current: Option<(StepKind, Instant)>,
     pub(super) tls: Option<TlsInfo>,
     pub(super) capabilities: Vec<String>,
-    pub(super) tag: u32,
     pub(super) events: Option<(Events, Side)>,
     /// Takes the secret out of every server text before it is recorded.
     pub(super) redactor: &'a redact::Redactor,
     /// The language step details are written in.
     pub(super) lang: Lang,
+    /// What the failures are judged by.
+    judge: diag::Judge<'a>,
 }
 
 impl<'a> SideRun<'a> {
@@ -39,6 +43,7 @@ impl<'a> SideRun<'a> {
         provider: Option<&'a Provider>,
         redactor: &'a redact::Redactor,
         lang: Lang,
+        token: bool,
     ) -> Self {
         Self {
             checker,
@@ -46,11 +51,15 @@ impl<'a> SideRun<'a> {
             provider,
             redactor,
             lang,
+            judge: diag::Judge {
+                protocol: target.protocol,
+                provider,
+                token,
+            },
             steps: Vec::new(),
             current: None,
             tls: None,
             capabilities: Vec::new(),
-            tag: 0,
             events: None,
         }
     }
@@ -65,31 +74,42 @@ impl<'a> SideRun<'a> {
         self.current = Some((step, Instant::now()));
     }
 
-    /// Starts the greeting step and reads the server's first line (IMAP, POP3).
-    pub(super) async fn read_greeting(&mut self, conn: &mut Conn) -> Result<String, Failure> {
-        self.start(StepKind::Greeting);
-        conn.read_line()
-            .await
-            .map_err(|e| self.fail(Failure::net(e, GREETING)))
+    /// One step of a protocol session: starts `step`, awaits the session's `work`, and
+    /// ends the step as done with the reply's detail, or as failed with the judged fault.
+    pub(super) async fn step<T: StepDetail>(
+        &mut self,
+        step: StepKind,
+        work: impl Future<Output = Result<T, Fault>>,
+    ) -> Result<T, Failure> {
+        self.start(step);
+        match work.await {
+            Ok(reply) => {
+                self.done(reply.detail());
+                Ok(reply)
+            }
+            Err(fault) => {
+                let failure = self.judge.failure(step, fault);
+                Err(self.fail(failure))
+            }
+        }
+    }
+
+    /// The logout step: the server's goodbye, or why the logout was not clean; after a
+    /// successful check that is a remark, not a failure.
+    pub(super) async fn logout(&mut self, work: impl Future<Output = Result<Quoted, Fault>>) {
+        self.start(StepKind::Logout);
+        match work.await {
+            Ok(goodbye) => self.done(goodbye.detail()),
+            Err(fault) => {
+                let failure = self.judge.failure(StepKind::Logout, fault);
+                self.done(unclean_logout(&failure));
+            }
+        }
     }
 
     /// Ends the current step as done, with `detail` in the request's language.
     pub(super) fn done(&mut self, detail: Text) {
         self.close_current(true, Some(detail));
-    }
-
-    /// Ends the current step as done, quoting the server (its words are not translated).
-    pub(super) fn quote(&mut self, server_words: String) {
-        self.done(verbatim(server_words));
-    }
-
-    /// Ends the logout step with the server's goodbye, or with why the logout was not
-    /// clean: after a successful check that is a remark, not a failure.
-    pub(super) fn logout(&mut self, goodbye: Result<String, Failure>) {
-        match goodbye {
-            Ok(words) => self.quote(clean_text(&words)),
-            Err(f) => self.done(unclean_logout(&f)),
-        }
     }
 
     /// Ends the current step as failed and hands the failure on.
@@ -121,40 +141,6 @@ impl<'a> SideRun<'a> {
             });
         }
         self.steps.push(report);
-    }
-
-    /// Classifies a server's refusal with the shared rules.
-    pub(super) fn classify(&self, stage: diag::Stage, reply: &str) -> Failure {
-        let code = diag::classify_reply(&diag::ReplyContext {
-            protocol: self.target.protocol,
-            stage,
-            reply,
-            provider: self.provider,
-        });
-        Failure::reply(code, reply)
-    }
-
-    /// Classifies a refused login: the server's words (with a token server's JSON error)
-    /// by the shared rules, then what a refusal means for a token (see [`diag::login`]).
-    pub(super) fn refused_login(
-        &self,
-        creds: &Creds<'_>,
-        reply: &str,
-        error: Option<&sasl::OAuthError>,
-    ) -> Failure {
-        let words = match error {
-            Some(e) if !e.text.is_empty() => format!("{reply}\n{}", e.text),
-            _ => reply.to_owned(),
-        };
-        let mut f = self.classify(diag::Stage::Auth, &words);
-        f.code = diag::login(f.code, creds.token(), error);
-        f
-    }
-
-    /// The next command tag (IMAP).
-    pub(super) fn next_tag(&mut self) -> String {
-        self.tag += 1;
-        format!("a{}", self.tag)
     }
 
     pub(super) fn finish(mut self, result: Result<(), Failure>, lang: Lang) -> SideReport {

@@ -193,6 +193,26 @@ impl<'a> Exchange<'a> {
         })
     }
 
+    /// The command line that starts the exchange: `command` (`AUTH XOAUTH2`, `a3
+    /// AUTHENTICATE PLAIN`), then the initial response when there is one (`=` for an empty
+    /// one: RFC 4959, 4954, 5034).
+    pub(crate) fn start_line(command: &str, initial: Option<&str>) -> Zeroizing<String> {
+        Zeroizing::new(match initial {
+            Some("") => format!("{command} ="),
+            Some(ir) => format!("{command} {ir}"),
+            None => command.to_owned(),
+        })
+    }
+
+    /// The line that answers a challenge: [`answer`](Self::answer)'s, or `*`, which
+    /// cancels the exchange (every protocol's way).
+    pub(crate) fn reply(&mut self, challenge: &str) -> Zeroizing<String> {
+        match self.answer(challenge) {
+            Answer::Send(s) => s,
+            Answer::Cancel => Zeroizing::new("*".to_owned()),
+        }
+    }
+
     /// The answer to a challenge (`challenge` is the base64 text after `+ `/`334 `).
     pub(crate) fn answer(&mut self, challenge: &str) -> Answer {
         self.rounds += 1;
@@ -315,16 +335,20 @@ mod tests {
         base64::engine::general_purpose::STANDARD.decode(s).unwrap()
     }
 
+    /// `user` logging in with `password` at a made-up server.
+    fn password_login(password: &Password) -> Login<'_> {
+        Login {
+            username: "user",
+            credential: Credential::Password(password),
+            host: "h",
+            port: 1,
+        }
+    }
+
     #[test]
     fn plain_encodes_user_and_password() {
         let password = Password::new("pass");
-        let login = Login {
-            username: "user",
-            credential: Credential::Password(&password),
-            host: "h",
-            port: 1,
-        };
-        let mut ex = Exchange::new(Mechanism::Plain, login);
+        let mut ex = Exchange::new(Mechanism::Plain, password_login(&password));
         // base64("\0user\0pass")
         assert_eq!(&*ex.initial().unwrap(), "AHVzZXIAcGFzcw==");
     }
@@ -332,13 +356,7 @@ mod tests {
     #[test]
     fn login_answers_the_user_then_the_password() {
         let password = Password::new("pass");
-        let login = Login {
-            username: "user",
-            credential: Credential::Password(&password),
-            host: "h",
-            port: 1,
-        };
-        let mut ex = Exchange::new(Mechanism::Login, login);
+        let mut ex = Exchange::new(Mechanism::Login, password_login(&password));
         assert!(ex.initial().is_none());
         assert!(matches!(ex.answer("VXNlcm5hbWU6"), Answer::Send(s) if &*s == "dXNlcg=="));
         assert!(matches!(ex.answer("UGFzc3dvcmQ6"), Answer::Send(s) if &*s == "cGFzcw=="));

@@ -1,6 +1,8 @@
 //! One side of a check: connect to the checked addresses, make the TLS session (implicit
 //! or after STARTTLS), run the protocol session, all under the side timeout; the steps go
-//! to the side's recorder ([`SideRun`]).
+//! to the side's recorder ([`SideRun`]). The steps of a session, the same for every
+//! protocol, are [`SideRun::session`]'s: each is one call of a [`Session`] method, which
+//! the recorder wraps.
 
 use std::net::SocketAddr;
 
@@ -13,6 +15,7 @@ use super::failure::Failure;
 use super::net::{self, Conn, Stream};
 use super::record::SideRun;
 use super::request::Creds;
+use super::session::Session;
 use super::{Checker, Events, PreparedSide, imap, pop3, redact, sasl, smtp, tls};
 use crate::i18n;
 
@@ -34,7 +37,7 @@ impl Checker {
         );
         let redactor = redact::Redactor::new(creds.username, creds.credential.secret())
             .with_payloads(&sasl::Exchange::payloads(creds.login(&target)));
-        let mut run = SideRun::new(self, &target, provider, &redactor, lang);
+        let mut run = SideRun::new(self, &target, provider, &redactor, lang, creds.token());
         let side = if target.protocol == Protocol::Smtp {
             Side::Outgoing
         } else {
@@ -94,11 +97,45 @@ impl SideRun<'_> {
         creds: &Creds<'_>,
     ) -> Result<(), Failure> {
         let conn = self.open(addrs).await?;
+        let login = creds.login(self.target);
         match self.target.protocol {
-            Protocol::Imap => imap::run(self, conn, creds).await,
-            Protocol::Pop3 => pop3::run(self, conn, creds).await,
-            Protocol::Smtp => smtp::run(self, conn, creds).await,
+            Protocol::Imap => self.session::<imap::Imap>(conn, login, creds.email).await,
+            Protocol::Pop3 => self.session::<pop3::Pop3>(conn, login, creds.email).await,
+            Protocol::Smtp => self.session::<smtp::Smtp>(conn, login, creds.email).await,
         }
+    }
+
+    /// The steps of a protocol session on a connected (and, for implicit TLS, encrypted)
+    /// `conn`: greeting, the capabilities, for STARTTLS the command, the TLS step and the
+    /// capabilities again, login (IMAP lists its capabilities once more), the account's
+    /// use, logout.
+    #[tracing::instrument(skip_all, fields(host = %self.target.host, port = self.target.port, protocol = self.target.protocol.as_str()))]
+    async fn session<S: Session>(
+        &mut self,
+        mut conn: Conn,
+        login: sasl::Login<'_>,
+        email: &str,
+    ) -> Result<(), Failure> {
+        let mut s = S::new(&conn);
+        self.step(StepKind::Greeting, s.greeting(&mut conn)).await?;
+        self.step(S::LIST, s.list(&mut conn)).await?;
+        if self.target.security == Security::Starttls {
+            self.step(StepKind::Starttls, s.starttls(&mut conn)).await?;
+            conn = self.starttls_upgrade(conn).await?;
+            self.step(S::LIST, s.list(&mut conn)).await?;
+        }
+        if !S::LIST_AFTER_LOGIN {
+            self.capabilities = s.interesting();
+        }
+        self.step(StepKind::Auth, s.login(&mut conn, login)).await?;
+        if S::LIST_AFTER_LOGIN {
+            self.step(S::LIST, s.list(&mut conn)).await?;
+            self.capabilities = s.interesting();
+        }
+        self.step(S::USE, s.use_account(&mut conn, email)).await?;
+        self.logout(s.logout(&mut conn)).await;
+        conn.shutdown().await;
+        Ok(())
     }
 
     /// Connects, and makes the TLS session for implicit TLS.
@@ -187,10 +224,5 @@ impl SideRun<'_> {
             }
         };
         self.upgrade(tcp, read).await
-    }
-
-    /// Whether sending a password now would go unencrypted.
-    pub(super) fn plaintext(&self, conn: &Conn) -> bool {
-        !conn.is_tls()
     }
 }

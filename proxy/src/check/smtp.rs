@@ -1,15 +1,18 @@
-//! The SMTP submission check (RFC 6409, 3207, 4954): greeting, EHLO, STARTTLS, AUTH PLAIN
-//! or LOGIN for a password, AUTH XOAUTH2/OAUTHBEARER for a token (see `sasl`), MAIL FROM with the user's address and RSET (nothing is sent), QUIT.
+//! The SMTP submission session (RFC 6409, 3207, 4954): greeting, EHLO, STARTTLS, AUTH
+//! PLAIN or LOGIN for a password, AUTH XOAUTH2/OAUTHBEARER for a token (see `sasl`), MAIL
+//! FROM with the user's address and RSET (nothing is sent), QUIT. Each step is a method of
+//! [`Smtp`] (see `session`) returning a typed reply or a [`Fault`].
 //!
-//! A small client over the bounded [`Conn`] rather than lettre, which resolves the host
-//! name itself and reads replies without a line limit; see the module doc of `check`.
+//! A small client over the bounded [`Conn`] rather than lettre, whose connect reads the
+//! greeting and EHLO in one call and drops the greeting, whose `auth` picks the mechanism
+//! itself, and which reads replies without a line limit; see the module doc of `check`.
 
-use mailsetup_shared::api::{Credential, DiagnosisCode, Protocol, Security, StepKind, Text};
+use mailsetup_shared::api::{Credential, DiagnosisCode, Protocol, StepKind, Text};
 
-use super::diag::Stage;
-use super::failure::{not_offered, refused};
-use super::net::{Conn, Probed, clean_text};
-use super::{Creds, Failure, SideRun, sasl};
+use super::failure::{Failure, Fault, GREETING, bad_greeting, no_token_mechanism, not_offered};
+use super::net::{Conn, clean_text};
+use super::sasl;
+use super::session::{LoggedIn, Quoted, Session, StepDetail, listed};
 
 /// Most lines in one multi-line reply.
 const MAX_REPLY_LINES: usize = 200;
@@ -42,6 +45,14 @@ impl Reply {
     fn bodies(&self) -> impl Iterator<Item = &str> {
         self.lines.iter().map(|l| l.get(4..).unwrap_or(""))
     }
+
+    /// The server's no to `what`.
+    fn refused(&self, what: &'static str) -> Fault {
+        Fault::Refused {
+            what,
+            words: self.text(),
+        }
+    }
 }
 
 async fn read_reply(conn: &mut Conn, what: &str) -> Result<Reply, Failure> {
@@ -54,7 +65,7 @@ async fn read_reply(conn: &mut Conn, what: &str) -> Result<Reply, Failure> {
             && (b.len() == 3 || b[3] == b' ' || b[3] == b'-');
         if !valid {
             if lines.is_empty() {
-                return Err(super::bad_greeting(Protocol::Smtp, &line));
+                return Err(bad_greeting(Protocol::Smtp, &line));
             }
             return Err(Failure::unexpected(
                 what,
@@ -85,21 +96,6 @@ async fn command(conn: &mut Conn, line: &str, what: &str) -> Result<Reply, Failu
         .await
         .map_err(|e| Failure::net(e, what))?;
     read_reply(conn, what).await
-}
-
-/// EHLO with an address literal for this end of the connection.
-async fn ehlo(side: &mut SideRun<'_>, conn: &mut Conn, name: &str) -> Result<Vec<String>, Failure> {
-    side.start(StepKind::Ehlo);
-    let r = command(conn, &format!("EHLO {name}"), "EHLO")
-        .await
-        .map_err(|f| side.fail(f))?;
-    if r.code != 250 {
-        let f = side.classify(Stage::Other, &r.text());
-        return Err(side.fail(f));
-    }
-    let keywords: Vec<String> = r.bodies().skip(1).map(str::to_owned).collect();
-    side.quote(keywords.join(", "));
-    Ok(keywords)
 }
 
 fn has_keyword(keywords: &[String], name: &str) -> bool {
@@ -134,167 +130,171 @@ fn helo_name(conn: &Conn) -> String {
     }
 }
 
-/// The conversation of a probe without login (see `check::probe`): the greeting, and when
-/// `starttls`, EHLO, STARTTLS and its go-ahead. Returns the greeting and the EHLO keywords
-/// seen.
-pub(super) async fn probe(conn: &mut Conn, starttls: bool) -> Result<Probed, Failure> {
-    let greeting = read_reply(conn, super::GREETING).await?;
-    if greeting.code != 220 {
-        return Err(refused("the greeting", &greeting.text()));
+/// The SMTP session: the EHLO name and the keywords of the last EHLO.
+pub(super) struct Smtp {
+    /// The address literal of this end of the connection.
+    helo_name: String,
+    /// The EHLO keywords (without the first line, the server's name).
+    keywords: Vec<String>,
+}
+
+/// The EHLO keywords, as reported.
+pub(super) struct Keywords(Vec<String>);
+
+impl StepDetail for Keywords {
+    fn detail(&self) -> Text {
+        listed(&self.0, ", ")
     }
-    let mut capabilities = Vec::new();
-    if starttls {
-        let r = command(conn, &format!("EHLO {}", helo_name(conn)), "EHLO").await?;
-        if r.code != 250 {
-            return Err(refused("EHLO", &r.text()));
+}
+
+/// The user's address accepted as sender (nothing sent), with the server's words.
+pub(super) struct Accepted {
+    email: String,
+    words: String,
+}
+
+impl StepDetail for Accepted {
+    fn detail(&self) -> Text {
+        let Self { email, words } = self;
+        Text::new(
+            format!("{email} accepted as sender ({words}); nothing sent"),
+            format!("{email} принят как отправитель ({words}); ничего не отправлено"),
+        )
+    }
+}
+
+impl Session for Smtp {
+    const LIST: StepKind = StepKind::Ehlo;
+    const USE: StepKind = StepKind::Sender;
+    type List = Keywords;
+    type Used = Accepted;
+
+    fn new(conn: &Conn) -> Self {
+        Self {
+            helo_name: helo_name(conn),
+            keywords: Vec::new(),
         }
-        let keywords: Vec<String> = r.bodies().skip(1).map(str::to_owned).collect();
-        if !has_keyword(&keywords, "STARTTLS") {
-            return Err(not_offered("STARTTLS"));
+    }
+
+    async fn greeting(&mut self, conn: &mut Conn) -> Result<Quoted, Fault> {
+        let greeting = read_reply(conn, GREETING).await?;
+        if greeting.code != 220 {
+            return Err(greeting.refused("the greeting"));
+        }
+        Ok(Quoted(greeting.text()))
+    }
+
+    /// EHLO with an address literal for this end of the connection.
+    async fn list(&mut self, conn: &mut Conn) -> Result<Keywords, Fault> {
+        let r = command(conn, &format!("EHLO {}", self.helo_name), "EHLO").await?;
+        if r.code != 250 {
+            return Err(r.refused("EHLO"));
+        }
+        self.keywords = r.bodies().skip(1).map(str::to_owned).collect();
+        Ok(Keywords(self.keywords.clone()))
+    }
+
+    async fn starttls(&mut self, conn: &mut Conn) -> Result<Quoted, Fault> {
+        if !has_keyword(&self.keywords, "STARTTLS") {
+            return Err(not_offered("STARTTLS").into());
         }
         let r = command(conn, "STARTTLS", "STARTTLS").await?;
         if r.code != 220 {
-            return Err(refused("STARTTLS", &r.text()));
+            return Err(r.refused("STARTTLS"));
         }
-        capabilities = keywords;
+        Ok(Quoted(r.text()))
     }
-    Ok(Probed {
-        greeting: clean_text(&greeting.text()),
-        capabilities,
-    })
+
+    fn seen(&self) -> Vec<String> {
+        self.keywords.clone()
+    }
+
+    fn interesting(&self) -> Vec<String> {
+        INTERESTING
+            .iter()
+            .filter(|k| has_keyword(&self.keywords, k))
+            .map(|s| (*s).to_owned())
+            .collect()
+    }
+
+    async fn login(&mut self, conn: &mut Conn, login: sasl::Login<'_>) -> Result<LoggedIn, Fault> {
+        let mechs = mechanisms(&self.keywords);
+        if mechs.is_empty() {
+            return Err(no_auth(!conn.is_tls() && has_keyword(&self.keywords, "STARTTLS")).into());
+        }
+        let (method, reply, error) = authenticate(conn, login, &mechs).await?;
+        if reply.code != 235 {
+            return Err(Fault::LoginRefused {
+                words: reply.text(),
+                error,
+            });
+        }
+        Ok(LoggedIn(method))
+    }
+
+    /// MAIL FROM with the user's address, then RSET: nothing is sent.
+    async fn use_account(&mut self, conn: &mut Conn, email: &str) -> Result<Accepted, Fault> {
+        let r = command(conn, &format!("MAIL FROM:<{email}>"), "MAIL FROM").await?;
+        if r.code != 250 {
+            return Err(r.refused("MAIL FROM"));
+        }
+        let _ = command(conn, "RSET", "RSET").await;
+        Ok(Accepted {
+            email: email.to_owned(),
+            words: clean_text(&r.text()),
+        })
+    }
+
+    async fn logout(&mut self, conn: &mut Conn) -> Result<Quoted, Fault> {
+        Ok(Quoted(command(conn, "QUIT", "QUIT").await?.text()))
+    }
 }
 
-/// Runs the SMTP check on a connected (and, for implicit TLS, encrypted) `conn`.
-#[tracing::instrument(skip_all, fields(host = %side.target.host, port = side.target.port, protocol = "smtp"))]
-pub(super) async fn run(
-    side: &mut SideRun<'_>,
-    mut conn: Conn,
-    creds: &Creds<'_>,
-) -> Result<(), Failure> {
-    let helo_name = helo_name(&conn);
-    side.start(StepKind::Greeting);
-    let greeting = read_reply(&mut conn, super::GREETING)
-        .await
-        .map_err(|f| side.fail(f))?;
-    if greeting.code != 220 {
-        let f = side.classify(Stage::Greeting, &greeting.text());
-        return Err(side.fail(f));
+/// The failure when EHLO offers no AUTH: before STARTTLS (`before_tls`) that is a server
+/// that wants encryption first, else a relay port.
+fn no_auth(before_tls: bool) -> Failure {
+    if before_tls {
+        Failure::new(
+            DiagnosisCode::PlaintextRefused,
+            Text::new(
+                "EHLO offers no AUTH before STARTTLS",
+                "EHLO не предлагает AUTH до STARTTLS",
+            ),
+        )
+    } else {
+        Failure::new(
+            DiagnosisCode::ProtocolError,
+            Text::new(
+                "the server offers no login (no AUTH in EHLO): this looks like a relay \
+                 port, not mail submission",
+                "сервер не предлагает входа (нет AUTH в EHLO): похоже, это порт для \
+                 пересылки между серверами, а не для отправки почты",
+            ),
+        )
     }
-    side.quote(clean_text(&greeting.text()));
-
-    let mut keywords = ehlo(side, &mut conn, &helo_name).await?;
-
-    if side.target.security == Security::Starttls {
-        side.start(StepKind::Starttls);
-        if !has_keyword(&keywords, "STARTTLS") {
-            return Err(side.fail(not_offered("STARTTLS")));
-        }
-        let r = command(&mut conn, "STARTTLS", "STARTTLS")
-            .await
-            .map_err(|f| side.fail(f))?;
-        if r.code != 220 {
-            let mut f = side.classify(Stage::Starttls, &r.text());
-            if matches!(
-                f.code,
-                DiagnosisCode::ProtocolError | DiagnosisCode::AuthFailed
-            ) {
-                f.code = DiagnosisCode::StarttlsUnavailable;
-            }
-            return Err(side.fail(f));
-        }
-        side.quote(clean_text(&r.text()));
-        conn = side.starttls_upgrade(conn).await?;
-        keywords = ehlo(side, &mut conn, &helo_name).await?;
-    }
-    side.capabilities = INTERESTING
-        .iter()
-        .filter(|k| has_keyword(&keywords, k))
-        .map(|s| (*s).to_owned())
-        .collect();
-
-    side.start(StepKind::Auth);
-    let mechs = mechanisms(&keywords);
-    if mechs.is_empty() {
-        let f = if side.plaintext(&conn) && has_keyword(&keywords, "STARTTLS") {
-            Failure::new(
-                DiagnosisCode::PlaintextRefused,
-                Text::new(
-                    "EHLO offers no AUTH before STARTTLS",
-                    "EHLO не предлагает AUTH до STARTTLS",
-                ),
-            )
-        } else {
-            Failure::new(
-                DiagnosisCode::ProtocolError,
-                Text::new(
-                    "the server offers no login (no AUTH in EHLO): this looks like a relay \
-                     port, not mail submission",
-                    "сервер не предлагает входа (нет AUTH в EHLO): похоже, это порт для \
-                     пересылки между серверами, а не для отправки почты",
-                ),
-            )
-        };
-        return Err(side.fail(f));
-    }
-    let (method, reply, error) = login(side, &mut conn, creds, &mechs).await?;
-    if reply.code != 235 {
-        let f = side.refused_login(creds, &reply.text(), error.as_ref());
-        return Err(side.fail(f));
-    }
-    side.done(Text::new(
-        format!("logged in with {method}"),
-        format!("вход выполнен через {method}"),
-    ));
-
-    side.start(StepKind::Sender);
-    let r = command(
-        &mut conn,
-        &format!("MAIL FROM:<{}>", creds.email),
-        "MAIL FROM",
-    )
-    .await
-    .map_err(|f| side.fail(f))?;
-    if r.code != 250 {
-        let f = side.classify(Stage::Sender, &r.text());
-        return Err(side.fail(f));
-    }
-    let accepted = clean_text(&r.text());
-    let _ = command(&mut conn, "RSET", "RSET").await;
-    let email = creds.email;
-    side.done(Text::new(
-        format!("{email} accepted as sender ({accepted}); nothing sent"),
-        format!("{email} принят как отправитель ({accepted}); ничего не отправлено"),
-    ));
-
-    side.start(StepKind::Logout);
-    side.logout(command(&mut conn, "QUIT", "QUIT").await.map(|r| r.text()));
-    conn.shutdown().await;
-    Ok(())
 }
 
 /// Logs in with the request's credential: AUTH PLAIN, else AUTH LOGIN for a password
 /// (LOGIN also when PLAIN answers 504); AUTH with a token mechanism for a token. Returns
 /// the method, the final reply and a token server's SASL error.
-async fn login(
-    side: &mut SideRun<'_>,
+async fn authenticate(
     conn: &mut Conn,
-    creds: &Creds<'_>,
+    login: sasl::Login<'_>,
     mechs: &[String],
 ) -> Result<(String, Reply, Option<sasl::OAuthError>), Failure> {
-    let login = creds.login(side.target);
-    if let Credential::OAuth2 { sasl: asked, .. } = creds.credential {
+    if let Credential::OAuth2 { sasl: asked, .. } = login.credential {
         let Some(mechanism) = sasl::token_mechanism(asked, mechs) else {
-            return Err(side.fail(super::failure::no_token_mechanism(mechs)));
+            return Err(no_token_mechanism(mechs));
         };
         let mut ex = sasl::Exchange::new(mechanism, login);
-        let r = auth(conn, &mut ex).await.map_err(|f| side.fail(f))?;
+        let r = auth(conn, &mut ex).await?;
         return Ok((format!("AUTH {}", ex.name()), r, ex.error));
     }
     let plain = sasl::Mechanism::Plain.offered(mechs);
     let login_offered = sasl::Mechanism::Login.offered(mechs);
     if plain {
         let mut ex = sasl::Exchange::new(sasl::Mechanism::Plain, login);
-        let r = auth(conn, &mut ex).await.map_err(|f| side.fail(f))?;
+        let r = auth(conn, &mut ex).await?;
         // 504: mechanism not supported after all; try LOGIN.
         if !(r.code == 504 && login_offered) {
             return Ok(("AUTH PLAIN".to_owned(), r, None));
@@ -302,35 +302,28 @@ async fn login(
     }
     if login_offered {
         let mut ex = sasl::Exchange::new(sasl::Mechanism::Login, login);
-        let r = auth(conn, &mut ex).await.map_err(|f| side.fail(f))?;
+        let r = auth(conn, &mut ex).await?;
         return Ok(("AUTH LOGIN".to_owned(), r, None));
     }
     let offered = mechs.join(" ");
-    Err(side.fail(Failure::new(
+    Err(Failure::new(
         DiagnosisCode::ProtocolError,
         Text::new(
             format!("the server offers only {offered} (no PLAIN or LOGIN)"),
             format!("сервер предлагает только {offered} (нет PLAIN и LOGIN)"),
         ),
-    )))
+    ))
 }
 
 /// `AUTH` (RFC 4954): the first message on the command line (the server takes AUTH lines
 /// of 12288 octets), then the exchange's answer to every `334` challenge.
 async fn auth(conn: &mut Conn, ex: &mut sasl::Exchange<'_>) -> Result<Reply, Failure> {
     let what = format!("AUTH {}", ex.name());
-    let line = zeroize::Zeroizing::new(match ex.initial() {
-        Some(ir) if ir.is_empty() => format!("{what} ="),
-        Some(ir) => format!("{what} {}", &*ir),
-        None => what.clone(),
-    });
+    let line = sasl::Exchange::start_line(&what, ex.initial().as_deref().map(String::as_str));
     let mut reply = command(conn, &line, &what).await?;
     while reply.code == 334 {
         let challenge = reply.bodies().last().unwrap_or("").to_owned();
-        let answer = match ex.answer(&challenge) {
-            sasl::Answer::Send(s) => s,
-            sasl::Answer::Cancel => zeroize::Zeroizing::new("*".to_owned()),
-        };
+        let answer = ex.reply(&challenge);
         reply = command(conn, &answer, &what).await?;
     }
     Ok(reply)

@@ -1,18 +1,19 @@
-//! The IMAP check (RFC 9051/3501): greeting, STARTTLS, CAPABILITY, LOGIN or AUTHENTICATE
-//! (PLAIN for a password, XOAUTH2/OAUTHBEARER for a token, see `sasl`), the capabilities a
-//! mail app uses, EXAMINE INBOX, LOGOUT.
+//! The IMAP session (RFC 9051/3501): greeting, STARTTLS, CAPABILITY, LOGIN or
+//! AUTHENTICATE (PLAIN for a password, XOAUTH2/OAUTHBEARER for a token, see `sasl`), the
+//! capabilities a mail app uses, EXAMINE INBOX, LOGOUT. Each step is a method of [`Imap`]
+//! (see `session`) returning a typed reply or a [`Fault`].
 //!
 //! A small client of our own over [`Conn`] (bounded lines, a timeout per reply) rather than
 //! async-imap, which buffers a response of up to 512 MiB; see the module doc of `check`.
 
-use mailsetup_shared::api::{Credential, DiagnosisCode, Protocol, Security, StepKind, Text};
+use mailsetup_shared::api::{Credential, DiagnosisCode, Protocol, Text};
 
 mod wire;
 
-use super::diag::Stage;
-use super::failure::{GREETING, not_offered, refused};
-use super::net::{Conn, Probed, clean_text};
-use super::{Creds, Failure, SideRun, sasl};
+use super::failure::{Failure, Fault, bad_greeting, no_token_mechanism, not_offered};
+use super::net::Conn;
+use super::sasl;
+use super::session::{LoggedIn, Opened, Quoted, Session, StepDetail, greeting_line, listed};
 use wire::{Status, caps_in_code};
 
 /// The capabilities worth reporting to a mail app.
@@ -69,16 +70,6 @@ impl Reply {
         parts.push(&self.text);
         parts.join("\n")
     }
-}
-
-async fn command(
-    side: &mut SideRun<'_>,
-    conn: &mut Conn,
-    line: &str,
-    what: &str,
-) -> Result<Reply, Failure> {
-    let tag = side.next_tag();
-    send_tagged(conn, &tag, line, what).await
 }
 
 /// Sends `line` under `tag` and reads the tagged reply.
@@ -161,21 +152,6 @@ fn parse_caps(reply: &Reply) -> Option<Vec<String>> {
         .or_else(|| caps_in_code(&reply.text))
 }
 
-async fn capabilities(side: &mut SideRun<'_>, conn: &mut Conn) -> Result<Vec<String>, Failure> {
-    let r = command(side, conn, "CAPABILITY", "CAPABILITY").await?;
-    if !r.ok() {
-        return Err(side.classify(Stage::Other, &r.text));
-    }
-    parse_caps(&r).ok_or_else(|| {
-        Failure::unexpected(
-            "CAPABILITY",
-            "the server listed no capabilities",
-            "сервер не перечислил ни одной возможности",
-            None,
-        )
-    })
-}
-
 /// An IMAP quoted string.
 fn quoted(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
@@ -195,250 +171,247 @@ fn greeting_ok(line: &str) -> bool {
     line.starts_with("* OK") || line.starts_with("* PREAUTH")
 }
 
-/// The conversation of a probe without login (see `check::probe`): the greeting, and when
-/// `starttls`, the capabilities (from the greeting's response code, else CAPABILITY),
-/// STARTTLS and its go-ahead. Returns the greeting and the capabilities seen.
-pub(super) async fn probe(conn: &mut Conn, starttls: bool) -> Result<Probed, Failure> {
-    let greeting = conn
-        .read_line()
-        .await
-        .map_err(|e| Failure::net(e, GREETING))?;
-    if !greeting_ok(&greeting) {
-        return Err(super::bad_greeting(Protocol::Imap, &greeting));
+/// The IMAP session: the command tags and the capabilities seen.
+pub(super) struct Imap {
+    /// The last command tag's number (`a1`, `a2`, ...).
+    tag: u32,
+    /// Capabilities a reply already listed (the greeting's, a login's), taken by the next
+    /// [`Session::list`] instead of asking.
+    known: Option<Vec<String>>,
+    /// The last list of capabilities.
+    caps: Vec<String>,
+}
+
+/// The capabilities, as reported.
+pub(super) struct Caps(Vec<String>);
+
+impl StepDetail for Caps {
+    fn detail(&self) -> Text {
+        listed(&self.0, " ")
     }
-    let mut caps = caps_in_code(&greeting);
-    if starttls {
-        let c = match caps {
+}
+
+impl Imap {
+    /// Sends `line` under the next tag and reads the tagged reply.
+    async fn command(&mut self, conn: &mut Conn, line: &str, what: &str) -> Result<Reply, Failure> {
+        let tag = self.next_tag();
+        send_tagged(conn, &tag, line, what).await
+    }
+
+    fn next_tag(&mut self) -> String {
+        self.tag += 1;
+        format!("a{}", self.tag)
+    }
+
+    fn has(&self, name: &str) -> bool {
+        self.caps.iter().any(|c| c == name)
+    }
+}
+
+impl Session for Imap {
+    const LIST_AFTER_LOGIN: bool = true;
+    type List = Caps;
+    type Used = Opened;
+
+    fn new(_: &Conn) -> Self {
+        Self {
+            tag: 0,
+            known: None,
+            caps: Vec::new(),
+        }
+    }
+
+    async fn greeting(&mut self, conn: &mut Conn) -> Result<Quoted, Fault> {
+        let greeting = greeting_line(conn).await?;
+        if greeting.starts_with("* BYE") {
+            return Err(Fault::Refused {
+                what: "the greeting",
+                words: greeting.trim_start_matches("* ").to_owned(),
+            });
+        }
+        if !greeting_ok(&greeting) {
+            return Err(bad_greeting(Protocol::Imap, &greeting).into());
+        }
+        self.known = caps_in_code(&greeting);
+        self.caps = self.known.clone().unwrap_or_default();
+        Ok(Quoted(greeting))
+    }
+
+    /// The capabilities a reply listed, else CAPABILITY.
+    async fn list(&mut self, conn: &mut Conn) -> Result<Caps, Fault> {
+        let caps = match self.known.take() {
             Some(c) => c,
             None => {
-                let r = send_tagged(conn, "p1", "CAPABILITY", "CAPABILITY").await?;
-                parse_caps(&r).unwrap_or_default()
+                let r = self.command(conn, "CAPABILITY", "CAPABILITY").await?;
+                if !r.ok() {
+                    return Err(Fault::Refused {
+                        what: "CAPABILITY",
+                        words: r.text,
+                    });
+                }
+                parse_caps(&r).ok_or_else(|| {
+                    Failure::unexpected(
+                        "CAPABILITY",
+                        "the server listed no capabilities",
+                        "сервер не перечислил ни одной возможности",
+                        None,
+                    )
+                })?
             }
         };
-        if !c.iter().any(|c| c == "STARTTLS") {
-            return Err(not_offered("STARTTLS"));
-        }
-        let r = send_tagged(conn, "p2", "STARTTLS", "STARTTLS").await?;
-        if !r.ok() {
-            return Err(refused("STARTTLS", &r.text));
-        }
-        caps = Some(c);
+        self.caps.clone_from(&caps);
+        Ok(Caps(caps))
     }
-    Ok(Probed {
-        greeting: clean_text(&greeting),
-        capabilities: caps.unwrap_or_default(),
-    })
+
+    async fn starttls(&mut self, conn: &mut Conn) -> Result<Quoted, Fault> {
+        if !self.has("STARTTLS") {
+            return Err(not_offered("STARTTLS").into());
+        }
+        let r = self.command(conn, "STARTTLS", "STARTTLS").await?;
+        if !r.ok() {
+            return Err(Fault::Refused {
+                what: "STARTTLS",
+                words: r.text,
+            });
+        }
+        // Capabilities are asked again over TLS.
+        self.known = None;
+        Ok(Quoted(r.text))
+    }
+
+    fn seen(&self) -> Vec<String> {
+        self.caps.clone()
+    }
+
+    fn interesting(&self) -> Vec<String> {
+        INTERESTING
+            .iter()
+            .filter(|want| self.has(want))
+            .map(|s| (*s).to_owned())
+            .collect()
+    }
+
+    async fn login(&mut self, conn: &mut Conn, login: sasl::Login<'_>) -> Result<LoggedIn, Fault> {
+        let (method, reply, error) = self.authenticate(conn, login).await?;
+        if !reply.ok() {
+            return Err(Fault::LoginRefused {
+                words: reply.words(),
+                error,
+            });
+        }
+        // A login's reply may list the capabilities after login.
+        self.known = parse_caps(&reply).filter(|c| c.iter().any(|c| c.starts_with("IMAP4")));
+        Ok(LoggedIn(method))
+    }
+
+    /// EXAMINE INBOX (read-only).
+    async fn use_account(&mut self, conn: &mut Conn, _: &str) -> Result<Opened, Fault> {
+        let r = self.command(conn, "EXAMINE INBOX", "EXAMINE INBOX").await?;
+        if !r.ok() {
+            return Err(Fault::Refused {
+                what: "EXAMINE INBOX",
+                words: r.words(),
+            });
+        }
+        Ok(Opened {
+            name: ("INBOX", "INBOX"),
+            messages: r.untagged.iter().find_map(|l| wire::exists(l)),
+        })
+    }
+
+    async fn logout(&mut self, conn: &mut Conn) -> Result<Quoted, Fault> {
+        Ok(Quoted(self.command(conn, "LOGOUT", "LOGOUT").await?.text))
+    }
 }
 
-/// Runs the IMAP check on a connected (and, for implicit TLS, encrypted) `conn`.
-#[tracing::instrument(skip_all, fields(host = %side.target.host, port = side.target.port, protocol = "imap"))]
-pub(super) async fn run(
-    side: &mut SideRun<'_>,
-    mut conn: Conn,
-    creds: &Creds<'_>,
-) -> Result<(), Failure> {
-    let greeting = side.read_greeting(&mut conn).await?;
-    if greeting.starts_with("* BYE") {
-        return Err({
-            let f = side.classify(Stage::Greeting, greeting.trim_start_matches("* "));
-            side.fail(f)
-        });
-    }
-    if !greeting_ok(&greeting) {
-        return Err({
-            let f = super::bad_greeting(Protocol::Imap, &greeting);
-            side.fail(f)
-        });
-    }
-    side.quote(clean_text(&greeting));
-    let mut caps = caps_in_code(&greeting);
-
-    if side.target.security == Security::Starttls {
-        side.start(StepKind::Capabilities);
-        let c = match caps.take() {
-            Some(c) => c,
-            None => capabilities(side, &mut conn)
-                .await
-                .map_err(|f| side.fail(f))?,
-        };
-        side.quote(c.join(" "));
-        side.start(StepKind::Starttls);
-        if !c.iter().any(|c| c == "STARTTLS") {
-            return Err(side.fail(not_offered("STARTTLS")));
-        }
-        let r = command(side, &mut conn, "STARTTLS", "STARTTLS")
-            .await
-            .map_err(|f| side.fail(f))?;
-        if !r.ok() {
-            let mut f = side.classify(Stage::Starttls, &r.text);
-            if f.code == DiagnosisCode::ProtocolError {
-                f.code = DiagnosisCode::StarttlsUnavailable;
+impl Imap {
+    /// Logs in with the request's credential: LOGIN, else AUTHENTICATE PLAIN for a
+    /// password; AUTHENTICATE with a token mechanism (SASL-IR when offered) for a token.
+    /// Returns the method, the reply and a token server's SASL error.
+    async fn authenticate(
+        &mut self,
+        conn: &mut Conn,
+        login: sasl::Login<'_>,
+    ) -> Result<(String, Reply, Option<sasl::OAuthError>), Failure> {
+        let password = match login.credential {
+            Credential::Password(password) => password,
+            Credential::OAuth2 { sasl: asked, .. } => {
+                let offered: Vec<String> = self
+                    .caps
+                    .iter()
+                    .filter_map(|c| c.strip_prefix("AUTH="))
+                    .map(str::to_owned)
+                    .collect();
+                let Some(mechanism) = sasl::token_mechanism(asked, &offered) else {
+                    return Err(no_token_mechanism(&offered));
+                };
+                let mut ex = sasl::Exchange::new(mechanism, login);
+                let sasl_ir = self.has("SASL-IR");
+                let reply = self.exchange(conn, &mut ex, sasl_ir).await?;
+                return Ok((format!("AUTHENTICATE {}", ex.name()), reply, ex.error));
             }
-            return Err(side.fail(f));
+        };
+        let login_disabled = self.has("LOGINDISABLED");
+        let plain_offered = self.has("AUTH=PLAIN");
+        if login_disabled && !plain_offered && !conn.is_tls() {
+            return Err(Failure::new(
+                DiagnosisCode::PlaintextRefused,
+                Text::new(
+                    "CAPABILITY ... LOGINDISABLED (no login before encryption)",
+                    "CAPABILITY ... LOGINDISABLED (вход до шифрования запрещён)",
+                ),
+            ));
         }
-        side.quote(clean_text(&r.text));
-        conn = side.starttls_upgrade(conn).await?;
-        caps = None;
-    }
-
-    side.start(StepKind::Capabilities);
-    let pre = match caps {
-        Some(c) => c,
-        None => capabilities(side, &mut conn)
-            .await
-            .map_err(|f| side.fail(f))?,
-    };
-    side.quote(pre.join(" "));
-
-    side.start(StepKind::Auth);
-    let (method, reply, error) = login(side, &mut conn, creds, &pre).await?;
-    if !reply.ok() {
-        let f = side.refused_login(creds, &reply.words(), error.as_ref());
-        return Err(side.fail(f));
-    }
-    side.done(Text::new(
-        format!("logged in with {method}"),
-        format!("вход выполнен через {method}"),
-    ));
-
-    side.start(StepKind::Capabilities);
-    let post = match parse_caps(&reply) {
-        Some(c) if c.iter().any(|c| c.starts_with("IMAP4")) => c,
-        _ => capabilities(side, &mut conn)
-            .await
-            .map_err(|f| side.fail(f))?,
-    };
-    side.capabilities = INTERESTING
-        .iter()
-        .filter(|want| post.iter().any(|c| c == *want))
-        .map(|s| (*s).to_owned())
-        .collect();
-    side.quote(post.join(" "));
-
-    side.start(StepKind::Mailbox);
-    let r = command(side, &mut conn, "EXAMINE INBOX", "EXAMINE INBOX")
-        .await
-        .map_err(|f| side.fail(f))?;
-    if !r.ok() {
-        let f = side.classify(Stage::Mailbox, &r.words());
-        return Err(side.fail(f));
-    }
-    let exists = r.untagged.iter().find_map(|l| wire::exists(l));
-    side.done(match exists {
-        Some(n) => Text::new(
-            format!("INBOX opened, {n} messages"),
-            format!("INBOX открыт, писем: {n}"),
-        ),
-        None => Text::new("INBOX opened", "INBOX открыт"),
-    });
-
-    side.start(StepKind::Logout);
-    let goodbye = command(side, &mut conn, "LOGOUT", "LOGOUT").await;
-    side.logout(goodbye.map(|r| r.text));
-    conn.shutdown().await;
-    Ok(())
-}
-
-/// Logs in with the request's credential: LOGIN, else AUTHENTICATE PLAIN for a password;
-/// AUTHENTICATE with a token mechanism (SASL-IR when offered) for a token. Returns the
-/// method, the reply and a token server's SASL error.
-async fn login(
-    side: &mut SideRun<'_>,
-    conn: &mut Conn,
-    creds: &Creds<'_>,
-    pre: &[String],
-) -> Result<(String, Reply, Option<sasl::OAuthError>), Failure> {
-    let has = |name: &str| pre.iter().any(|x| x == name);
-    let login = creds.login(side.target);
-    let password = match creds.credential {
-        Credential::Password(password) => password,
-        Credential::OAuth2 { sasl: asked, .. } => {
-            let offered: Vec<String> = pre
-                .iter()
-                .filter_map(|c| c.strip_prefix("AUTH="))
-                .map(str::to_owned)
-                .collect();
-            let Some(mechanism) = sasl::token_mechanism(asked, &offered) else {
-                return Err(side.fail(super::failure::no_token_mechanism(&offered)));
-            };
-            let mut ex = sasl::Exchange::new(mechanism, login);
-            let reply = authenticate(side, conn, &mut ex, has("SASL-IR"))
-                .await
-                .map_err(|f| side.fail(f))?;
-            return Ok((format!("AUTHENTICATE {}", ex.name()), reply, ex.error));
+        // LOGIN's quoted strings are ASCII; other credentials go base64-encoded.
+        let ascii = login.username.is_ascii() && password.expose().is_ascii();
+        if !(login_disabled || (!ascii && plain_offered)) {
+            let line = zeroize::Zeroizing::new(format!(
+                "LOGIN {} {}",
+                quoted(login.username),
+                quoted(password.expose())
+            ));
+            let r = self.command(conn, &line, "LOGIN").await?;
+            // BAD means the server rejects the command itself: try the other mechanism.
+            if r.status != "BAD" {
+                return Ok(("LOGIN".to_owned(), r, None));
+            }
         }
-    };
-    let login_disabled = has("LOGINDISABLED");
-    let plain_offered = has("AUTH=PLAIN");
-    if login_disabled && !plain_offered && side.plaintext(conn) {
-        return Err(side.fail(Failure::new(
-            DiagnosisCode::PlaintextRefused,
-            Text::new(
-                "CAPABILITY ... LOGINDISABLED (no login before encryption)",
-                "CAPABILITY ... LOGINDISABLED (вход до шифрования запрещён)",
-            ),
-        )));
+        let mut ex = sasl::Exchange::new(sasl::Mechanism::Plain, login);
+        let reply = self.exchange(conn, &mut ex, false).await?;
+        Ok(("AUTHENTICATE PLAIN".to_owned(), reply, None))
     }
-    // LOGIN's quoted strings are ASCII; other credentials go base64-encoded.
-    let ascii = creds.username.is_ascii() && password.expose().is_ascii();
-    if !(login_disabled || (!ascii && plain_offered)) {
-        let line = zeroize::Zeroizing::new(format!(
-            "LOGIN {} {}",
-            quoted(creds.username),
-            quoted(password.expose())
-        ));
-        let r = command(side, conn, &line, "LOGIN")
-            .await
-            .map_err(|f| side.fail(f))?;
-        // BAD means the server rejects the command itself: try the other mechanism.
-        if r.status != "BAD" {
-            return Ok(("LOGIN".to_owned(), r, None));
-        }
-    }
-    let mut ex = sasl::Exchange::new(sasl::Mechanism::Plain, login);
-    let reply = authenticate(side, conn, &mut ex, false)
-        .await
-        .map_err(|f| side.fail(f))?;
-    Ok(("AUTHENTICATE PLAIN".to_owned(), reply, None))
-}
 
-/// `AUTHENTICATE`: the exchange's first message on the command line (SASL-IR) or after
-/// the first `+`, then its answer to every further `+`, until the tagged reply.
-async fn authenticate(
-    side: &mut SideRun<'_>,
-    conn: &mut Conn,
-    ex: &mut sasl::Exchange<'_>,
-    sasl_ir: bool,
-) -> Result<Reply, Failure> {
-    const WHAT: &str = "AUTHENTICATE";
-    let tag = side.next_tag();
-    let first = if sasl_ir { ex.initial() } else { None };
-    let line = zeroize::Zeroizing::new(match &first {
-        // RFC 4959: an empty initial response is sent as `=`.
-        Some(ir) if ir.is_empty() => format!("{tag} AUTHENTICATE {} =", ex.name()),
-        Some(ir) => format!("{tag} AUTHENTICATE {} {}", ex.name(), &**ir),
-        None => format!("{tag} AUTHENTICATE {}", ex.name()),
-    });
-    conn.send_line(&line)
-        .await
-        .map_err(|e| Failure::net(e, WHAT))?;
-    let mut untagged = Vec::new();
-    loop {
-        let line = wire::read_response(conn)
+    /// `AUTHENTICATE`: the exchange's first message on the command line (SASL-IR) or after
+    /// the first `+`, then its answer to every further `+`, until the tagged reply.
+    async fn exchange(
+        &mut self,
+        conn: &mut Conn,
+        ex: &mut sasl::Exchange<'_>,
+        sasl_ir: bool,
+    ) -> Result<Reply, Failure> {
+        const WHAT: &str = "AUTHENTICATE";
+        let tag = self.next_tag();
+        let first = if sasl_ir { ex.initial() } else { None };
+        let command = format!("{tag} AUTHENTICATE {}", ex.name());
+        let line = sasl::Exchange::start_line(&command, first.as_deref().map(String::as_str));
+        conn.send_line(&line)
             .await
             .map_err(|e| Failure::net(e, WHAT))?;
-        if line == "+" || line.starts_with("+ ") {
-            let answer = match ex.answer(line.get(2..).unwrap_or("")) {
-                sasl::Answer::Send(s) => s,
-                sasl::Answer::Cancel => zeroize::Zeroizing::new("*".to_owned()),
-            };
-            conn.send_line(&answer)
+        let mut untagged = Vec::new();
+        loop {
+            let line = wire::read_response(conn)
                 .await
                 .map_err(|e| Failure::net(e, WHAT))?;
-            continue;
-        }
-        if let Some(reply) = tagged_line(&tag, &line, &mut untagged, WHAT)? {
-            return Ok(reply);
+            if line == "+" || line.starts_with("+ ") {
+                let answer = ex.reply(line.get(2..).unwrap_or(""));
+                conn.send_line(&answer)
+                    .await
+                    .map_err(|e| Failure::net(e, WHAT))?;
+                continue;
+            }
+            if let Some(reply) = tagged_line(&tag, &line, &mut untagged, WHAT)? {
+                return Ok(reply);
+            }
         }
     }
 }

@@ -120,4 +120,52 @@ mod tests {
             DiagnosisCode::ProtocolDisabled
         );
     }
+
+    #[test]
+    fn the_judge_keeps_a_sessions_verdict_and_classifies_refusals_at_the_step() {
+        use mailsetup_shared::api::Text;
+        let judge = |protocol, token| Judge {
+            protocol,
+            provider: None,
+            token,
+        };
+        let own = Failure::new(DiagnosisCode::PlaintextRefused, Text::new("x", "x"));
+        let f = judge(Protocol::Smtp, false).failure(StepKind::Auth, Fault::Failed(own));
+        assert_eq!(f.code, DiagnosisCode::PlaintextRefused);
+        assert_eq!(f.server_reply, None);
+        // A refusal no rule explains: at STARTTLS it is starttls_unavailable, elsewhere not.
+        let refused = || Fault::Refused {
+            what: "STARTTLS",
+            words: "NO go away".to_owned(),
+        };
+        for protocol in [Protocol::Imap, Protocol::Pop3, Protocol::Smtp] {
+            let f = judge(protocol, false).failure(StepKind::Starttls, refused());
+            assert_eq!(f.code, DiagnosisCode::StarttlsUnavailable, "{protocol:?}");
+            assert_eq!(f.server_reply.as_deref(), Some("NO go away"));
+            let f = judge(protocol, false).failure(StepKind::Capabilities, refused());
+            assert_eq!(f.code, DiagnosisCode::ProtocolError, "{protocol:?}");
+        }
+        // A refused token login: the token server's JSON error decides the scope verdict,
+        // and its text is part of the server's words.
+        let login = |status: &str| Fault::LoginRefused {
+            words: "NO [AUTHENTICATIONFAILED] Authentication failed.".to_owned(),
+            error: Some(OAuthError {
+                status: Some(status.to_owned()),
+                scope: None,
+                text: format!("{{\"status\":\"{status}\"}}"),
+            }),
+        };
+        let f = judge(Protocol::Imap, true).failure(StepKind::Auth, login("insufficient_scope"));
+        assert_eq!(f.code, DiagnosisCode::OauthScopeMissing);
+        assert!(
+            f.server_reply
+                .as_deref()
+                .is_some_and(|r| r.contains("insufficient_scope")),
+            "{f:?}"
+        );
+        let f = judge(Protocol::Imap, true).failure(StepKind::Auth, login("invalid_token"));
+        assert_eq!(f.code, DiagnosisCode::OauthTokenRejected);
+        let f = judge(Protocol::Imap, false).failure(StepKind::Auth, login("invalid_token"));
+        assert_eq!(f.code, DiagnosisCode::AuthFailed);
+    }
 }

@@ -166,6 +166,54 @@ mod tests {
         assert!(greeting(closed, Protocol::Imap).await.is_err());
     }
 
+    /// A connection to a loopback server that greets with `greeting`, then answers each
+    /// line it reads with the next of `answers`.
+    async fn scripted(greeting: &'static str, answers: &'static [&'static str]) -> Conn {
+        use tokio::io::{AsyncBufReadExt as _, AsyncWriteExt as _};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            let (s, _) = listener.accept().await.unwrap();
+            let (read, mut write) = s.into_split();
+            let mut lines = tokio::io::BufReader::new(read).lines();
+            write.write_all(greeting.as_bytes()).await.unwrap();
+            for answer in answers {
+                if lines.next_line().await.ok().flatten().is_none() {
+                    return;
+                }
+                write.write_all(answer.as_bytes()).await.unwrap();
+            }
+            let _ = lines.next_line().await;
+        });
+        let tcp = TcpStream::connect(addr).await.unwrap();
+        Conn::new(Stream::Plain(tcp), Duration::from_secs(5))
+    }
+
+    /// The STARTTLS probe of `protocol` against a [`scripted`] server.
+    async fn starttls_probe(
+        protocol: Protocol,
+        greeting: &'static str,
+        answers: &'static [&'static str],
+    ) -> Result<Probed, Text> {
+        converse(&mut scripted(greeting, answers).await, protocol, true).await
+    }
+
+    #[tokio::test]
+    async fn a_refused_starttls_is_said_in_the_servers_words() {
+        let pop3 = ["+OK\r\nSTLS\r\n.\r\n", "-ERR not now\r\n"].as_slice();
+        let err = starttls_probe(Protocol::Pop3, "+OK ready\r\n", pop3).await;
+        assert_eq!(err.unwrap_err().en, "STLS refused: -ERR not now");
+        let smtp = ["250-mx\r\n250 STARTTLS\r\n", "454 TLS not available\r\n"].as_slice();
+        let err = starttls_probe(Protocol::Smtp, "220 mx ESMTP\r\n", smtp).await;
+        assert_eq!(
+            err.unwrap_err().en,
+            "STARTTLS refused: 454 TLS not available"
+        );
+        let imap = "* OK [CAPABILITY IMAP4rev1 STARTTLS] hi\r\n";
+        let probed = starttls_probe(Protocol::Imap, imap, &["a1 OK go\r\n"]).await;
+        assert_eq!(probed.unwrap().capabilities, ["IMAP4REV1", "STARTTLS"]);
+    }
+
     #[tokio::test]
     async fn starttls_not_offered_is_said_before_asking() {
         let imap = b"* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN] ready\r\n";

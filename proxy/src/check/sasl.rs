@@ -364,6 +364,27 @@ mod tests {
     }
 
     #[test]
+    fn exchange_lines_frame_the_initial_response_and_cancel_with_a_star() {
+        assert_eq!(
+            &*Exchange::start_line("AUTH PLAIN", Some("")),
+            "AUTH PLAIN ="
+        );
+        assert_eq!(
+            &*Exchange::start_line("AUTH PLAIN", Some("AHU=")),
+            "AUTH PLAIN AHU="
+        );
+        assert_eq!(
+            &*Exchange::start_line("a3 AUTHENTICATE LOGIN", None),
+            "a3 AUTHENTICATE LOGIN"
+        );
+        let password = Password::new("pass");
+        let mut ex = Exchange::new(Mechanism::Plain, password_login(&password));
+        assert!(ex.initial().is_some());
+        // PLAIN has nothing more to say: a further challenge is cancelled.
+        assert_eq!(&*ex.reply(""), "*");
+    }
+
+    #[test]
     fn token_messages_follow_the_specs() {
         let token = Token::new("ya29.tok");
         let login = Login {

@@ -276,3 +276,79 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for EofIsEnd<S> {
         Pin::new(&mut self.0).poll_shutdown(cx)
     }
 }
+
+/// For tests: the client's end of an in-memory connection whose server reads one request
+/// head, answers `raw` and closes.
+#[cfg(test)]
+pub(crate) fn answering(raw: &'static [u8]) -> tokio::io::DuplexStream {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let (client, mut server) = tokio::io::duplex(64 * 1024);
+    tokio::spawn(async move {
+        // Read the request head first, as a server does.
+        let mut head = Vec::new();
+        let mut byte = [0u8; 1];
+        while !head.ends_with(b"\r\n\r\n") {
+            match server.read(&mut byte).await {
+                Ok(1) => head.push(byte[0]),
+                _ => return,
+            }
+        }
+        let _ = server.write_all(raw).await;
+        let _ = server.shutdown().await;
+        // Keep the stream open until the client has read everything.
+        let mut sink = Vec::new();
+        let _ = server.read_to_end(&mut sink).await;
+    });
+    client
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    /// The answer to a POST from a server that sends `raw` and closes, read with `bodies`.
+    async fn answer(raw: &'static [u8], bodies: Bodies) -> Result<Response, HttpError> {
+        let client = answering(raw);
+        let request = hyper::Request::post("/token")
+            .header(hyper::header::HOST, "a.example")
+            .body(Full::new(Bytes::from_static(b"code=x")))
+            .unwrap();
+        let limits = Limits {
+            connect: Duration::from_secs(1),
+            handshake: Duration::from_secs(1),
+            max_head: 16 * 1024,
+            max_body: 64,
+            bodies,
+        };
+        let addr = SocketAddr::from(([192, 0, 2, 1], 443));
+        exchange(client, request, &limits, addr).await
+    }
+
+    /// An error's JSON is read when the caller wants every body (the token endpoint's
+    /// `{"error": ...}`), and left unread when it wants a 200's only (discovery).
+    #[tokio::test]
+    async fn bodies_are_read_as_the_caller_says_and_bounded() {
+        const REFUSED: &[u8] =
+            b"HTTP/1.1 400 Bad Request\r\nContent-Length: 25\r\n\r\n{\"error\":\"invalid_grant\"}";
+        let all = answer(REFUSED, Bodies::All).await.unwrap();
+        assert_eq!(all.status, 400);
+        assert_eq!(&all.body[..], &b"{\"error\":\"invalid_grant\"}"[..]);
+        let only_ok = answer(REFUSED, Bodies::OnlyOk).await.unwrap();
+        assert_eq!((only_ok.status, only_ok.body.len()), (400, 0));
+        let big: &'static [u8] = Box::leak(
+            format!(
+                "HTTP/1.1 400 Bad Request\r\nContent-Length: 100\r\n\r\n{}",
+                "x".repeat(100)
+            )
+            .into_bytes()
+            .into_boxed_slice(),
+        );
+        assert_eq!(
+            answer(big, Bodies::All).await.unwrap_err(),
+            HttpError::TooLarge { kib: 0 }
+        );
+        assert_eq!(answer(big, Bodies::OnlyOk).await.unwrap().status, 400);
+    }
+}

@@ -5,8 +5,6 @@
 
 use std::net::SocketAddr;
 
-use tokio::io::AsyncWriteExt as _;
-
 use super::*;
 
 #[test]
@@ -40,23 +38,7 @@ fn urls() {
 
 /// The response to a GET of `/` from a server that answers `raw` and closes.
 async fn answer(raw: &'static [u8], max_body: usize) -> Result<Response, FetchError> {
-    let (client, mut server) = tokio::io::duplex(64 * 1024);
-    tokio::spawn(async move {
-        // Read the request head first, as a server does.
-        let mut head = Vec::new();
-        let mut byte = [0u8; 1];
-        while !head.ends_with(b"\r\n\r\n") {
-            match tokio::io::AsyncReadExt::read(&mut server, &mut byte).await {
-                Ok(1) => head.push(byte[0]),
-                _ => return,
-            }
-        }
-        let _ = server.write_all(raw).await;
-        let _ = server.shutdown().await;
-        // Keep the stream open until the client has read everything.
-        let mut sink = Vec::new();
-        let _ = tokio::io::AsyncReadExt::read_to_end(&mut server, &mut sink).await;
-    });
+    let client = http_client::answering(raw);
     let url = parse_url("http://a.example/").unwrap();
     let addr = SocketAddr::from(([192, 0, 2, 1], 80));
     let answer = http_client::exchange(client, request(&url, None), &limits(max_body), addr)

@@ -136,10 +136,15 @@ fn error_of(resp: &Response, text: &str) -> ApiError {
     }
 }
 
-/// `GET /api/v1/providers/lookup?email=`: the known provider, `None` when unknown.
-pub async fn lookup(email: &str, lang: Lang) -> Result<Option<Provider>, ApiError> {
+/// `GET /api/v1/providers/lookup?email=`: the known provider, `None` when unknown;
+/// cancellable through `signal`.
+pub async fn lookup(
+    email: &str,
+    lang: Lang,
+    signal: &AbortSignal,
+) -> Result<Option<Provider>, ApiError> {
     let path = format!("/providers/lookup?email={}", encode(email));
-    match send::<Provider>("GET", &path, None, lang, None).await {
+    match send::<Provider>("GET", &path, None, lang, Some(signal)).await {
         Ok(p) => Ok(Some(p)),
         Err(ApiError::Api { status: 404, .. }) => Ok(None),
         Err(e) => Err(e),
@@ -156,10 +161,14 @@ pub fn encode_component(s: &str) -> String {
     encode(s)
 }
 
-/// `GET /api/v1/discover?email=`.
-pub async fn discover(email: &str, lang: Lang) -> Result<DiscoverResponse, ApiError> {
+/// `GET /api/v1/discover?email=`, cancellable through `signal`.
+pub async fn discover(
+    email: &str,
+    lang: Lang,
+    signal: &AbortSignal,
+) -> Result<DiscoverResponse, ApiError> {
     let path = format!("/discover?email={}", encode(email));
-    send("GET", &path, None, lang, None).await
+    send("GET", &path, None, lang, Some(signal)).await
 }
 
 /// `POST /api/v1/check`, cancellable through `signal`.

@@ -23,6 +23,8 @@ pub struct Recognition {
     pub looking: bool,
     /// Discovery is under way.
     pub discovering: bool,
+    /// The proxy is being asked which providers offer a sign-in (once per page).
+    pub offers: bool,
 }
 
 /// The state of the running check.
@@ -51,8 +53,8 @@ pub struct Ctx {
     pub run: RwSignal<Run>,
     /// The running check's abort handle.
     pub(crate) abort: StoredValue<Option<AbortController>, LocalStorage>,
-    /// Counts recognitions: only the newest one's answer is applied.
-    pub(crate) generation: StoredValue<u32>,
+    /// The recognition under way's abort handle: a newer address aborts it.
+    pub(crate) recognising: StoredValue<Option<AbortController>, LocalStorage>,
 }
 
 impl Ctx {
@@ -67,8 +69,9 @@ pub fn ctx() -> Ctx {
     expect_context::<Ctx>()
 }
 
-/// Starts recognising the provider of the typed address (debounced by a generation
-/// counter: only the newest answer is applied).
+/// Starts recognising the provider of the typed address. Latest answer wins: a newer
+/// address aborts the recognition under way (its requests, and the wizard never hears of
+/// their answers).
 pub fn recognise(c: Ctx) {
     let Some(domain) = c.w.with_untracked(|w| {
         crate::rules::email_error(&w.email)
@@ -81,19 +84,19 @@ pub fn recognise(c: Ctx) {
     if c.recog.with_untracked(|r| r.domain == domain) {
         return;
     }
-    let generation = c.generation.get_value() + 1;
-    c.generation.set_value(generation);
-    c.recog.set(Recognition {
-        domain: domain.clone(),
-        looking: true,
-        discovering: false,
+    let Some(signal) = replace_inflight(c.recognising) else {
+        return;
+    };
+    c.recog.update(|r| {
+        r.domain.clone_from(&domain);
+        r.looking = true;
+        r.discovering = false;
     });
     let email = c.w.with_untracked(|w| w.email.trim().to_owned());
     let lang = c.lang.get_untracked();
     spawn_local(async move {
-        let current = move || c.generation.get_value() == generation;
-        let found = api::lookup(&email, lang).await;
-        if !current() {
+        let found = api::lookup(&email, lang, &signal).await;
+        if signal.aborted() {
             return;
         }
         if let Ok(Some(p)) = found {
@@ -105,8 +108,8 @@ pub fn recognise(c: Ctx) {
             r.looking = false;
             r.discovering = true;
         });
-        let found = api::discover(&email, lang).await;
-        if !current() {
+        let found = api::discover(&email, lang, &signal).await;
+        if signal.aborted() {
             return;
         }
         c.recog.update(|r| r.discovering = false);
@@ -116,15 +119,31 @@ pub fn recognise(c: Ctx) {
     });
 }
 
+/// Aborts the request under way in `slot`, if any, and puts a new abort handle there; its
+/// signal, for the new request (`None` if the browser gives no `AbortController`).
+fn replace_inflight(
+    slot: StoredValue<Option<AbortController>, LocalStorage>,
+) -> Option<web_sys::AbortSignal> {
+    if let Some(old) = slot.get_value() {
+        old.abort();
+    }
+    let controller = AbortController::new().ok();
+    let signal = controller.as_ref().map(AbortController::signal);
+    slot.set_value(controller);
+    signal
+}
+
 /// How long Continue waits at most for the provider lookup of the typed domain.
 const LOOKUP_WAIT_MS: i32 = 5000;
 
-/// Continue from the address step: once the provider lookup of this domain has answered
-/// (at most [`LOOKUP_WAIT_MS`]), so the preparation step is not skipped by a slow answer.
+/// Continue from the address step: once the provider lookup of this domain and the
+/// question which providers offer a sign-in have answered (at most [`LOOKUP_WAIT_MS`]),
+/// so the preparation step is not skipped by a slow answer (the later steps' chunk is
+/// often being fetched just then).
 pub fn continue_from_address(c: Ctx) {
     recognise(c);
     spawn_local(async move {
-        if c.recog.with_untracked(|r| r.looking) {
+        if c.recog.with_untracked(|r| r.looking || r.offers) {
             // One promise, settled by whichever comes first: the lookup's answer (seen by
             // an effect, which only settles the promise and writes no signal) or the cap.
             let owner = Owner::new();
@@ -137,7 +156,7 @@ pub fn continue_from_address(c: Ctx) {
                 }
                 owner.with(|| {
                     Effect::new(move |_| {
-                        if !c.recog.with(|r| r.looking) {
+                        if !c.recog.with(|r| r.looking || r.offers) {
                             let _ = resolve.call0(&wasm_bindgen::JsValue::NULL);
                         }
                     });
@@ -154,12 +173,9 @@ pub fn continue_from_address(c: Ctx) {
 
 /// Starts the check for the current settings (the wizard is on the test step).
 pub fn start_check(c: Ctx) {
-    cancel_inflight(c);
-    let Ok(controller) = AbortController::new() else {
+    let Some(signal) = replace_inflight(c.abort) else {
         return;
     };
-    let signal = controller.signal();
-    c.abort.set_value(Some(controller));
     c.run.set(Run {
         running: true,
         seconds: 0,

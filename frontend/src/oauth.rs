@@ -50,12 +50,14 @@ pub fn load_providers(c: Ctx) {
         return;
     }
     let lang = c.lang.get_untracked();
+    c.recog.update(|r| r.offers = true);
     spawn_local(async move {
         if let Ok(list) = api::oauth_providers(lang).await
             && !list.providers.is_empty()
         {
             c.w.update(|w| w.set_oauth_providers(list.providers));
         }
+        c.recog.update(|r| r.offers = false);
     });
 }
 

@@ -122,7 +122,7 @@ pub fn App() -> impl IntoView {
         }),
         run: RwSignal::new(Run::default()),
         abort: StoredValue::new_local(None),
-        generation: StoredValue::new(0),
+        recognising: StoredValue::new_local(None),
     };
     provide_context(c);
     recognise(c);

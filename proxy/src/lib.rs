@@ -3,7 +3,8 @@
 //! `main.rs` only parses flags and serves it.
 //!
 //! Invariant: only the `check` and `discover` modules open sockets to mail servers, and
-//! every one of those goes through the egress policy first.
+//! only `http_client` (for discovery and OAuth) to web servers; every one of those goes
+//! through the egress policy first.
 
 #![warn(missing_docs)]
 
@@ -12,6 +13,7 @@ pub mod config;
 pub mod discover;
 pub mod dns;
 pub mod error;
+pub mod http_client;
 pub mod i18n;
 pub mod limits;
 pub mod metrics;

@@ -15,7 +15,8 @@
 //! wire) besides tower-http's `Last-Modified`.
 //!
 //! The files are compressed on the way out (gzip or brotli, as the browser accepts) and
-//! marked `nosniff`.
+//! marked `nosniff`. A file that cannot be read (a broken deployment) is the project's one
+//! error shape, a 500 `internal_error` in the request's language, not an empty 500.
 
 use std::convert::Infallible;
 use std::path::Path;
@@ -28,6 +29,8 @@ use axum::response::{IntoResponse, Response};
 use sha2::Digest as _;
 use tower::ServiceExt as _;
 use tower_http::services::{ServeDir, ServeFile};
+
+use crate::error::ApiError;
 
 /// `Cache-Control` of content-hashed files: a year, never revalidated.
 pub const IMMUTABLE: &str = "public, max-age=31536000, immutable";
@@ -129,7 +132,7 @@ async fn revalidated(req: Request, dir: ServeDir<ServeFile>) -> Response {
         Ok(b) => b,
         Err(e) => {
             tracing::warn!(error = %e, "cannot read a static file");
-            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+            return internal_error();
         }
     };
     let digest = sha2::Sha256::digest(&bytes);
@@ -183,10 +186,21 @@ where
     S::Response: IntoResponse,
     S::Future: Send,
 {
-    match service.oneshot(req).await {
+    let res = match service.oneshot(req).await {
         Ok(res) => res.into_response(),
         Err(never) => match never {},
+    };
+    if res.status().is_server_error() {
+        // tower-http answers an I/O error other than "not found" with an empty 500.
+        tracing::warn!(status = %res.status(), "cannot serve a static file");
+        return internal_error();
     }
+    res
+}
+
+/// A failure of the site itself, in the project's one error shape: 500 `internal_error`.
+fn internal_error() -> Response {
+    ApiError::Refused(StatusCode::INTERNAL_SERVER_ERROR).into_response()
 }
 
 #[cfg(test)]
@@ -344,6 +358,37 @@ mod tests {
         assert_eq!(res.status(), StatusCode::OK);
         assert_ne!(h(&res, header::ETAG), etag);
         assert!(text(res).await.contains("v2"));
+        std::fs::remove_dir_all(dir).ok();
+    }
+
+    /// A file the site cannot read (here a symbolic link to itself: a broken deployment)
+    /// is a 500 in the one error shape, never an empty answer or another file.
+    #[tokio::test]
+    async fn an_unreadable_file_is_an_internal_error_in_the_one_shape() {
+        let dir = dist();
+        std::os::unix::fs::symlink("loop.html", dir.join("loop.html")).unwrap();
+        std::os::unix::fs::symlink(
+            "loop-0123456789abcdef.js",
+            dir.join("loop-0123456789abcdef.js"),
+        )
+        .unwrap();
+        for path in ["/loop.html", "/loop-0123456789abcdef.js"] {
+            let res = get(&dir, Method::GET, path, &[]).await;
+            assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR, "{path}");
+            assert!(
+                h(&res, header::CONTENT_TYPE).starts_with("application/json"),
+                "{path}"
+            );
+            assert_ne!(h(&res, header::CACHE_CONTROL), IMMUTABLE, "{path}");
+            let body: serde_json::Value = serde_json::from_str(&text(res).await).unwrap();
+            assert_eq!(body["error"]["code"], "internal_error", "{path}: {body}");
+            assert!(
+                body["error"]["message"]
+                    .as_str()
+                    .is_some_and(|m| !m.is_empty()),
+                "{path}: {body}"
+            );
+        }
         std::fs::remove_dir_all(dir).ok();
     }
 }

@@ -1,7 +1,8 @@
 // Sign in with the provider, in headless Chromium against the real proxy (configured with
 // an OAuth client), the real authorization server (npm's oidc-provider with its own login
 // and consent pages) and the harness's Dovecot and Postfix checking the token: the popup
-// from the address to the verified result, consent denied (EN and RU), a closed popup, a
+// from the address to the verified result, consent denied (EN and RU, then a sign-in whose
+// stepper and IT report speak of the sign-in, not a password), a closed popup, a
 // foreign message, a blocked popup (same-tab fallback), a phone, and the embed with and
 // without the host's opt-in to the tokens.
 import { test } from 'node:test';
@@ -100,9 +101,9 @@ test('popup: address -> sign-in -> consent -> verified settings, auth oauth2', a
   }
 });
 
-for (const [locale, browserLocale, words] of [
-  ['en', 'en-US', /access to the mailbox was not allowed/],
-  ['ru', 'ru-RU', /доступ к ящику не разрешён/],
+for (const [locale, browserLocale, words, signIn, password] of [
+  ['en', 'en-US', /access to the mailbox was not allowed/, /Sign-in/, /password/i],
+  ['ru', 'ru-RU', /доступ к ящику не разрешён/, /Вход/, /парол/i],
 ]) {
   test(`consent denied: a plain diagnosis under the button (${locale})`, async () => {
     const chrome = await launch();
@@ -128,6 +129,14 @@ for (const [locale, browserLocale, words] of [
       await authorize(again);
       await w.waitResult(60000);
       await w.byId('result-ok').waitFor();
+      // No password was used: the stepper and the IT report speak of the sign-in.
+      const step = w.byId('stepper-password');
+      assert.equal(await step.getAttribute('data-mark'), 'done');
+      assert.match(await step.textContent(), signIn);
+      assert.doesNotMatch(await step.textContent(), password);
+      const label = await page.locator('label[for="report"]').textContent();
+      assert.match(label, locale === 'en' ? /sign-in/ : /входа/);
+      assert.doesNotMatch(label, password);
     } finally {
       await chrome.close();
     }

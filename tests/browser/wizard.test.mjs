@@ -1,6 +1,7 @@
 // The wizard end to end in headless Chromium against the real proxy and the real Dovecot:
 // success, a wrong password and its way back, Russian, keyboard only, cancel, Gmail's
-// preparation steps, and screenshots of every step.
+// preparation steps, a newer address winning over a slow answer, and screenshots of every
+// step.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
@@ -207,6 +208,38 @@ test('Gmail: the provider is recognised and its preparation links open Google se
     await w.waitStep('servers');
     assert.match(await w.byId('servers-summary').textContent(), /imap\.gmail\.com/);
     assert.equal(await w.byId('in-host').isVisible(), false, 'folded under Advanced');
+  });
+});
+
+test('a newer address wins: the recognition under way is aborted and its answer never applied', async () => {
+  await withPage({}, async (page) => {
+    await page.goto(baseUrl() + '/?locale=en');
+    const w = new WizardPage(page);
+    // A real provider's answer, as the proxy sends it: were the stale answer ever applied,
+    // the wizard would name Yandex.
+    const yandex = await page.evaluate(async () =>
+      (await fetch('/api/v1/providers/lookup?email=anna%40yandex.ru')).text());
+    assert.match(yandex, /Yandex/);
+    // The first address's lookup is held (a slow answer the real proxy gives only by chance).
+    let hold;
+    const held = new Promise((resolve) => { hold = resolve; });
+    await page.route(/\/api\/v1\/providers\/lookup\?email=[^&]*stale-domain\.test/, (route) => hold(route));
+    const aborted = page.waitForEvent('requestfailed', (r) => r.url().includes('stale-domain.test'));
+    await w.fillEmail('anna@stale-domain.test');
+    const stale = await held;
+    await w.byId('email').fill('anna@gmail.com');
+    const failed = await aborted;
+    assert.match(failed.failure().errorText, /ABORTED/, 'the stale lookup was aborted');
+    await w.byId('provider-status').filter({ hasText: /Gmail/ }).waitFor();
+    // The held answer arrives late (or cannot arrive at all): Gmail stays.
+    await stale.fulfill({ status: 200, contentType: 'application/json', body: yandex }).catch(() => {});
+    await w.next();
+    await w.waitStep('prepare');
+    const links = await page.locator('a[data-testid^="prep-link-"]').evaluateAll(
+      (as) => as.map((a) => a.href));
+    assert.ok(links.some((l) => l.includes('myaccount.google.com')), JSON.stringify(links));
+    assert.ok(!links.some((l) => l.includes('yandex')), JSON.stringify(links));
+    assert.doesNotMatch(await page.locator('main').textContent(), /Yandex/);
   });
 });
 

@@ -5,8 +5,8 @@ use leptos::prelude::*;
 use mailsetup_shared::api::{Lang, Provider};
 
 use crate::app::{ctx, go_back};
-use crate::i18n::step_names;
-use crate::wizard::Mark;
+use crate::i18n::{oauth_tr, step_names};
+use crate::wizard::{Mark, Step};
 
 /// A provider's name as shown to users in `lang`. Every display of a provider name goes
 /// through here, so names per language (from the data) are switched on in one place.
@@ -20,12 +20,16 @@ pub fn provider_name(provider: &Provider, lang: Lang) -> String {
 pub fn Stepper() -> impl IntoView {
     let c = ctx();
     let marks = Memo::new(move |_| c.w.with(|w| w.stepper()));
+    // After a sign-in with the provider, the password's place is the sign-in's.
+    let signed_in = Memo::new(move |_| c.w.with(|w| w.signed_in()));
     view! {
         <nav class="stepper" aria-label=move || c.t().progress data-testid="stepper">
             <ol>
                 {move || {
                     let t = c.t();
-                    let names = step_names(c.lang.get());
+                    let lang = c.lang.get();
+                    let names = step_names(lang);
+                    let signed_in = signed_in.get();
                     marks
                         .get()
                         .into_iter()
@@ -39,6 +43,11 @@ pub fn Stepper() -> impl IntoView {
                                 Mark::Failed => ("failed", t.mark_failed, "✗".to_owned()),
                             };
                             let current = matches!(mark, Mark::Current | Mark::Failed);
+                            let name = if signed_in && step == Step::Password {
+                                oauth_tr(lang).step_sign_in
+                            } else {
+                                names[i]
+                            };
                             view! {
                                 <li
                                     class=class
@@ -47,7 +56,7 @@ pub fn Stepper() -> impl IntoView {
                                     aria-current=current.then_some("step")
                                 >
                                     <span class="dot" aria-hidden="true">{dot}</span>
-                                    <span class="step-name">{names[i]}</span>
+                                    <span class="step-name">{name}</span>
                                     {(!note.is_empty()).then(|| view! { <span class="sr-only">" " {note}</span> })}
                                 </li>
                             }

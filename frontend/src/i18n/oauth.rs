@@ -33,6 +33,10 @@ pub struct OAuthStrings {
     pub summary_auth: &'static str,
     /// Its value: "Google account (OAuth 2.0)".
     pub summary_oauth: &'static str,
+    /// The stepper's third step after a sign-in (instead of "Password").
+    pub step_sign_in: &'static str,
+    /// The IT report's label after a sign-in (instead of "your password is not included").
+    pub report_label: &'static str,
 }
 
 static EN: OAuthStrings = OAuthStrings {
@@ -49,6 +53,8 @@ static EN: OAuthStrings = OAuthStrings {
     use_any_password: "Use a password instead",
     summary_auth: "Sign-in",
     summary_oauth: "{name} account (OAuth 2.0)",
+    step_sign_in: "Sign-in",
+    report_label: "Report for IT (the sign-in's tokens are not included)",
 };
 
 static RU: OAuthStrings = OAuthStrings {
@@ -65,6 +71,8 @@ static RU: OAuthStrings = OAuthStrings {
     use_any_password: "Использовать пароль",
     summary_auth: "Вход",
     summary_oauth: "Аккаунт {name} (OAuth 2.0)",
+    step_sign_in: "Вход",
+    report_label: "Отчёт для IT (ключей входа в нём нет)",
 };
 
 /// The sign-in texts in `lang`.
@@ -79,7 +87,7 @@ pub fn oauth_tr(lang: Lang) -> &'static OAuthStrings {
 mod tests {
     use super::*;
 
-    fn all(t: &OAuthStrings) -> [&'static str; 13] {
+    fn all(t: &OAuthStrings) -> [&'static str; 15] {
         [
             t.sign_in_with,
             t.sign_in_intro,
@@ -94,6 +102,8 @@ mod tests {
             t.use_any_password,
             t.summary_auth,
             t.summary_oauth,
+            t.step_sign_in,
+            t.report_label,
         ]
     }
 

@@ -368,7 +368,15 @@ pub fn ResultStep() -> impl IntoView {
                 </div>
             </details>
             <div class="report">
-                <label for="report">{move || c.t().report_label}</label>
+                <label for="report">
+                    {move || {
+                        if c.w.with(|w| w.signed_in()) {
+                            oauth_tr(c.lang.get()).report_label
+                        } else {
+                            c.t().report_label
+                        }
+                    }}
+                </label>
                 <textarea id="report" data-testid="report" readonly rows="8" prop:value=report></textarea>
                 <button type="button" class="secondary" data-testid="copy-report" on:click=copy>
                     {move || c.t().copy_report}

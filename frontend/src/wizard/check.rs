@@ -162,7 +162,8 @@ impl Wizard {
             | D::TooManyConnections
             | D::RateLimitedByServer
             | D::ServerTimeout
-            | D::ProtocolError => Step::Test,
+            | D::ProtocolError
+            | D::StoreUnavailable => Step::Test,
             D::SenderRejected => Step::Address,
         }
     }

@@ -1,29 +1,23 @@
-//! HTTP/1.1 for autoconfig and Autodiscover documents, by hyper's client over a connection
-//! discovery opened itself: resolves once through discovery's resolver, checks each address
-//! with [`EgressPolicy::check_web`], connects to exactly that address (TLS verified against
-//! the host name; the connect and the handshake each under `STEP_TIMEOUT`), bounds the head
-//! and the body, and follows at most two redirects, each checked again (never from HTTPS
-//! down to HTTP). hyper does the wire format (status line, headers, chunked and
-//! length-delimited bodies) and refuses malformed heads (a bare CR or
-//! a control character in a header cannot smuggle text into the next request).
+//! HTTP/1.1 for autoconfig and Autodiscover documents: URLs, redirects and the trace's
+//! words, over the proxy's one HTTP client ([`crate::http_client`]: hyper over a connection
+//! to an address [`EgressPolicy::check_web`] accepted, TLS verified against the host name,
+//! the connect and the handshake each under `STEP_TIMEOUT` per address, head and body
+//! bounded). At most two redirects are followed, each checked again (never from HTTPS down
+//! to HTTP). hyper does the wire format (status line, headers, chunked and
+//! length-delimited bodies) and refuses malformed heads (a bare CR or a control character
+//! in a header cannot smuggle text into the next request).
 //!
 //! [`EgressPolicy::check_web`]: crate::policy::EgressPolicy::check_web
 
-use std::io;
-use std::net::SocketAddr;
-use std::pin::Pin;
-use std::task::{Context, Poll};
 use std::time::Duration;
 
-use http_body_util::{BodyExt as _, Full, Limited};
+use http_body_util::Full;
 use hyper::body::Bytes;
 use hyper::header;
-use hyper_util::rt::TokioIo;
 use mailsetup_shared::api::Text;
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::net::TcpStream;
 
 use super::Discoverer;
+use crate::http_client::{self, Bodies, Destination, HttpError, Limits};
 use crate::i18n;
 
 /// Redirects followed at most.
@@ -57,32 +51,9 @@ pub enum FetchError {
     Dns(Text),
     /// The host cannot be a TLS server name.
     BadName(Text),
-    /// No connection to any address.
-    Connect {
-        /// The last address tried.
-        addr: SocketAddr,
-        /// The system's words.
-        error: String,
-    },
-    /// The TLS handshake failed (certificate, protocol).
-    Tls {
-        /// The address.
-        addr: SocketAddr,
-        /// rustls's words.
-        error: String,
-    },
-    /// Not a usable HTTP/1.x response (hyper's words), or the connection broke.
-    Http {
-        /// The address.
-        addr: SocketAddr,
-        /// What went wrong.
-        error: String,
-    },
-    /// The body is larger than allowed.
-    TooLarge {
-        /// The limit, in KiB.
-        kib: usize,
-    },
+    /// The connection, the TLS handshake or the exchange failed, or the body was too large
+    /// (never [`HttpError::Resolve`]: that is [`FetchError::Dns`]).
+    Net(HttpError),
     /// A status other than 200 or a redirect.
     Status(u16),
     /// A redirect without a `Location`.
@@ -94,6 +65,17 @@ pub enum FetchError {
 }
 
 impl FetchError {
+    /// The client's failure for `host`, as the trace says it.
+    fn from_http(e: HttpError, host: &str) -> Self {
+        match e {
+            HttpError::Resolve(reason) => Self::Dns(i18n::prefixed(
+                &i18n::verbatim(format!("{host}: ")),
+                &i18n::dns_reason(&reason),
+            )),
+            e => Self::Net(e),
+        }
+    }
+
     /// The trace's words, in English and Russian.
     pub fn text(&self) -> Text {
         match self {
@@ -114,16 +96,19 @@ impl FetchError {
                 format!("неверный порт в {url}"),
             ),
             Self::Dns(text) | Self::BadName(text) => text.clone(),
-            Self::Connect { addr, error } => Text::new(
+            Self::Net(HttpError::Resolve(reason)) => i18n::dns_reason(reason),
+            Self::Net(HttpError::Connect { addr, error }) => Text::new(
                 format!("connect to {addr}: {error}"),
                 format!("соединение с {addr} не установлено: {error}"),
             ),
-            Self::Tls { addr, error } => Text::new(
+            Self::Net(HttpError::Tls { addr, error }) => Text::new(
                 format!("{addr}: TLS with {addr}: {error}"),
                 format!("{addr}: TLS с {addr} не удался: {error}"),
             ),
-            Self::Http { addr, error } => i18n::verbatim(format!("{addr}: HTTP: {error}")),
-            Self::TooLarge { kib } => Text::new(
+            Self::Net(HttpError::Http { addr, error }) => {
+                i18n::verbatim(format!("{addr}: HTTP: {error}"))
+            }
+            Self::Net(HttpError::TooLarge { kib }) => Text::new(
                 format!("body larger than {kib} KiB"),
                 format!("тело ответа больше {kib} КиБ"),
             ),
@@ -295,65 +280,52 @@ async fn once(
     max_body: usize,
     post: Option<&str>,
 ) -> Result<Response, FetchError> {
-    let policy = d.policy;
-    let addrs = d
-        .resolver
-        .resolve_checked(&url.host, port, |a| policy.check_web(a))
-        .await
-        .map_err(|e| {
-            FetchError::Dns(i18n::prefixed(
-                &i18n::verbatim(format!("{}: ", url.host)),
-                &i18n::dns_reason(&e),
-            ))
-        })?;
-    let mut last = FetchError::Dns(i18n::verbatim(format!("{}: no address", url.host)));
-    for addr in addrs {
-        let tcp = match connect(addr, STEP_TIMEOUT).await {
-            Ok(tcp) => tcp,
-            Err(e) => {
-                last = e;
-                continue;
-            }
-        };
-        let _ = tcp.set_nodelay(true);
-        let request = request(url, post);
-        if !url.https {
-            return exchange(tcp, request, max_body, addr).await;
-        }
+    let tls = if url.https {
         let name = super::tls::server_name(&url.host).map_err(FetchError::BadName)?;
-        let tls = handshake(d.tls.strict.clone(), name, tcp, addr, STEP_TIMEOUT).await?;
-        return exchange(EofIsEnd(tls), request, max_body, addr).await;
+        Some((d.tls.strict.clone(), name))
+    } else {
+        None
+    };
+    let to = Destination {
+        host: url.host.clone(),
+        port,
+        tls,
+    };
+    let policy = d.policy;
+    let answer = http_client::send(
+        &d.resolver,
+        |a| policy.check_web(a),
+        &to,
+        request(url, post),
+        &limits(max_body),
+    )
+    .await
+    .map_err(|e| FetchError::from_http(e, &url.host))?;
+    response(answer)
+}
+
+/// The client's bounds for a document of at most `max_body` bytes.
+fn limits(max_body: usize) -> Limits {
+    Limits {
+        connect: STEP_TIMEOUT,
+        handshake: STEP_TIMEOUT,
+        max_head: MAX_HEADER,
+        max_body,
+        bodies: Bodies::OnlyOk,
     }
-    Err(last)
 }
 
-/// The TCP connect to one address, under its own timeout, so that an address that never
-/// answers leaves time for the next one (the whole fetch stays under discovery's deadline).
-async fn connect(addr: SocketAddr, limit: Duration) -> Result<TcpStream, FetchError> {
-    let error = match tokio::time::timeout(limit, TcpStream::connect(addr)).await {
-        Ok(Ok(tcp)) => return Ok(tcp),
-        Ok(Err(e)) => e.to_string(),
-        Err(_) => format!("timed out after {} ms", limit.as_millis()),
+/// What discovery keeps of a response: a `Location` that is not text is an unsafe URL.
+fn response(answer: http_client::Response) -> Result<Response, FetchError> {
+    let location = match answer.headers.get(header::LOCATION) {
+        None => None,
+        Some(v) => Some(v.to_str().map_err(|_| FetchError::UnsafeUrl)?.to_owned()),
     };
-    Err(FetchError::Connect { addr, error })
-}
-
-/// The TLS handshake (verified against the host name), under its own timeout: a server
-/// that accepts the connection and then says nothing is a TLS failure, not a stall.
-async fn handshake(
-    config: std::sync::Arc<rustls::ClientConfig>,
-    name: rustls::pki_types::ServerName<'static>,
-    tcp: TcpStream,
-    addr: SocketAddr,
-    limit: Duration,
-) -> Result<tokio_rustls::client::TlsStream<TcpStream>, FetchError> {
-    let connector = tokio_rustls::TlsConnector::from(config);
-    let error = match tokio::time::timeout(limit, connector.connect(name, tcp)).await {
-        Ok(Ok(tls)) => return Ok(tls),
-        Ok(Err(e)) => e.to_string(),
-        Err(_) => format!("no handshake within {} ms (timed out)", limit.as_millis()),
-    };
-    Err(FetchError::Tls { addr, error })
+    Ok(Response {
+        status: answer.status,
+        location,
+        body: answer.body.to_vec(),
+    })
 }
 
 /// The GET (or the XML POST) for `url`.
@@ -378,111 +350,6 @@ fn request(url: &Url, post: Option<&str>) -> hyper::Request<Full<Bytes>> {
     // The path passed parse_url's checks (no spaces, no control characters), which are
     // stricter than a request target's; an unexpected refusal sends "/" instead.
     built.unwrap_or_else(|_| hyper::Request::new(Full::new(Bytes::new())))
-}
-
-/// One request and its response over `io`, by hyper's HTTP/1.1 client: the head at most
-/// [`MAX_HEADER`] bytes, a 200's body at most `max_body`.
-async fn exchange<IO>(
-    io: IO,
-    request: hyper::Request<Full<Bytes>>,
-    max_body: usize,
-    addr: SocketAddr,
-) -> Result<Response, FetchError>
-where
-    IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
-{
-    let broken = |e: hyper::Error| FetchError::Http {
-        addr,
-        error: e.to_string(),
-    };
-    let (mut sender, conn) = hyper::client::conn::http1::Builder::new()
-        .max_buf_size(MAX_HEADER)
-        .handshake::<_, Full<Bytes>>(TokioIo::new(io))
-        .await
-        .map_err(broken)?;
-    let work = async {
-        let response = sender.send_request(request).await.map_err(broken)?;
-        let status = response.status().as_u16();
-        let location = match response.headers().get(header::LOCATION) {
-            None => None,
-            Some(v) => Some(v.to_str().map_err(|_| FetchError::UnsafeUrl)?.to_owned()),
-        };
-        let body = if status == 200 {
-            Limited::new(response.into_body(), max_body)
-                .collect()
-                .await
-                .map_err(|e| {
-                    if e.is::<http_body_util::LengthLimitError>() {
-                        FetchError::TooLarge {
-                            kib: max_body / 1024,
-                        }
-                    } else {
-                        FetchError::Http {
-                            addr,
-                            error: e.to_string(),
-                        }
-                    }
-                })?
-                .to_bytes()
-                .to_vec()
-        } else {
-            Vec::new()
-        };
-        Ok(Response {
-            status,
-            location,
-            body,
-        })
-    };
-    // The connection is driven here, not in a task of its own, so a discovery cut short
-    // by its deadline drops it with everything else.
-    let mut conn = std::pin::pin!(conn);
-    let mut work = std::pin::pin!(work);
-    tokio::select! {
-        // The request is queued before the connection is first driven.
-        biased;
-        r = &mut work => r,
-        c = &mut conn => match c {
-            Ok(()) => work.await,
-            Err(e) => Err(broken(e)),
-        },
-    }
-}
-
-/// A TLS stream whose peer may close without `close_notify` (many web servers do): such an
-/// end reads as the end of the stream, and hyper judges what arrived (a body shorter than
-/// its length is still an error).
-struct EofIsEnd<S>(S);
-
-impl<S: AsyncRead + Unpin> AsyncRead for EofIsEnd<S> {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        match Pin::new(&mut self.0).poll_read(cx, buf) {
-            Poll::Ready(Err(e)) if e.kind() == io::ErrorKind::UnexpectedEof => Poll::Ready(Ok(())),
-            other => other,
-        }
-    }
-}
-
-impl<S: AsyncWrite + Unpin> AsyncWrite for EofIsEnd<S> {
-    fn poll_write(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.0).poll_write(cx, buf)
-    }
-
-    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.0).poll_flush(cx)
-    }
-
-    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.0).poll_shutdown(cx)
-    }
 }
 
 #[cfg(test)]

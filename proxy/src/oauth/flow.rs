@@ -114,12 +114,9 @@ pub async fn callback(
         }
         Err(err) => {
             tracing::warn!(%err, "oauth callback: the store is unavailable");
-            return store_down(
-                page(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    stopped(DiagnosisCode::OauthProviderError, None),
-                ),
-                lang,
+            return page(
+                StatusCode::SERVICE_UNAVAILABLE,
+                stopped(DiagnosisCode::StoreUnavailable, None),
             );
         }
     }
@@ -203,12 +200,9 @@ pub async fn callback(
     let report = match app.checker.check(&request, lang, provider.as_ref()).await {
         Ok(r) => r,
         Err(CheckError::StoreUnavailable(_)) => {
-            return store_down(
-                page(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    stopped(DiagnosisCode::OauthProviderError, None),
-                ),
-                lang,
+            return page(
+                StatusCode::SERVICE_UNAVAILABLE,
+                stopped(DiagnosisCode::StoreUnavailable, None),
             );
         }
         Err(other) => {
@@ -287,26 +281,6 @@ fn check_request(
         incoming,
         outgoing,
     }
-}
-
-/// The page for a store that cannot answer: says so (503), with the diagnosis text saying
-/// the sign-in could not be checked now.
-fn store_down(mut page: Page, lang: Lang) -> Page {
-    if let Some(d) = page.outcome.error.as_mut() {
-        let (message, advice) = match lang {
-            Lang::Ru => (
-                "Сервис временно не может завершить вход: его общее хранилище недоступно.",
-                "Попробуйте ещё раз через минуту.",
-            ),
-            Lang::En => (
-                "The service cannot finish sign-ins right now: its shared store is unavailable.",
-                "Try again in a minute.",
-            ),
-        };
-        d.message = message.to_owned();
-        d.advice = advice.to_owned();
-    }
-    page
 }
 
 /// Two addresses are the same mailbox: same text after the one address parser (domain

@@ -98,6 +98,8 @@ impl OAuth {
                     allow_private_targets: config.allow_private_targets,
                 },
                 tls: Arc::new(tls),
+                connect_timeout: config.connect_timeout.get(),
+                tls_timeout: config.tls_timeout.get(),
                 timeout: config.connect_timeout.get() + Duration::from_secs(10),
             },
             public_url: config.public_url.clone(),

@@ -121,13 +121,7 @@ impl Page {
             Some(d) => (
                 title.to_owned(),
                 vec![d.message.clone(), d.advice.clone()],
-                // A 503 is the proxy's own store, not the provider: the page names the
-                // API's code for it (the outcome keeps a diagnosis for the wizard).
-                Some(if self.status == StatusCode::SERVICE_UNAVAILABLE {
-                    "store_unavailable".to_owned()
-                } else {
-                    d.code.as_str().to_owned()
-                }),
+                Some(d.code.as_str().to_owned()),
             ),
             None => (title.to_owned(), Vec::new(), None),
         }

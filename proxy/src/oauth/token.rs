@@ -1,8 +1,10 @@
 //! The code exchange at the provider's token endpoint (RFC 6749 4.1.3 with PKCE): one
-//! HTTP/1.1 POST by hyper's client over a connection the egress policy accepted (the
-//! operator's endpoint: any port, but loopback and private addresses only with
-//! `--allow-private-targets`), TLS verified against the endpoint's host, the whole exchange
-//! under one deadline, the answer bounded. The id_token, fetched directly from the token
+//! HTTP/1.1 POST by the proxy's one HTTP client ([`crate::http_client`]) to an address the
+//! egress policy accepted (the operator's endpoint: any port, but loopback and private
+//! addresses only with `--allow-private-targets`), TLS verified against the endpoint's
+//! host, the connect and the handshake each under its own timeout, the whole exchange
+//! under one deadline, the answer bounded; the POST is sent once, to the first address
+//! that accepts a connection (the code is single-use). The id_token, fetched directly from the token
 //! endpoint over TLS, is trusted without a signature check (OpenID Connect Core 3.1.3.7)
 //! and read only for its `email`, `aud` and `exp`.
 //!
@@ -10,24 +12,25 @@
 //! module's values and [`Token`]s; nothing here logs them, and errors quote only the
 //! provider's `error` code (a short ASCII word), never its body.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::Bytes;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use http_body_util::{BodyExt as _, Full, Limited};
-use hyper_util::rt::TokioIo;
+use http_body_util::Full;
 use mailsetup_shared::secret::Token;
 use serde::Deserialize;
 
 use super::config::{Endpoint, OAuthClient};
 use crate::dns::Resolver;
+use crate::http_client::{self, Bodies, Destination, HttpError, Limits};
 use crate::policy::EgressPolicy;
 
 /// The largest token response read.
 const MAX_BODY: usize = 64 * 1024;
+/// The largest response head read.
+const MAX_HEAD: usize = 16 * 1024;
 
 /// Where and how token requests go.
 #[derive(Clone, Debug)]
@@ -38,6 +41,10 @@ pub struct TokenHttp {
     pub policy: EgressPolicy,
     /// TLS with the web PKI roots plus `--extra-ca`.
     pub tls: Arc<rustls::ClientConfig>,
+    /// How long the TCP connect to one address may take (`--connect-timeout`).
+    pub connect_timeout: Duration,
+    /// How long the TLS handshake may take (`--tls-timeout`).
+    pub tls_timeout: Duration,
     /// The whole exchange's deadline.
     pub timeout: Duration,
 }
@@ -187,57 +194,15 @@ async fn post(
     endpoint: &Endpoint,
     body: String,
 ) -> Result<(u16, Bytes), ExchangeError> {
-    let policy = http.policy;
-    let addrs = http
-        .resolver
-        .resolve_checked(&endpoint.host, endpoint.port, |a| {
-            policy.check_configured_endpoint(a)
-        })
-        .await
-        .map_err(|e| ExchangeError::Failed(format!("token endpoint {}: {e}", endpoint.host)))?;
-    let mut last = String::from("no address");
-    for addr in addrs {
-        match post_to(http, endpoint, addr, body.clone()).await {
-            Ok(r) => return Ok(r),
-            Err(e) => last = e,
-        }
-    }
-    Err(ExchangeError::Failed(format!(
-        "token endpoint {}: {last}",
-        endpoint.host
-    )))
-}
-
-async fn post_to(
-    http: &TokenHttp,
-    endpoint: &Endpoint,
-    addr: SocketAddr,
-    body: String,
-) -> Result<(u16, Bytes), String> {
-    let tcp = tokio::net::TcpStream::connect(addr)
-        .await
-        .map_err(|e| format!("cannot connect to {addr}: {e}"))?;
-    if endpoint.https {
+    let failed =
+        |what: String| ExchangeError::Failed(format!("token endpoint {}: {what}", endpoint.host));
+    let tls = if endpoint.https {
         let name = rustls::pki_types::ServerName::try_from(endpoint.host.clone())
-            .map_err(|_| "not a TLS server name".to_owned())?;
-        let tls = tokio_rustls::TlsConnector::from(http.tls.clone())
-            .connect(name, tcp)
-            .await
-            .map_err(|e| format!("TLS: {e}"))?;
-        send(TokioIo::new(tls), endpoint, body).await
+            .map_err(|_| failed("not a TLS server name".to_owned()))?;
+        Some((http.tls.clone(), name))
     } else {
-        send(TokioIo::new(tcp), endpoint, body).await
-    }
-}
-
-async fn send<IO>(io: IO, endpoint: &Endpoint, body: String) -> Result<(u16, Bytes), String>
-where
-    IO: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
-{
-    let (mut sender, conn) = hyper::client::conn::http1::handshake(io)
-        .await
-        .map_err(|e| format!("HTTP: {e}"))?;
-    let driver = tokio::spawn(conn);
+        None
+    };
     let request = hyper::Request::post(endpoint.path.as_str())
         .header(hyper::header::HOST, endpoint.host_header())
         .header(
@@ -247,19 +212,38 @@ where
         .header(hyper::header::ACCEPT, "application/json")
         .header(hyper::header::USER_AGENT, "mailsetup")
         .body(Full::new(Bytes::from(body)))
-        .map_err(|e| format!("HTTP: {e}"))?;
-    let response = sender
-        .send_request(request)
-        .await
-        .map_err(|e| format!("HTTP: {e}"))?;
-    let status = response.status().as_u16();
-    let bytes = Limited::new(response.into_body(), MAX_BODY)
-        .collect()
-        .await
-        .map_err(|_| format!("the answer is over {} KB or broken", MAX_BODY / 1024))?
-        .to_bytes();
-    driver.abort();
-    Ok((status, bytes))
+        .map_err(|e| failed(format!("HTTP: {e}")))?;
+    let to = Destination {
+        host: endpoint.host.clone(),
+        port: endpoint.port,
+        tls,
+    };
+    let limits = Limits {
+        connect: http.connect_timeout,
+        handshake: http.tls_timeout,
+        max_head: MAX_HEAD,
+        max_body: MAX_BODY,
+        bodies: Bodies::All,
+    };
+    let policy = http.policy;
+    let answer = http_client::send(
+        &http.resolver,
+        |a| policy.check_configured_endpoint(a),
+        &to,
+        request,
+        &limits,
+    )
+    .await
+    .map_err(|e| {
+        failed(match e {
+            HttpError::Resolve(reason) => reason,
+            HttpError::Connect { addr, error } => format!("cannot connect to {addr}: {error}"),
+            HttpError::Tls { error, .. } => format!("TLS: {error}"),
+            HttpError::Http { error, .. } => format!("HTTP: {error}"),
+            HttpError::TooLarge { kib } => format!("the answer is over {kib} KB"),
+        })
+    })?;
+    Ok((answer.status, answer.body))
 }
 
 #[cfg(test)]

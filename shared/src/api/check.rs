@@ -342,6 +342,10 @@ wire_enum! {
         OauthExchangeFailed = "oauth_exchange_failed",
         /// The provider reported an error of its own during sign-in.
         OauthProviderError = "oauth_provider_error",
+        /// The service's shared store could not answer, so a sign-in could not be finished
+        /// (the API's `store_unavailable` error, for the sign-in's outcome): nothing the
+        /// user did; try again later.
+        StoreUnavailable = "store_unavailable",
     }
 }
 

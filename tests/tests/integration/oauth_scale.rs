@@ -70,6 +70,14 @@ fn a_flow_started_on_one_replica_finishes_on_another_once_and_redis_down_is_said
         down.body
     );
     assert!(outcome(&down.body).get("check").is_none());
+    // The page and the outcome the wizard receives name the same code.
+    assert!(
+        down.body
+            .contains("<code id=\"code\">store_unavailable</code>"),
+        "{}",
+        down.body
+    );
+    assert_eq!(error_code(&down.body), "store_unavailable", "{}", down.body);
 }
 
 #[test]

@@ -3,7 +3,7 @@
 
 #![allow(clippy::unwrap_used)]
 
-use tokio::io::AsyncWriteExt as _;
+use std::net::SocketAddr;
 
 use super::*;
 
@@ -38,26 +38,13 @@ fn urls() {
 
 /// The response to a GET of `/` from a server that answers `raw` and closes.
 async fn answer(raw: &'static [u8], max_body: usize) -> Result<Response, FetchError> {
-    let (client, mut server) = tokio::io::duplex(64 * 1024);
-    tokio::spawn(async move {
-        // Read the request head first, as a server does.
-        let mut head = Vec::new();
-        let mut byte = [0u8; 1];
-        while !head.ends_with(b"\r\n\r\n") {
-            match tokio::io::AsyncReadExt::read(&mut server, &mut byte).await {
-                Ok(1) => head.push(byte[0]),
-                _ => return,
-            }
-        }
-        let _ = server.write_all(raw).await;
-        let _ = server.shutdown().await;
-        // Keep the stream open until the client has read everything.
-        let mut sink = Vec::new();
-        let _ = tokio::io::AsyncReadExt::read_to_end(&mut server, &mut sink).await;
-    });
+    let client = http_client::answering(raw);
     let url = parse_url("http://a.example/").unwrap();
     let addr = SocketAddr::from(([192, 0, 2, 1], 80));
-    exchange(client, request(&url, None), max_body, addr).await
+    let answer = http_client::exchange(client, request(&url, None), &limits(max_body), addr)
+        .await
+        .map_err(FetchError::Net)?;
+    response(answer)
 }
 
 #[tokio::test]
@@ -84,11 +71,11 @@ async fn responses() {
         answer(b"HTTP/1.1 200 OK\r\n\r\n0123456789", 5)
             .await
             .unwrap_err(),
-        FetchError::TooLarge { kib: 0 }
+        FetchError::Net(HttpError::TooLarge { kib: 0 })
     );
     assert!(matches!(
         answer(b"SSH-2.0-OpenSSH\r\n", 5).await,
-        Err(FetchError::Http { .. })
+        Err(FetchError::Net(HttpError::Http { .. }))
     ));
     // A bare CR inside a header value would reach the next request line.
     let smuggled = b"HTTP/1.1 302 Found\r\nLocation: /x\rHost: evil\r\n\r\n";
@@ -101,7 +88,7 @@ async fn responses() {
     // A body shorter than its length is an error, not a short document.
     assert!(matches!(
         answer(b"HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\nab", 100).await,
-        Err(FetchError::Http { .. })
+        Err(FetchError::Net(HttpError::Http { .. }))
     ));
     // A head over the limit.
     let huge: &'static [u8] = Box::leak(
@@ -114,7 +101,7 @@ async fn responses() {
     );
     assert!(matches!(
         answer(huge, 100).await,
-        Err(FetchError::Http { .. })
+        Err(FetchError::Net(HttpError::Http { .. }))
     ));
 }
 
@@ -122,7 +109,7 @@ async fn responses() {
 fn errors_read_as_before() {
     assert_eq!(FetchError::Status(404).text().en, "HTTP 404");
     assert_eq!(
-        FetchError::TooLarge { kib: 256 }.text().ru,
+        FetchError::Net(HttpError::TooLarge { kib: 256 }).text().ru,
         "тело ответа больше 256 КиБ"
     );
     assert_eq!(
@@ -142,20 +129,23 @@ async fn a_silent_server_is_a_tls_timeout_of_its_own() {
         tokio::time::sleep(Duration::from_secs(30)).await;
         drop(socket);
     });
-    let tcp = connect(addr, Duration::from_secs(5)).await.unwrap();
+    let tcp = http_client::connect(addr, Duration::from_secs(5))
+        .await
+        .unwrap();
     let tls = super::super::tls::Tls::new(&[]).unwrap();
     let name = super::super::tls::server_name("autoconfig.example.com").unwrap();
-    let err = handshake(tls.strict, name, tcp, addr, Duration::from_millis(200))
+    let err = http_client::handshake(tls.strict, name, tcp, addr, Duration::from_millis(200))
         .await
         .err()
         .unwrap();
     match &err {
-        FetchError::Tls { addr: a, error } => {
+        HttpError::Tls { addr: a, error } => {
             assert_eq!(*a, addr);
             assert!(error.contains("timed out"), "{error}");
         }
         other => panic!("expected a TLS failure, got {other:?}"),
     }
-    assert!(err.text().en.contains("timed out"), "{:?}", err.text());
+    let text = FetchError::Net(err).text();
+    assert!(text.en.contains("timed out"), "{text:?}");
     held.abort();
 }

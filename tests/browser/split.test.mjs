@@ -1,0 +1,54 @@
+// The release build's split (issue 15): the first screen loads without the later steps'
+// chunk, which arrives while the browser is idle; after that the wizard goes on without
+// the network, and a chunk that cannot be fetched says so and can be tried again.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ALICE, WizardPage, baseUrl, launch, openPage } from './support.mjs';
+
+const CHUNK = /\/split_later-[0-9a-f]{8,16}\.wasm$/;
+
+test('the later steps arrive after the first screen; then the wizard goes on offline', async () => {
+  const chrome = await launch();
+  try {
+    const page = await openPage(chrome);
+    const w = new WizardPage(page);
+    const chunk = page.waitForResponse((r) => CHUNK.test(r.url()) && r.ok());
+    await page.goto(baseUrl() + '/?locale=en');
+    await w.waitStep('address');
+    // The chunk is fetched without any step asking for it, and kept.
+    await (await chunk).finished();
+    await page.context().setOffline(true);
+    await w.fillEmail(ALICE.email);
+    await w.next();
+    await w.waitStep('password');
+    await w.byId('password').waitFor();
+    assert.ok((await w.heading().textContent()).trim().length > 0, 'the step has its heading');
+    assert.equal(await w.byId('step-unloaded').count(), 0, 'no load failure shown');
+    assert.deepEqual(page.errors, [], 'no uncaught errors in the page');
+  } finally {
+    await chrome.close();
+  }
+});
+
+test('a chunk that cannot be fetched: a clear message, and Try again loads it', async () => {
+  const chrome = await launch();
+  try {
+    const page = await openPage(chrome);
+    const w = new WizardPage(page);
+    await page.route(CHUNK, (route) => route.abort());
+    await page.goto(baseUrl() + '/?locale=en');
+    await w.fillEmail(ALICE.email);
+    await w.next();
+    await w.waitStep('password');
+    const failed = w.byId('step-unloaded');
+    await failed.waitFor();
+    assert.match(await failed.textContent(), /could not be loaded/);
+    await page.unroute(CHUNK);
+    await failed.getByRole('button', { name: 'Try again' }).click();
+    await w.byId('password').waitFor();
+    assert.equal(await w.byId('step-unloaded').count(), 0, 'the message is gone');
+    assert.deepEqual(page.errors, [], 'no uncaught errors in the page');
+  } finally {
+    await chrome.close();
+  }
+});

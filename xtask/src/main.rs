@@ -101,7 +101,7 @@ fn test() -> anyhow::Result<()> {
         },
     )?;
     timed(
-        "wasm32 build of shared and frontend (trunk, release)",
+        "wasm32 check of shared, split release build of the front end",
         &mut || {
             web::check_shared_wasm(toolchain)?;
             web::build(toolchain, true)

@@ -77,7 +77,7 @@ pub fn build(toolchain: Toolchain, dist: &Path) -> anyhow::Result<()> {
         "RUSTFLAGS",
         "--cfg erase_components --cfg mailsetup_split -Clink-args=--emit-relocs",
     );
-    exec(crate::wasm_flags::size(crate::web::wasm_env(
+    exec(crate::wasm_flags::size(crate::wasm_flags::wasm_env(
         &mut cmd, toolchain,
     )))?;
     let raw = target_dir.join(format!("wasm32-unknown-unknown/wasm-release/{CRATE}.wasm"));

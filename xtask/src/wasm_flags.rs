@@ -1,4 +1,5 @@
-//! The size flags of the release wasm build (issue 15), in one place: the standard library
+//! The wasm32 build's environment: the toolchain route ([`wasm_env`], used by every wasm32
+//! build) and the size flags of the release build (issue 15), in one place: the standard library
 //! is rebuilt for the front end with the options that drop what a browser page never uses.
 //!
 //! - `-Zbuild-std=std,panic_abort` with `-Zbuild-std-features=optimize_for_size`: std,
@@ -24,12 +25,31 @@
 use std::ffi::OsString;
 use std::process::Command;
 
+use crate::setup::{DEBIAN_TOOLCHAIN, Toolchain};
+
+/// Points a command at the right toolchain for wasm32.
+pub fn wasm_env(cmd: &mut Command, toolchain: Toolchain) -> &mut Command {
+    match toolchain {
+        Toolchain::Rustup => cmd,
+        // Debian's rustc-web has no prebuilt wasm32 std: cargo builds it from the sources
+        // in /usr/lib/rustlib/src (build-std is unstable, hence RUSTC_BOOTSTRAP).
+        Toolchain::Debian => {
+            if let Some(linker) = crate::setup::wasm_linker() {
+                cmd.env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_LINKER", linker);
+            }
+            cmd.env("RUSTUP_TOOLCHAIN", DEBIAN_TOOLCHAIN)
+                .env("RUSTC_BOOTSTRAP", "1")
+                .env("CARGO_UNSTABLE_BUILD_STD", "std,panic_abort")
+        }
+    }
+}
+
 /// Rust flags added to the release build's own (`RUSTFLAGS`, if the command has them).
 const RUSTFLAGS: &str =
     "-Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none -Zfmt-debug=none";
 
 /// Gives the release wasm build `cmd` (a `cargo build` already pointed at its toolchain by
-/// `web::wasm_env`) the size flags above.
+/// [`wasm_env`]) the size flags above.
 pub fn size(cmd: &mut Command) -> &mut Command {
     let mut flags = cmd
         .get_envs()

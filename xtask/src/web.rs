@@ -5,25 +5,9 @@
 
 use std::process::Command;
 
-use crate::setup::{DEBIAN_TOOLCHAIN, Toolchain};
+use crate::setup::Toolchain;
+use crate::wasm_flags::wasm_env;
 use crate::{exec, step};
-
-/// Points a command at the right toolchain for wasm32.
-pub(crate) fn wasm_env(cmd: &mut Command, toolchain: Toolchain) -> &mut Command {
-    match toolchain {
-        Toolchain::Rustup => cmd,
-        // Debian's rustc-web has no prebuilt wasm32 std: cargo builds it from the sources
-        // in /usr/lib/rustlib/src (build-std is unstable, hence RUSTC_BOOTSTRAP).
-        Toolchain::Debian => {
-            if let Some(linker) = crate::setup::wasm_linker() {
-                cmd.env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_LINKER", linker);
-            }
-            cmd.env("RUSTUP_TOOLCHAIN", DEBIAN_TOOLCHAIN)
-                .env("RUSTC_BOOTSTRAP", "1")
-                .env("CARGO_UNSTABLE_BUILD_STD", "std,panic_abort")
-        }
-    }
-}
 
 /// The folder of release builds, which the proxy serves by default.
 pub const RELEASE_DIST: &str = "dist";

@@ -11,7 +11,8 @@
 //!    (plus chunks of code that several of them share) and the JS loader of the chunks;
 //! 3. `wasm-bindgen --target web --keep-lld-exports --no-demangle` on the main module (the
 //!    chunks link against its exports);
-//! 4. npm's `wasm-opt` 132 `-Oz` on every module;
+//! 4. npm's `wasm-opt` 132 `-Oz` on every module, npm's `esbuild` `--minify` on the JS glue
+//!    and the chunk loader (Trunk's minifier could not parse wasm-bindgen's glue);
 //! 5. content-hashed names: one hash of all the outputs names every JS and wasm file
 //!    (they refer to each other, the loader and the glue in a circle, so no file's name
 //!    can depend only on its own bytes), `style-HASH.css` from the CSS; the proxy serves
@@ -139,6 +140,29 @@ pub fn build(toolchain: Toolchain, dist: &Path) -> anyhow::Result<()> {
                 .arg("-o")
                 .arg(module),
         )?;
+    }
+
+    step("esbuild --minify of the JS glue and the chunk loader");
+    let esbuild = root
+        .join(crate::setup::WASM_OPT_DIR)
+        .join("node_modules/.bin/esbuild");
+    for entry in std::fs::read_dir(&split)? {
+        let path = entry?.path();
+        if path.extension().is_some_and(|e| e == "js") {
+            // In place: esbuild keeps exports and string literals (the file names the
+            // hashing below rewrites), renames locals and drops comments and spaces.
+            exec(
+                Command::new(&esbuild)
+                    .args([
+                        "--minify",
+                        "--format=esm",
+                        "--log-level=warning",
+                        "--allow-overwrite",
+                    ])
+                    .arg(&path)
+                    .arg(format!("--outfile={}", path.display())),
+            )?;
+        }
     }
 
     step(&format!("writing {}", dist.display()));

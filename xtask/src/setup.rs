@@ -98,16 +98,22 @@ fn wasm_target() -> anyhow::Result<Toolchain> {
         return Ok(Toolchain::Debian);
     }
     println!("- wasm32 std: trying `rustup target add wasm32-unknown-unknown` (45 s limit)");
-    let added = Command::new("timeout")
-        .args(["45", "rustup", "target", "add", "wasm32-unknown-unknown"])
-        .status()
-        .is_ok_and(|s| s.success());
-    if added {
+    if rustup_within("45", &["target", "add", "wasm32-unknown-unknown"]) {
         println!("  took the rustup route");
         return Ok(Toolchain::Rustup);
     }
     println!("  rustup cannot fetch the target here; taking the Debian route");
     debian_route()
+}
+
+/// `rustup ARGS` under a time limit of `seconds` (rustup's downloads hang on some
+/// machines): whether it succeeded in time.
+fn rustup_within(seconds: &str, args: &[&str]) -> bool {
+    Command::new("timeout")
+        .args([seconds, "rustup"])
+        .args(args)
+        .status()
+        .is_ok_and(|s| s.success())
 }
 
 /// The std sources for the release build, which rebuilds std for size
@@ -122,10 +128,7 @@ fn rust_src() -> bool {
         return true;
     }
     println!("- std sources: trying `rustup component add rust-src` (60 s limit)");
-    let added = Command::new("timeout")
-        .args(["60", "rustup", "component", "add", "rust-src"])
-        .status()
-        .is_ok_and(|s| s.success());
+    let added = rustup_within("60", &["component", "add", "rust-src"]);
     if added {
         println!("  took rustup's rust-src");
     } else {

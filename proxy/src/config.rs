@@ -17,7 +17,7 @@ pub struct Config {
     #[arg(long, env = "MAILSETUP_LISTEN", default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
 
-    /// Folder with the built front end (Trunk's dist/).
+    /// Folder with the built front end (`dist/`, written by `cargo xtask build-web`).
     #[arg(long, env = "MAILSETUP_STATIC_DIR", default_value_os_t = default_static_dir())]
     pub static_dir: PathBuf,
 

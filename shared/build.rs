@@ -2,9 +2,9 @@
 //! src/providers/schema.rs (the same check `cargo test` runs) and writes it as compact JSON
 //! to `OUT_DIR/providers.json`, which `providers.rs` embeds. So the wasm build carries no
 //! TOML parser, and the embedded data can never be stale: it is regenerated on every change.
-//! It also writes `OUT_DIR/providers-index.json`: the same providers without their texts
-//! (steps, notes, limits, sources...), for lookups that only ask whether a domain is known,
-//! and `OUT_DIR/providers-oauth.json`: the `[provider.oauth]` tables by provider id, taken
+//! It also writes `OUT_DIR/providers-domains.txt`: a line per provider, its id and its
+//! domain patterns, for lookups that only ask whether a domain is known (the front end's
+//! first screen reads it without a JSON decoder), and `OUT_DIR/providers-oauth.json`: the `[provider.oauth]` tables by provider id, taken
 //! out of the other two so the front end's first screen does not carry them.
 
 #![allow(missing_docs, dead_code)]
@@ -51,19 +51,17 @@ fn main() {
         Ok(j) => j,
         Err(e) => fail(&format!("cannot serialize providers: {e}")),
     };
-    let index = match serde_json::to_value(&providers) {
-        Ok(serde_json::Value::Array(list)) => list.into_iter().map(index_entry).collect(),
-        Ok(_) => fail("providers did not serialize to a list"),
-        Err(e) => fail(&format!("cannot serialize providers: {e}")),
-    };
+    let index: String = providers
+        .iter()
+        .map(|p| format!("{} {}\n", p.id, p.domains.join(" ")))
+        .collect();
     let out = match std::env::var("OUT_DIR") {
         Ok(o) => std::path::PathBuf::from(o),
         Err(e) => fail(&format!("OUT_DIR is not set: {e}")),
     };
-    let index = serde_json::Value::Array(index).to_string();
     for (name, text) in [
         ("providers.json", json),
-        ("providers-index.json", index),
+        ("providers-domains.txt", index),
         ("providers-oauth.json", oauth),
     ] {
         let path = out.join(name);
@@ -71,26 +69,6 @@ fn main() {
             fail(&format!("cannot write {}: {e}", path.display()));
         }
     }
-}
-
-/// One provider for the domain index: servers and the texts for people (preparation
-/// steps, notes, app-password hints, what resets passwords, limits, sources) emptied;
-/// what a lookup reads (id, name, domains, MX patterns, status...) kept. Emptied, not
-/// removed, so the entry still has every field.
-fn index_entry(mut provider: serde_json::Value) -> serde_json::Value {
-    if let Some(fields) = provider.as_object_mut() {
-        for key in ["servers", "steps", "resets", "limits", "sources"] {
-            if fields.contains_key(key) {
-                fields.insert(key.to_owned(), serde_json::Value::Array(Vec::new()));
-            }
-        }
-        for key in ["status_note", "app_password"] {
-            if fields.contains_key(key) {
-                fields.insert(key.to_owned(), serde_json::Value::Null);
-            }
-        }
-    }
-    provider
 }
 
 fn fail(message: &str) -> ! {

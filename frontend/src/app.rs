@@ -6,12 +6,13 @@
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use mailsetup_shared::api::Lang;
-use web_sys::AbortController;
+use web_sys::{AbortController, AbortSignal};
 
 use crate::Options;
 use crate::api::{self, ApiError};
 use crate::browser;
 use crate::i18n::{Strings, tr};
+use crate::split::{Task, Unloaded, split};
 use crate::wizard::{Step, Wizard};
 
 /// Where provider recognition stands for the typed domain.
@@ -95,35 +96,56 @@ pub fn recognise(c: Ctx) {
     let email = c.w.with_untracked(|w| w.email.trim().to_owned());
     let lang = c.lang.get_untracked();
     spawn_local(async move {
-        let found = api::lookup(&email, lang, &signal).await;
-        if signal.aborted() {
-            return;
-        }
-        if let Ok(Some(p)) = found {
-            c.w.update(|w| w.set_provider(p));
-            c.recog.update(|r| r.looking = false);
-            return;
-        }
-        c.recog.update(|r| {
-            r.looking = false;
-            r.discovering = true;
-        });
-        let found = api::discover(&email, lang, &signal).await;
-        if signal.aborted() {
-            return;
-        }
-        c.recog.update(|r| r.discovering = false);
-        if let Ok(d) = found {
-            c.w.update(|w| w.apply_discovery(d));
+        match find_provider(c, email, lang, signal.clone()).await {
+            Ok(run) => run.await,
+            // The chunk did not come (offline): as when the lookup fails, the provider
+            // stays unknown; the domain is forgotten so that a later attempt asks again.
+            Err(Unloaded) if !signal.aborted() => c.recog.update(|r| {
+                r.domain.clear();
+                r.looking = false;
+                r.discovering = false;
+            }),
+            Err(Unloaded) => {}
         }
     });
+}
+
+split! {
+    /// The provider of `email`: looked up, else discovered, and applied to the wizard. In
+    /// the chunk with the decoders of the answers.
+    fn find_provider(c: Ctx, email: String, lang: Lang, signal: AbortSignal) -> Task<()>,
+    preload load_find_provider {
+        Box::pin(async move {
+            let found = api::lookup(&email, lang, &signal).await;
+            if signal.aborted() {
+                return;
+            }
+            if let Ok(Some(p)) = found {
+                c.w.update(|w| w.set_provider(p));
+                c.recog.update(|r| r.looking = false);
+                return;
+            }
+            c.recog.update(|r| {
+                r.looking = false;
+                r.discovering = true;
+            });
+            let found = api::discover(&email, lang, &signal).await;
+            if signal.aborted() {
+                return;
+            }
+            c.recog.update(|r| r.discovering = false);
+            if let Ok(d) = found {
+                c.w.update(|w| w.apply_discovery(d));
+            }
+        })
+    }
 }
 
 /// Aborts the request under way in `slot`, if any, and puts a new abort handle there; its
 /// signal, for the new request (`None` if the browser gives no `AbortController`).
 fn replace_inflight(
     slot: StoredValue<Option<AbortController>, LocalStorage>,
-) -> Option<web_sys::AbortSignal> {
+) -> Option<AbortSignal> {
     if let Some(old) = slot.get_value() {
         old.abort();
     }

@@ -52,16 +52,15 @@ fn navigation_type() -> Option<String> {
         .as_string()
 }
 
-/// The state saved by an earlier load of this page in this tab, when this load is a
-/// reload or a return through the history (a phone reloading the tab counts), or `always`
-/// (the tab comes back from the provider's sign-in page); opening the page anew starts a
-/// new flow.
-pub fn load_saved(always: bool) -> Option<Saved> {
+/// The state saved by an earlier load of this page in this tab, as written (decoded in
+/// the chunk, `crate::ui`), when this load is a reload or a return through the history (a
+/// phone reloading the tab counts), or `always` (the tab comes back from the provider's
+/// sign-in page); opening the page anew starts a new flow.
+pub fn saved_text(always: bool) -> Option<String> {
     if !always && navigation_type().is_some_and(|t| t == "navigate") {
         return None;
     }
-    let text = storage()?.get_item(&storage_key()?).ok().flatten()?;
-    serde_json::from_str(&text).ok()
+    storage()?.get_item(&storage_key()?).ok().flatten()
 }
 
 /// Keeps the flow's non-secret state for a reload. Storage may be full or refused

@@ -1,24 +1,14 @@
-//! The steps after the address, as the split point of the release build: `cargo xtask
-//! build-web` compiles with `--cfg mailsetup_split`, and `wasm_split_cli_support` moves
-//! their code (the views, and what only they use: the check, the report, the sign-in
-//! choice) into a chunk that is fetched after the first step shows. The first screen
-//! downloads only the address step (issue 15).
+//! The steps after the address, in the release build's chunk (`crate::split`): the views
+//! of every step after the address (and what only they use: the check, the report, the
+//! sign-in choice) are built by a split function, so the first screen downloads only the
+//! address step (issue 15).
 //!
-//! Without the cfg (`trunk serve`, `cargo xtask build-web --dev`, clippy) the same
-//! functions are plain `async fn`s that are ready at once, so one code path serves both.
-//!
-//! [`view`] is synchronous: once a step's chunk is in, its view is built in the render,
+//! [`view`] is synchronous: once the chunk is in, a step's view is built in the render,
 //! as before the split. While it loads, a short line says so; if it fails (the network
 //! dropped before the chunk came), the step says so with a Try again button, and a
 //! later attempt fetches again (a failed load is not remembered). [`prefetch`] loads
 //! the chunk when the browser is idle after the first step shows, so moving on never
 //! waits and the wizard keeps working offline once loaded.
-//!
-//! A split function crosses into its chunk through an `extern "C"` import, hence
-//! `unsafe` in the expansion of `wasm_split` (the frontend's lints deny `unsafe_code`
-//! instead of forbidding it, for this module only).
-
-#![allow(unsafe_code)]
 
 use std::future::Future;
 use std::pin::pin;
@@ -29,37 +19,18 @@ use leptos::task::spawn_local;
 use wasm_bindgen::JsCast as _;
 
 use crate::app::Ctx;
+use crate::split::split;
 use crate::steps;
 use crate::wizard::Step;
 
-/// A chunk could not be fetched or instantiated.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Unloaded;
-
-impl From<leptos::wasm_split::SplitLoaderError> for Unloaded {
-    fn from(_: leptos::wasm_split::SplitLoaderError) -> Self {
-        Self
+split! {
+    /// A later step's view. One chunk for all steps, not one per step: every chunk is
+    /// fetched right after the first step shows anyway, and each file more would compete
+    /// with the API's requests (the provider lookup, the sign-in offers) for the browser's
+    /// few connections to the proxy just when the user types.
+    fn step_view(step: Step) -> AnyView, preload load_chunk {
+        build(step)
     }
-}
-
-/// The later steps' views, in one chunk of the release build. One chunk, not one per
-/// step: every chunk is fetched right after the first step shows anyway, and each file
-/// more would compete with the API's requests (the provider lookup, the sign-in offers)
-/// for the browser's few connections to the proxy just when the user types.
-#[cfg(mailsetup_split)]
-#[leptos::wasm_split::wasm_split(later, fallible, wasm_split_path = ::leptos::wasm_split, preload(load_chunk))]
-fn step_view(step: Step) -> Result<AnyView, Unloaded> {
-    Ok(build(step))
-}
-
-#[cfg(not(mailsetup_split))]
-async fn step_view(step: Step) -> Result<AnyView, Unloaded> {
-    Ok(build(step))
-}
-
-#[cfg(not(mailsetup_split))]
-async fn load_chunk() -> Result<(), leptos::wasm_split::SplitLoaderError> {
-    Ok(())
 }
 
 fn build(step: Step) -> AnyView {
@@ -102,19 +73,21 @@ impl Chunk {
     }
 }
 
-/// Fetches the chunk unless it is in or on its way; the state follows.
+/// Fetches the chunk for a step that needs it, unless it is in or on its way; the state
+/// follows, and a failure is shown.
 pub fn load(chunk: Chunk) {
+    fetch(chunk, Load::Failed);
+}
+
+/// Fetches the chunk unless it is in or on its way; a failure leaves the state `failed`.
+fn fetch(chunk: Chunk, failed: Load) {
     if matches!(chunk.0.get_untracked(), Load::Loading | Load::Ready) {
         return;
     }
     chunk.0.set(Load::Loading);
     spawn_local(async move {
         let done = load_chunk().await;
-        chunk.0.set(if done.is_ok() {
-            Load::Ready
-        } else {
-            Load::Failed
-        });
+        chunk.0.set(if done.is_ok() { Load::Ready } else { failed });
     });
 }
 
@@ -165,9 +138,11 @@ fn unloaded(c: Ctx, chunk: Chunk) -> AnyView {
 }
 
 /// Loads the chunk when the browser is next idle (at the latest after a second), so the
-/// following steps never wait and work without the network.
+/// following steps never wait and work without the network. A failure here is silent: the
+/// chunk may still come with a later call (the provider lookup's decoder is in it too), and
+/// the step that needs it tries again and only then says it could not be loaded.
 pub fn prefetch(chunk: Chunk) {
-    let run = move || load(chunk);
+    let run = move || fetch(chunk, Load::Idle);
     let Some(window) = web_sys::window() else {
         return;
     };

@@ -24,6 +24,8 @@ mod later;
 #[cfg(target_arch = "wasm32")]
 mod oauth;
 #[cfg(target_arch = "wasm32")]
+mod split;
+#[cfg(target_arch = "wasm32")]
 mod steps;
 #[cfg(target_arch = "wasm32")]
 mod ui;

@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use mailsetup_shared::api::Lang;
 use mailsetup_shared::oauth::{OAUTH_STORAGE_KEY, OAuthOutcome};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::Closure;
@@ -20,6 +21,7 @@ use web_sys::{BroadcastChannel, MessageEvent};
 use crate::api;
 use crate::app::Ctx;
 use crate::browser;
+use crate::split::{Task, split};
 use crate::wizard::{self, Mode};
 
 /// How often the popup's `closed` is looked at.
@@ -52,21 +54,51 @@ pub fn load_providers(c: Ctx) {
     let lang = c.lang.get_untracked();
     c.recog.update(|r| r.offers = true);
     spawn_local(async move {
-        if let Ok(list) = api::oauth_providers(lang).await
-            && !list.providers.is_empty()
-        {
-            c.w.update(|w| w.set_oauth_providers(list.providers));
+        if let Ok(ask) = ask_providers(c, lang).await {
+            ask.await;
         }
         c.recog.update(|r| r.offers = false);
     });
 }
 
-/// The result a same-tab redirect left in `sessionStorage`, read once and removed.
-pub fn take_redirect_result() -> Option<OAuthOutcome> {
+split! {
+    /// The question and the decoding of its answer, in the chunk.
+    fn ask_providers(c: Ctx, lang: Lang) -> Task<()>, preload load_ask_providers {
+        Box::pin(async move {
+            if let Ok(list) = api::oauth_providers(lang).await
+                && !list.providers.is_empty()
+            {
+                c.w.update(|w| w.set_oauth_providers(list.providers));
+            }
+        })
+    }
+}
+
+/// The result a same-tab redirect left in `sessionStorage` (read once and removed), as
+/// written: decoded with the saved state (`crate::ui`).
+pub fn take_redirect_result() -> Option<String> {
     let store = web_sys::window()?.session_storage().ok()??;
     let text = store.get_item(OAUTH_STORAGE_KEY).ok()??;
     let _ = store.remove_item(OAUTH_STORAGE_KEY);
-    wizard::parse_message(&text)
+    Some(text)
+}
+
+split! {
+    /// The outcome in a message event's data (JSON) when it is one to take
+    /// ([`wizard::accept_message`]); decoded in the chunk.
+    fn accept(origin: String, own: String, from_popup: bool, data: String) -> Option<OAuthOutcome>,
+    preload load_accept {
+        wizard::accept_message(&origin, &own, from_popup, &data)
+    }
+}
+
+/// Takes the outcome in a message that passed the origin check, once decoded.
+fn take_message(c: Ctx, origin: String, own: String, from_popup: bool, data: String) {
+    spawn_local(async move {
+        if let Ok(Some(o)) = accept(origin, own, from_popup, data).await {
+            take(c, o);
+        }
+    });
 }
 
 fn own_origin() -> String {
@@ -91,10 +123,13 @@ pub fn on_message(c: Ctx, ev: MessageEvent) {
             _ => false,
         }
     });
-    let Some(data) = data_json(&ev) else { return };
-    if let Some(o) = wizard::accept_message(&ev.origin(), &own_origin(), from_popup, &data) {
-        take(c, o);
+    let (origin, own) = (ev.origin(), own_origin());
+    // Anything else is ignored before it is decoded (the host's own messages...).
+    if origin != own || !from_popup {
+        return;
     }
+    let Some(data) = data_json(&ev) else { return };
+    take_message(c, origin, own, from_popup, data);
 }
 
 fn take(c: Ctx, outcome: OAuthOutcome) {
@@ -131,10 +166,12 @@ fn open_channel(c: Ctx) {
             // Only while this page waits for its own sign-in; `take_sign_in` also checks
             // the address and the provider.
             let active = FLOW.with(|f| f.borrow().is_some());
-            if let Some(data) = data_json(&ev)
-                && let Some(o) = wizard::accept_message(&ev.origin(), &own_origin(), active, &data)
+            let (origin, own) = (ev.origin(), own_origin());
+            if active
+                && origin == own
+                && let Some(data) = data_json(&ev)
             {
-                take(c, o);
+                take_message(c, origin, own, active, data);
             }
         });
         channel.set_onmessage(Some(on.as_ref().unchecked_ref()));

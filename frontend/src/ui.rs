@@ -4,6 +4,7 @@
 
 use leptos::prelude::*;
 use mailsetup_shared::api::Lang;
+use mailsetup_shared::oauth::OAuthOutcome;
 
 use crate::Options;
 use crate::app::{Ctx, Recognition, Run, cancel_inflight, recognise};
@@ -13,8 +14,9 @@ use crate::embed::cancel_widget;
 use crate::i18n;
 use crate::later;
 use crate::oauth;
+use crate::split::split;
 use crate::steps;
-use crate::wizard::{Source, Step, Wizard};
+use crate::wizard::{self, Saved, Source, Step, Wizard};
 
 fn read_options() -> Options {
     let search = web_sys::window()
@@ -86,7 +88,10 @@ fn focus_heading() {
     });
 }
 
-/// The whole wizard.
+/// The whole wizard. A reload (or coming back to the tab) continues where the user was;
+/// so does the return from the provider's sign-in page in this tab, with its result. Their
+/// state is decoded in the chunk (`crate::split`), so only then does the wizard wait for
+/// it; a first visit starts at once.
 #[component]
 pub fn App() -> impl IntoView {
     let opts = read_options();
@@ -95,15 +100,50 @@ pub fn App() -> impl IntoView {
         .as_deref()
         .and_then(i18n::lang_from_tag)
         .unwrap_or_else(browser_lang);
+    let redirect = oauth::take_redirect_result();
+    let saved = browser::saved_text(redirect.is_some());
+    if saved.is_none() && redirect.is_none() {
+        return frame(opts, lang, None, None).into_any();
+    }
+    let decoded = RwSignal::new(None);
+    leptos::task::spawn_local(async move {
+        // The chunk did not come (offline): start over, as with a state that cannot be read.
+        let state = decode_state(saved, redirect).await.unwrap_or_default();
+        decoded.set(Some(state));
+    });
+    let opts = StoredValue::new(opts);
+    let t = i18n::tr(lang);
+    (move || match decoded.get() {
+        Some((saved, outcome)) => frame(opts.get_value(), lang, saved, outcome).into_any(),
+        None => view! { <p class="hint" role="status">{t.step_loading}</p> }.into_any(),
+    })
+    .into_any()
+}
+
+split! {
+    /// The saved state and a same-tab sign-in's result, decoded.
+    fn decode_state(saved: Option<String>, redirect: Option<String>)
+        -> (Option<Saved>, Option<OAuthOutcome>), preload load_decode_state {
+        (
+            saved.and_then(|t| serde_json::from_str(&t).ok()),
+            redirect.and_then(|t| wizard::parse_message(&t)),
+        )
+    }
+}
+
+/// The wizard's frame, from an earlier load's state and a sign-in's result if any.
+fn frame(
+    opts: Options,
+    lang: Lang,
+    saved: Option<Saved>,
+    signed_in: Option<OAuthOutcome>,
+) -> impl IntoView {
     let mut wizard = Wizard::new();
     wizard.allowed_providers = opts.providers.clone();
     if let Some(e) = &opts.email {
         wizard.set_email(e.clone());
     }
-    // A reload (or coming back to the tab) continues where the user was; so does the
-    // return from the provider's sign-in page in this tab, with its result.
-    let signed_in = oauth::take_redirect_result();
-    let restored = browser::load_saved(signed_in.is_some()).is_some_and(|s| wizard.restore(s));
+    let restored = saved.is_some_and(|s| wizard.restore(s));
     if let Some(outcome) = signed_in.filter(|_| restored) {
         wizard.take_sign_in(outcome, false);
     }

@@ -28,9 +28,9 @@ pub mod suffix;
 /// The embedded data file as JSON, written by `build.rs`.
 const BUILTIN_JSON: &str = include_str!(concat!(env!("OUT_DIR"), "/providers.json"));
 
-/// The embedded domain index, written by `build.rs`: the same providers with their texts
-/// emptied.
-const INDEX_JSON: &str = include_str!(concat!(env!("OUT_DIR"), "/providers-index.json"));
+/// The embedded domain index, written by `build.rs`: a line per provider, its id and its
+/// domain patterns, separated by spaces.
+const INDEX_TEXT: &str = include_str!(concat!(env!("OUT_DIR"), "/providers-domains.txt"));
 
 /// The `[provider.oauth]` tables by provider id, written by `build.rs` apart from the
 /// rest so that only code asking for OAuth facts carries them.
@@ -69,19 +69,44 @@ pub fn builtin() -> &'static Registry {
     })
 }
 
-/// The built-in providers with only what lookups read (ids, names, domains, MX patterns,
-/// status): servers, preparation steps, notes, limits and sources are empty. For questions
-/// like "is this domain known?" (typo suggestions), so a build that asks only those (the
-/// front end's first screen) carries a few kilobytes instead of the whole knowledge base.
-/// Every lookup answers the same provider id as in [`builtin()`].
-pub fn builtin_index() -> &'static Registry {
-    static INDEX: OnceLock<Registry> = OnceLock::new();
-    INDEX.get_or_init(|| Registry {
-        // Written by the build script from the checked data, parsed by a unit test.
-        #[allow(clippy::expect_used)]
-        providers: serde_json::from_str(INDEX_JSON)
-            .expect("build.rs writes providers-index.json that matches api::Provider"),
-    })
+/// The built-in providers' domain patterns, for questions like "is this domain known?"
+/// (typo suggestions): a build that asks only those (the front end's first screen)
+/// carries a few kilobytes of plain text and no JSON decoder, instead of the whole
+/// knowledge base. Answers like [`Registry::by_domain`] of [`builtin()`].
+pub fn builtin_index() -> &'static DomainIndex {
+    static INDEX: OnceLock<DomainIndex> = OnceLock::new();
+    INDEX.get_or_init(|| DomainIndex::parse(INDEX_TEXT))
+}
+
+/// Providers' ids and domain patterns, without anything else.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DomainIndex {
+    entries: Vec<(String, Vec<String>)>,
+}
+
+impl DomainIndex {
+    /// Reads the index's text: a line per provider, its id then its domain patterns,
+    /// separated by spaces.
+    fn parse(text: &str) -> DomainIndex {
+        let entries = text
+            .lines()
+            .filter_map(|line| {
+                let mut words = line.split_whitespace().map(str::to_owned);
+                Some((words.next()?, words.collect()))
+            })
+            .collect();
+        DomainIndex { entries }
+    }
+
+    /// The id of the provider serving addresses at `domain`, as [`Registry::by_domain`].
+    pub fn by_domain(&self, domain: &str) -> Option<&str> {
+        by_domain(self.entries.iter().map(|(id, d)| (id, d)), domain).map(String::as_str)
+    }
+
+    /// Every exact domain of every provider, in registry order.
+    pub fn exact_domains(&self) -> impl Iterator<Item = &str> {
+        exact(self.entries.iter().flat_map(|(_, d)| d))
+    }
 }
 
 /// Parses and checks providers in the data file's schema from JSON: either an array of
@@ -197,61 +222,73 @@ impl Registry {
     /// trailing dot tolerated): an exact domain first, then the longest `*.suffix` pattern,
     /// then a `label.*` pattern when the rest of the domain is a public suffix.
     pub fn by_domain(&self, domain: &str) -> Option<&Provider> {
-        let domain = normalize_host(domain)?;
-        self.lookup(&domain, |p| &p.domains).or_else(|| {
-            let label = suffix::label_under_public_suffix(&domain)?;
-            self.providers.iter().find(|p| {
-                p.domains
-                    .iter()
-                    .any(|d| d.strip_suffix(".*") == Some(label))
-            })
-        })
+        by_domain(self.providers.iter().map(|p| (p, &p.domains)), domain)
     }
 
     /// The provider whose MX host patterns match `mx_host` (a trailing dot tolerated), for
     /// custom domains hosted by a provider (Google Workspace, Microsoft 365, Yandex 360...).
     pub fn by_mx_host(&self, mx_host: &str) -> Option<&Provider> {
         let host = normalize_host(mx_host)?;
-        self.lookup(&host, |p| &p.mx)
-    }
-
-    fn lookup(
-        &self,
-        name: &str,
-        patterns: impl Fn(&Provider) -> &Vec<String>,
-    ) -> Option<&Provider> {
-        if let Some(p) = self
-            .providers
-            .iter()
-            .find(|p| patterns(p).iter().any(|d| d == name))
-        {
-            return Some(p);
-        }
-        let mut best: Option<(usize, &Provider)> = None;
-        for p in &self.providers {
-            for pattern in patterns(p) {
-                let Some(suffix) = pattern.strip_prefix("*.") else {
-                    continue;
-                };
-                let matches = name.len() > suffix.len() + 1
-                    && name.ends_with(suffix)
-                    && name.as_bytes()[name.len() - suffix.len() - 1] == b'.';
-                if matches && best.is_none_or(|(len, _)| suffix.len() > len) {
-                    best = Some((suffix.len(), p));
-                }
-            }
-        }
-        best.map(|(_, p)| p)
+        best_match(self.providers.iter().map(|p| (p, &p.mx)), &host)
     }
 
     /// Every exact domain of every provider, in registry order (for typo suggestions).
     pub fn exact_domains(&self) -> impl Iterator<Item = &str> {
-        self.providers
-            .iter()
-            .flat_map(|p| p.domains.iter())
-            .filter(|d| !d.starts_with("*.") && !d.ends_with(".*"))
-            .map(String::as_str)
+        exact(self.providers.iter().flat_map(|p| &p.domains))
     }
+}
+
+/// The entry serving addresses at `domain`: an exact domain first, then the longest
+/// `*.suffix` pattern, then a `label.*` pattern when the rest of the domain is a public
+/// suffix. One rule for the registry and the domain index.
+fn by_domain<'a, T>(
+    entries: impl Iterator<Item = (&'a T, &'a Vec<String>)> + Clone,
+    domain: &str,
+) -> Option<&'a T> {
+    let domain = normalize_host(domain)?;
+    best_match(entries.clone(), &domain).or_else(|| {
+        let label = suffix::label_under_public_suffix(&domain)?;
+        entries
+            .into_iter()
+            .find(|(_, patterns)| patterns.iter().any(|d| d.strip_suffix(".*") == Some(label)))
+            .map(|(t, _)| t)
+    })
+}
+
+/// The entry with a pattern equal to `name`, else the one with the longest `*.suffix`
+/// pattern `name` is under (the first such entry wins a tie).
+fn best_match<'a, T>(
+    entries: impl Iterator<Item = (&'a T, &'a Vec<String>)> + Clone,
+    name: &str,
+) -> Option<&'a T> {
+    if let Some((t, _)) = entries
+        .clone()
+        .find(|(_, patterns)| patterns.iter().any(|d| d == name))
+    {
+        return Some(t);
+    }
+    let mut best: Option<(usize, &T)> = None;
+    for (t, patterns) in entries {
+        for pattern in patterns {
+            let Some(suffix) = pattern.strip_prefix("*.") else {
+                continue;
+            };
+            let matches = name.len() > suffix.len() + 1
+                && name.ends_with(suffix)
+                && name.as_bytes()[name.len() - suffix.len() - 1] == b'.';
+            if matches && best.is_none_or(|(len, _)| suffix.len() > len) {
+                best = Some((suffix.len(), t));
+            }
+        }
+    }
+    best.map(|(_, t)| t)
+}
+
+/// The exact domains among `patterns` (no `*.suffix`, no `label.*`).
+fn exact<'a>(patterns: impl Iterator<Item = &'a String>) -> impl Iterator<Item = &'a str> {
+    patterns
+        .filter(|d| !d.starts_with("*.") && !d.ends_with(".*"))
+        .map(String::as_str)
 }
 
 /// Lowercase ASCII (punycode) form of a host name, without a trailing dot; `None` when it

@@ -52,3 +52,39 @@ test('a chunk that cannot be fetched: a clear message, and Try again loads it', 
     await chrome.close();
   }
 });
+
+test('recognising the provider waits for the chunk: without it the address step still works, with it the provider is known', async () => {
+  const chrome = await launch();
+  try {
+    const page = await openPage(chrome);
+    const w = new WizardPage(page);
+    const status = w.byId('provider-status');
+    await page.route(CHUNK, (route) => route.abort());
+    await page.goto(baseUrl() + '/?locale=en');
+    await w.waitStep('address');
+    // The typo suggestion and the validation are the first screen's own.
+    await w.fillEmail('someone@gmial.com');
+    await w.byId('suggestion').waitFor();
+    // The answer's decoder is in the chunk, which cannot come: the lookup ends without a
+    // provider and the status says nothing wrong.
+    const refused = page.waitForEvent('requestfailed', (r) => CHUNK.test(r.url()));
+    await w.fillEmail('someone@gmail.com');
+    await refused;
+    await page.waitForFunction(
+      () => !/Looking up/.test(document.querySelector('[data-testid=provider-status]').textContent),
+    );
+    assert.doesNotMatch(await status.textContent(), /Gmail/);
+    // Once the chunk can come, the next address is recognised.
+    await page.unroute(CHUNK);
+    await w.fillEmail('someone@yandex.ru');
+    await page.waitForFunction(
+      () => /Provider recognised: Yandex/.test(document.querySelector('[data-testid=provider-status]').textContent),
+    );
+    await w.next();
+    await w.waitStep('prepare');
+    assert.equal(await w.byId('step-unloaded').count(), 0, 'no load failure shown');
+    assert.deepEqual(page.errors, [], 'no uncaught errors in the page');
+  } finally {
+    await chrome.close();
+  }
+});

@@ -77,7 +77,7 @@ fn the_issue_s_providers_have_oauth_facts_with_sources() {
 #[test]
 fn oauth_facts_stay_out_of_the_first_screen_data() {
     assert!(!BUILTIN_JSON.contains("token_url"));
-    assert!(!INDEX_JSON.contains("token_url"));
+    assert!(!INDEX_TEXT.contains("token_url"));
     assert!(OAUTH_JSON.contains("oauth2.googleapis.com"));
 }
 

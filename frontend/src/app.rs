@@ -11,7 +11,7 @@ use web_sys::{AbortController, AbortSignal};
 use crate::Options;
 use crate::api::{self, ApiError};
 use crate::browser;
-use crate::i18n::{Strings, tr};
+use crate::i18n::{self, LaterStrings, Strings, tr};
 use crate::split::{Task, Unloaded, split};
 use crate::wizard::{Step, Wizard};
 
@@ -62,6 +62,12 @@ impl Ctx {
     /// The texts in the current language (reactive).
     pub fn t(&self) -> &'static Strings {
         tr(self.lang.get())
+    }
+
+    /// The later steps' texts in the current language (reactive). Only for code in the
+    /// later steps' chunk: a call from the first screen's code pulls them into its module.
+    pub fn tl(&self) -> &'static LaterStrings {
+        i18n::later(self.lang.get())
     }
 }
 
@@ -236,7 +242,7 @@ pub fn start_check(c: Ctx) {
             }
             Err(ApiError::Aborted) => {}
             Err(e) => {
-                let t = tr(lang);
+                let t = i18n::later(lang);
                 let msg = match e {
                     ApiError::Api { message, .. } => message,
                     ApiError::StreamBroken => t.stream_broken.to_owned(),

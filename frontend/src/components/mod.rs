@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use mailsetup_shared::api::{Lang, Provider};
 
 use crate::app::{ctx, go_back};
-use crate::i18n::{oauth_tr, step_names};
+use crate::i18n::step_names;
 use crate::wizard::{Mark, Step};
 
 /// A provider's name as shown to users in `lang`. Every display of a provider name goes
@@ -44,7 +44,7 @@ pub fn Stepper() -> impl IntoView {
                             };
                             let current = matches!(mark, Mark::Current | Mark::Failed);
                             let name = if signed_in && step == Step::Password {
-                                oauth_tr(lang).step_sign_in
+                                t.step_sign_in
                             } else {
                                 names[i]
                             };

@@ -1,6 +1,8 @@
 //! The texts of "Sign in with the provider" (OAuth 2.0), in English and Russian. Why a
 //! sign-in failed comes from the proxy as a diagnosis in plain words; this file covers the
 //! wizard's own words around it. `{name}` is the sign-in's name ("Google", "Microsoft").
+//! Only the later steps read them, so they travel in the later steps' chunk like
+//! `later.rs`'s; the stepper's "Sign-in" is the first screen's (`super::Strings`).
 
 use mailsetup_shared::api::Lang;
 
@@ -33,8 +35,6 @@ pub struct OAuthStrings {
     pub summary_auth: &'static str,
     /// Its value: "Google account (OAuth 2.0)".
     pub summary_oauth: &'static str,
-    /// The stepper's third step after a sign-in (instead of "Password").
-    pub step_sign_in: &'static str,
     /// The IT report's label after a sign-in (instead of "your password is not included").
     pub report_label: &'static str,
 }
@@ -53,7 +53,6 @@ static EN: OAuthStrings = OAuthStrings {
     use_any_password: "Use a password instead",
     summary_auth: "Sign-in",
     summary_oauth: "{name} account (OAuth 2.0)",
-    step_sign_in: "Sign-in",
     report_label: "Report for IT (the sign-in's tokens are not included)",
 };
 
@@ -71,7 +70,6 @@ static RU: OAuthStrings = OAuthStrings {
     use_any_password: "Использовать пароль",
     summary_auth: "Вход",
     summary_oauth: "Аккаунт {name} (OAuth 2.0)",
-    step_sign_in: "Вход",
     report_label: "Отчёт для IT (ключей входа в нём нет)",
 };
 
@@ -87,7 +85,7 @@ pub fn oauth_tr(lang: Lang) -> &'static OAuthStrings {
 mod tests {
     use super::*;
 
-    fn all(t: &OAuthStrings) -> [&'static str; 15] {
+    fn all(t: &OAuthStrings) -> [&'static str; 14] {
         [
             t.sign_in_with,
             t.sign_in_intro,
@@ -102,7 +100,6 @@ mod tests {
             t.use_any_password,
             t.summary_auth,
             t.summary_oauth,
-            t.step_sign_in,
             t.report_label,
         ]
     }

@@ -5,6 +5,7 @@
 //! checks again at once on Continue.
 
 use leptos::prelude::*;
+use mailsetup_shared::api::Lang;
 use mailsetup_shared::secret::Password;
 use wasm_bindgen::JsCast;
 
@@ -42,13 +43,15 @@ pub fn PasswordStep() -> impl IntoView {
         let (found, _) = checked.get();
         let mut v: Vec<String> = found.iter().map(|(_, t)| t.get(lang).to_owned()).collect();
         if caps.get() && !found.iter().any(|(code, _)| *code == "caps_lock") {
-            v.push(c.t().caps_on.to_owned());
+            v.push(c.tl().caps_on.to_owned());
         }
         v
     });
     let guess = Memo::new(move |_| checked.get().1);
     let error = Signal::derive(move || {
-        c.w.with(|w| (w.blocker == Some(Blocker::NoPassword)).then(|| c.t().no_password.to_owned()))
+        c.w.with(|w| {
+            (w.blocker == Some(Blocker::NoPassword)).then(|| c.tl().no_password.to_owned())
+        })
     });
     let set_password = move |v: String| {
         c.w.update(|w| {
@@ -103,12 +106,12 @@ pub fn PasswordStep() -> impl IntoView {
             }
         >
             <Heading text=Signal::derive(move || {
-                let t = c.t();
+                let t = c.tl();
                 if is_app { t.password_h_app.to_owned() } else { t.password_h.to_owned() }
             }) />
             <p class="intro">
                 {move || {
-                    let t = c.t();
+                    let t = c.tl();
                     if is_app {
                         with_name(t.password_intro_app, &name_i())
                     } else {
@@ -118,13 +121,13 @@ pub fn PasswordStep() -> impl IntoView {
             </p>
             <Show when=move || refused.get()>
                 <div class="notice danger" role="alert" data-testid="password-refused">
-                    <p>{move || c.t().password_refused}</p>
+                    <p>{move || c.tl().password_refused}</p>
                 </div>
             </Show>
             <div class="field">
                 <label for="password">
                     {move || {
-                        let t = c.t();
+                        let t = c.tl();
                         if is_app { t.app_password_label } else { t.password_label }
                     }}
                 </label>
@@ -152,13 +155,13 @@ pub fn PasswordStep() -> impl IntoView {
                         aria-controls="password"
                         on:click=move |_| shown.update(|s| *s = !*s)
                     >
-                        {move || if shown.get() { c.t().hide } else { c.t().show }}
+                        {move || if shown.get() { c.tl().hide } else { c.tl().show }}
                     </button>
                 </div>
                 <p class="hint" id="password-hint" data-testid="password-hint">
                     {move || {
                         hint.as_ref()
-                            .map(|h| with_name(c.t().format_hint, h.get(c.lang.get())))
+                            .map(|h| with_name(c.tl().format_hint, h.get(c.lang.get())))
                             .unwrap_or_default()
                     }}
                 </p>
@@ -181,11 +184,11 @@ pub fn PasswordStep() -> impl IntoView {
                             let to = after.clone();
                             view! {
                                 <div class="notice layout" data-testid="layout">
-                                    <p>{move || c.t().layout_note}</p>
+                                    <p>{move || c.tl().layout_note}</p>
                                     <dl class="summary-list">
-                                        <dt>{move || c.t().layout_before}</dt>
+                                        <dt>{move || c.tl().layout_before}</dt>
                                         <dd class="mono" data-testid="layout-before">{masked(&before, shown.get())}</dd>
-                                        <dt>{move || c.t().layout_after}</dt>
+                                        <dt>{move || c.tl().layout_after}</dt>
                                         <dd class="mono" data-testid="layout-after">{masked(&after, shown.get())}</dd>
                                     </dl>
                                     <button
@@ -195,12 +198,12 @@ pub fn PasswordStep() -> impl IntoView {
                                         on:click=move |_| {
                                             set_password(to.clone());
                                             notes.set(vec![mailsetup_shared::api::Text::new(
-                                                crate::i18n::EN.layout_converted,
-                                                crate::i18n::RU.layout_converted,
+                                                crate::i18n::later(Lang::En).layout_converted,
+                                                crate::i18n::later(Lang::Ru).layout_converted,
                                             )]);
                                         }
                                     >
-                                        {move || c.t().convert_layout}
+                                        {move || c.tl().convert_layout}
                                     </button>
                                 </div>
                             }
@@ -209,7 +212,7 @@ pub fn PasswordStep() -> impl IntoView {
                 <FieldError id="password" message=error />
             </div>
             <Nav label=Signal::derive(move || {
-                if refused.get() { c.t().check_again.to_owned() } else { String::new() }
+                if refused.get() { c.tl().check_again.to_owned() } else { String::new() }
             }) />
         </form>
     }

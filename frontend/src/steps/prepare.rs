@@ -38,7 +38,7 @@ pub fn Prepare() -> impl IntoView {
     let name_w = name.clone();
     let warning = move || {
         let lang = c.lang.get();
-        let t = c.t();
+        let t = c.tl();
         let head = match status {
             _ if !choices.with(|ch| ch.blocked_warning) => String::new(),
             ProviderStatus::OauthOnly => with_name(t.oauth_only, &name_w()),
@@ -52,7 +52,7 @@ pub fn Prepare() -> impl IntoView {
         (head, note)
     };
     let error = Signal::derive(move || {
-        c.w.with(|w| (w.blocker == Some(Blocker::Unticked)).then(|| c.t().unticked.to_owned()))
+        c.w.with(|w| (w.blocker == Some(Blocker::Unticked)).then(|| c.tl().unticked.to_owned()))
     });
     let name_i = name.clone();
     let items = steps
@@ -81,8 +81,8 @@ pub fn Prepare() -> impl IntoView {
                                     data-testid=format!("prep-link-{i}")
                                     aria-describedby=title_id.clone()
                                 >
-                                    {move || c.t().open_page}
-                                    <span class="sr-only">" " {move || c.t().new_tab}</span>
+                                    {move || c.tl().open_page}
+                                    <span class="sr-only">" " {move || c.tl().new_tab}</span>
                                 </a>
                             }
                         })}
@@ -109,7 +109,7 @@ pub fn Prepare() -> impl IntoView {
                                     });
                                 }
                             />
-                            {move || c.t().tick}
+                            {move || c.tl().tick}
                         </label>
                     </div>
                 </li>
@@ -127,7 +127,7 @@ pub fn Prepare() -> impl IntoView {
                 });
             }
         >
-            <Heading text=Signal::derive(move || with_name(c.t().prepare_h, &name_h())) />
+            <Heading text=Signal::derive(move || with_name(c.tl().prepare_h, &name_h())) />
             {move || {
                 let (head, note) = warning();
                 (!head.is_empty() || !note.is_empty())
@@ -154,19 +154,19 @@ pub fn Prepare() -> impl IntoView {
             <Show when=move || !blocked>
                 <p class="intro">{
                     let n = name_i.clone();
-                    move || with_name(c.t().prepare_intro, &n())
+                    move || with_name(c.tl().prepare_intro, &n())
                 }</p>
             </Show>
             <ol class="prep-list">{items}</ol>
             <Show when=move || has_app_password>
                 <div class="notice" data-testid="shown-once">
-                    <p>{move || c.t().shown_once}</p>
+                    <p>{move || c.tl().shown_once}</p>
                     {
                         let resets = resets.clone();
                         (!resets.is_empty()).then(move || {
                             let list = resets.clone();
                             view! {
-                                <p class="notice-title">{move || c.t().resets_h}</p>
+                                <p class="notice-title">{move || c.tl().resets_h}</p>
                                 <ul data-testid="resets">
                                     {list
                                         .into_iter()
@@ -181,7 +181,7 @@ pub fn Prepare() -> impl IntoView {
             {(!limits.is_empty()).then(|| {
                 view! {
                     <details class="limits">
-                        <summary>{move || c.t().limits_h}</summary>
+                        <summary>{move || c.tl().limits_h}</summary>
                         <ul>
                             {limits
                                 .into_iter()
@@ -200,7 +200,7 @@ pub fn Prepare() -> impl IntoView {
                     } else if offered() {
                         o.use_any_password.to_owned()
                     } else if blocked {
-                        c.t().try_anyway.to_owned()
+                        c.tl().try_anyway.to_owned()
                     } else {
                         String::new()
                     }

@@ -5,20 +5,21 @@
 use leptos::prelude::*;
 use mailsetup_shared::api::{DiagnosisCode, Protocol, SideReport};
 
-use crate::app::{ctx, go_back, start_check};
+use crate::app::{Ctx, ctx, go_back, start_check};
 use crate::components::{Heading, provider_name};
 use crate::embed::finish;
-use crate::i18n::{Strings, step_name};
+use crate::i18n::step_name;
 use crate::i18n::{oauth_tr, with_name};
 use crate::steps::servers::security_label;
 use crate::wizard::{Source, Step};
 
-fn fix_label(t: &Strings, s: Step) -> &'static str {
+fn fix_label(c: Ctx, s: Step) -> &'static str {
+    let t = c.tl();
     match s {
         Step::Password => t.fix_password,
         Step::Servers => t.fix_servers,
         Step::Prepare => t.fix_prepare,
-        _ => t.retry,
+        _ => c.t().retry,
     }
 }
 
@@ -28,16 +29,16 @@ fn StepList(outgoing: bool, report: Option<SideReport>) -> impl IntoView {
     let c = ctx();
     let name = move || {
         if outgoing {
-            c.t().outgoing
+            c.tl().outgoing
         } else {
-            c.t().incoming
+            c.tl().incoming
         }
     };
     let Some(r) = report else {
         return view! {
             <section class="side-card">
                 <h3>{name}</h3>
-                <p>{move || c.t().side_skipped}</p>
+                <p>{move || c.tl().side_skipped}</p>
             </section>
         }
         .into_any();
@@ -54,7 +55,7 @@ fn StepList(outgoing: bool, report: Option<SideReport>) -> impl IntoView {
         >
             <h3>
                 {name} " — "
-                <span class="badge">{move || if ok { c.t().side_ok } else { c.t().side_failed }}</span>
+                <span class="badge">{move || if ok { c.tl().side_ok } else { c.tl().side_failed }}</span>
             </h3>
             <p class="mono">{head}</p>
             <ol class="checks">
@@ -66,7 +67,7 @@ fn StepList(outgoing: bool, report: Option<SideReport>) -> impl IntoView {
                         view! {
                             <li class:failed=!s.ok>
                                 <span class="mark" aria-hidden="true">{mark}</span>
-                                <span class="sr-only">{move || if s.ok { c.t().sr_ok } else { c.t().sr_failed }}</span>
+                                <span class="sr-only">{move || if s.ok { c.tl().sr_ok } else { c.tl().sr_failed }}</span>
                                 <span class="check-name">{move || step_name(c.lang.get(), s.step)}</span>
                                 <span class="ms">
                                     {move || {
@@ -105,7 +106,7 @@ fn DiagnosisCard(outgoing: bool, report: SideReport, both: bool) -> impl IntoVie
     let code = d.code;
     let advice = move || {
         if code == DiagnosisCode::DnsNotFound && filled_by_us {
-            with_name(c.t().dns_provider_advice, &host)
+            with_name(c.tl().dns_provider_advice, &host)
         } else {
             advice.clone()
         }
@@ -120,7 +121,7 @@ fn DiagnosisCard(outgoing: bool, report: SideReport, both: bool) -> impl IntoVie
         <section class="diagnosis" data-testid=format!("diagnosis-{side}") data-code=d.code.as_str()>
             <h2>
                 {move || {
-                    let t = c.t();
+                    let t = c.tl();
                     if both {
                         format!("{} · {}", t.incoming, t.outgoing)
                     } else if outgoing {
@@ -135,7 +136,7 @@ fn DiagnosisCard(outgoing: bool, report: SideReport, both: bool) -> impl IntoVie
             {d.server_reply.clone().map(|r| {
                 view! {
                     <p class="hint">
-                        {move || c.t().server_said} " " <span class="mono">{r}</span>
+                        {move || c.tl().server_said} " " <span class="mono">{r}</span>
                     </p>
                 }
             })}
@@ -149,7 +150,7 @@ fn DiagnosisCard(outgoing: bool, report: SideReport, both: bool) -> impl IntoVie
                                     <li>
                                         <a href=l.url.clone() target="_blank" rel="noopener noreferrer">
                                             {l.title.clone()}
-                                            <span class="sr-only">" " {move || c.t().new_tab}</span>
+                                            <span class="sr-only">" " {move || c.tl().new_tab}</span>
                                         </a>
                                     </li>
                                 }
@@ -170,7 +171,7 @@ fn DiagnosisCard(outgoing: bool, report: SideReport, both: bool) -> impl IntoVie
                     }
                 }
             >
-                {move || fix_label(c.t(), fix)}
+                {move || fix_label(c, fix)}
             </button>
             {also_servers.then(|| view! {
                 <button
@@ -179,7 +180,7 @@ fn DiagnosisCard(outgoing: bool, report: SideReport, both: bool) -> impl IntoVie
                     data-testid=format!("fix-{side}-servers")
                     on:click=move |_| c.w.update(|w| w.go_to(Step::Servers))
                 >
-                    {move || c.t().fix_servers}
+                    {move || c.tl().fix_servers}
                 </button>
             })}
         </section>
@@ -213,7 +214,7 @@ pub fn ResultStep() -> impl IntoView {
     let signed_in = c.w.with_untracked(|w| {
         let side = |r: &Option<SideReport>| {
             r.as_ref().map(|r| {
-                let sec = security_label(c.t(), r.security);
+                let sec = security_label(c.tl(), r.security);
                 format!("{} {}:{} ({sec})", r.protocol.label(), r.host, r.port)
             })
         };
@@ -245,13 +246,13 @@ pub fn ResultStep() -> impl IntoView {
                 p.label(),
                 w.incoming.host.trim(),
                 w.incoming.port.trim(),
-                security_label(c.t(), w.incoming.security)
+                security_label(c.tl(), w.incoming.security)
             ),
             format!(
                 "SMTP {}:{} ({})",
                 w.outgoing.host.trim(),
                 w.outgoing.port.trim(),
-                security_label(c.t(), w.outgoing.security)
+                security_label(c.tl(), w.outgoing.security)
             ),
         )
     });
@@ -270,7 +271,7 @@ pub fn ResultStep() -> impl IntoView {
     view! {
         <div class="step" data-testid=if ok { "result-ok" } else { "result-failed" }>
             <Heading text=Signal::derive(move || {
-                if ok { c.t().result_ok_h.to_owned() } else { c.t().result_fail_h.to_owned() }
+                if ok { c.tl().result_ok_h.to_owned() } else { c.tl().result_fail_h.to_owned() }
             }) />
             {if ok {
                 let (email, login, incoming, outgoing) = summary;
@@ -281,24 +282,24 @@ pub fn ResultStep() -> impl IntoView {
                 // After a sign-in the login row names the account it used.
                 let is_oauth = auth.is_some();
                 let login_h = move || {
-                    if is_oauth { oauth_tr(c.lang.get()).summary_auth } else { c.t().summary_login }
+                    if is_oauth { oauth_tr(c.lang.get()).summary_auth } else { c.tl().summary_login }
                 };
                 let login_v = move || match &auth {
                     Some(name) => with_name(oauth_tr(c.lang.get()).summary_oauth, name),
                     None => login.clone(),
                 };
                 view! {
-                    <p class="intro">{move || c.t().result_ok_intro}</p>
+                    <p class="intro">{move || c.tl().result_ok_intro}</p>
                     <dl class="summary-list" data-testid="verified-summary">
-                        <dt>{move || c.t().summary_email}</dt>
+                        <dt>{move || c.tl().summary_email}</dt>
                         <dd>{email}</dd>
                         <dt>{login_h}</dt>
                         <dd data-testid="summary-login" data-auth=if is_oauth { "oauth2" } else { "password" }>
                             {login_v}
                         </dd>
-                        <dt>{move || c.t().incoming}</dt>
+                        <dt>{move || c.tl().incoming}</dt>
                         <dd class="mono">{incoming}</dd>
-                        <dt>{move || c.t().outgoing}</dt>
+                        <dt>{move || c.tl().outgoing}</dt>
                         <dd class="mono">{outgoing}</dd>
                     </dl>
                     <Show
@@ -311,7 +312,7 @@ pub fn ResultStep() -> impl IntoView {
                                     data-testid="done"
                                     on:click=move |_| finish(c)
                                 >
-                                    {move || c.t().done}
+                                    {move || c.tl().done}
                                 </button>
                                 <button
                                     type="button"
@@ -325,13 +326,13 @@ pub fn ResultStep() -> impl IntoView {
                         }
                     >
                         <div class="notice ok final" data-testid="final">
-                            <p>{move || if embed { c.t().done_embed } else { c.t().done_note }}</p>
+                            <p>{move || if embed { c.tl().done_embed } else { c.tl().done_note }}</p>
                         </div>
                     </Show>
                     <p class="sr-only" role="status" data-testid="done-status">
                         {move || {
                             if sent.get() {
-                                if embed { c.t().done_embed } else { c.t().done_note }
+                                if embed { c.tl().done_embed } else { c.tl().done_note }
                             } else {
                                 ""
                             }
@@ -361,7 +362,7 @@ pub fn ResultStep() -> impl IntoView {
                     .into_any()
             }}
             <details class="checked" prop:open=!ok>
-                <summary class="details-h" data-testid="details">{move || c.t().details}</summary>
+                <summary class="details-h" data-testid="details">{move || c.tl().details}</summary>
                 <div class="sides">
                     <StepList outgoing=false report=inc />
                     <StepList outgoing=true report=out />
@@ -373,18 +374,18 @@ pub fn ResultStep() -> impl IntoView {
                         if c.w.with(|w| w.signed_in()) {
                             oauth_tr(c.lang.get()).report_label
                         } else {
-                            c.t().report_label
+                            c.tl().report_label
                         }
                     }}
                 </label>
                 <textarea id="report" data-testid="report" readonly rows="8" prop:value=report></textarea>
                 <button type="button" class="secondary" data-testid="copy-report" on:click=copy>
-                    {move || c.t().copy_report}
+                    {move || c.tl().copy_report}
                 </button>
                 <p class="status" role="status" data-testid="copy-status">
                     {move || match copy_state.get() {
-                        Some(true) => c.t().copied,
-                        Some(false) => c.t().copy_failed,
+                        Some(true) => c.tl().copied,
+                        Some(false) => c.tl().copy_failed,
                         None => "",
                     }}
                 </p>

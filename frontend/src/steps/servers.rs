@@ -6,12 +6,12 @@ use mailsetup_shared::api::{IncomingProtocol, Protocol, Security};
 
 use crate::app::{ctx, start_check};
 use crate::components::{FieldError, Heading, Nav, provider_name};
-use crate::i18n::{Strings, with_name};
+use crate::i18n::{LaterStrings, with_name};
 use crate::rules;
 use crate::wizard::{Blocker, Field, Source, Step, Wizard};
 
 /// How a TLS mode is shown.
-pub fn security_label(t: &Strings, s: Security) -> &'static str {
+pub fn security_label(t: &LaterStrings, s: Security) -> &'static str {
     match s {
         Security::Tls => t.sec_tls,
         Security::Starttls => t.sec_starttls,
@@ -81,7 +81,7 @@ fn Side(outgoing: bool) -> impl IntoView {
     let host_err = err(hf);
     let port_err = err(pf);
     let host_label = move || {
-        let t = c.t();
+        let t = c.tl();
         if outgoing {
             t.smtp_server
         } else if c.w.with(|w| w.incoming_protocol == IncomingProtocol::Pop3) {
@@ -118,7 +118,7 @@ fn Side(outgoing: bool) -> impl IntoView {
                 <FieldError id=field_id(hf) message=host_err />
             </div>
             <div class="field port">
-                <label for=field_id(pf)>{move || c.t().port}</label>
+                <label for=field_id(pf)>{move || c.tl().port}</label>
                 <input
                     id=field_id(pf)
                     type="text"
@@ -139,7 +139,7 @@ fn Side(outgoing: bool) -> impl IntoView {
                 <FieldError id=field_id(pf) message=port_err />
             </div>
             <div class="field sec">
-                <label for=sec_id.clone()>{move || c.t().security}</label>
+                <label for=sec_id.clone()>{move || c.tl().security}</label>
                 <select
                     id=sec_id.clone()
                     data-testid=sec_id
@@ -163,7 +163,7 @@ fn Side(outgoing: bool) -> impl IntoView {
                                     value=s.as_str()
                                     prop:selected=move || form.get().security == s
                                 >
-                                    {move || security_label(c.t(), s)}
+                                    {move || security_label(c.tl(), s)}
                                 </option>
                             }
                         })
@@ -218,7 +218,7 @@ fn ServerForm() -> impl IntoView {
                     }
                 />
                 {move || {
-                    let t = c.t();
+                    let t = c.tl();
                     if p == IncomingProtocol::Imap { t.imap_recommended } else { t.pop3 }
                 }}
             </label>
@@ -226,17 +226,17 @@ fn ServerForm() -> impl IntoView {
     };
     view! {
         <fieldset class="side">
-            <legend>{move || c.t().incoming}</legend>
+            <legend>{move || c.tl().incoming}</legend>
             <fieldset class="radios">
-                <legend class="small-legend">{move || c.t().protocol}</legend>
+                <legend class="small-legend">{move || c.tl().protocol}</legend>
                 {radio(IncomingProtocol::Imap, "proto-imap")}
                 {radio(IncomingProtocol::Pop3, "proto-pop3")}
-                <p class="hint" data-testid="pop-note">{move || c.t().pop_note}</p>
+                <p class="hint" data-testid="pop-note">{move || c.tl().pop_note}</p>
             </fieldset>
             <Side outgoing=false />
         </fieldset>
         <fieldset class="side">
-            <legend>{move || c.t().outgoing}</legend>
+            <legend>{move || c.tl().outgoing}</legend>
             <Show when=move || {
                 c.w.with(|w| w.source != Source::Provider && w.outgoing.host.trim() != w.incoming.host.trim())
             }>
@@ -252,13 +252,13 @@ fn ServerForm() -> impl IntoView {
                         })
                     }
                 >
-                    {move || c.t().same_as_incoming}
+                    {move || c.tl().same_as_incoming}
                 </button>
             </Show>
             <Side outgoing=true />
         </fieldset>
         <div class="field">
-            <label for="username">{move || c.t().username}</label>
+            <label for="username">{move || c.tl().username}</label>
             <input
                 id="username"
                 type="text"
@@ -272,7 +272,7 @@ fn ServerForm() -> impl IntoView {
                     c.w.update(|w| w.username = v);
                 }
             />
-            <p class="hint" id="username-hint">{move || c.t().username_hint}</p>
+            <p class="hint" id="username-hint">{move || c.tl().username_hint}</p>
         </div>
     }
 }
@@ -291,7 +291,7 @@ pub fn Servers() -> impl IntoView {
     };
     let open = RwSignal::new(!folded);
     let summary = move || {
-        let t = c.t();
+        let t = c.tl();
         c.w.with(|w| {
             let p: Protocol = w.incoming_protocol.into();
             format!(
@@ -326,12 +326,12 @@ pub fn Servers() -> impl IntoView {
                 }
             }
         >
-            <Heading text=Signal::derive(move || c.t().servers_h.to_owned()) />
+            <Heading text=Signal::derive(move || c.tl().servers_h.to_owned()) />
             {if folded {
                 view! {
                     <p class="intro">{
                         let n = name.clone();
-                        move || with_name(c.t().servers_known, &n())
+                        move || with_name(c.tl().servers_known, &n())
                     }</p>
                     <p class="summary" data-testid="servers-summary">{summary}</p>
                     <details
@@ -348,19 +348,19 @@ pub fn Servers() -> impl IntoView {
                             }
                         }
                     >
-                        <summary>{move || c.t().advanced}</summary>
+                        <summary>{move || c.tl().advanced}</summary>
                         <ServerForm />
                     </details>
                 }
                     .into_any()
             } else {
                 view! {
-                    <p class="intro">{move || c.t().servers_unknown}</p>
+                    <p class="intro">{move || c.tl().servers_unknown}</p>
                     <ServerForm />
                 }
                     .into_any()
             }}
-            <Nav label=Signal::derive(move || c.t().check.to_owned()) />
+            <Nav label=Signal::derive(move || c.tl().check.to_owned()) />
         </form>
     }
 }

@@ -13,7 +13,7 @@ use crate::wizard::{LiveState, Side};
 
 /// The sentence announced when a side has finished, if it has.
 fn announcement(c: Ctx, side: Side) -> String {
-    let t = c.t();
+    let t = c.tl();
     let name = match side {
         Side::Incoming => t.incoming,
         Side::Outgoing => t.outgoing,
@@ -58,7 +58,7 @@ fn side_card(c: Ctx, side: Side, running: Memo<bool>) -> impl IntoView {
                         <span class="mark" aria-hidden="true">{mark}</span>
                         <span class="check-name">
                             <span class="sr-only">
-                                {move || if s.ok { c.t().side_ok } else { c.t().side_failed }} ": "
+                                {move || if s.ok { c.tl().side_ok } else { c.tl().side_failed }} ": "
                             </span>
                             {move || step_name(c.lang.get(), s.step)}
                         </span>
@@ -91,12 +91,12 @@ fn side_card(c: Ctx, side: Side, running: Memo<bool>) -> impl IntoView {
         >
             <h2>
                 {move || match side {
-                    Side::Incoming => c.t().incoming,
-                    Side::Outgoing => c.t().outgoing,
+                    Side::Incoming => c.tl().incoming,
+                    Side::Outgoing => c.tl().outgoing,
                 }}
                 {move || match state.get() {
-                    LiveState::Passed => Some(view! { " — " <span class="badge">{c.t().side_ok}</span> }),
-                    LiveState::Failed(_) => Some(view! { " — " <span class="badge">{c.t().side_failed}</span> }),
+                    LiveState::Passed => Some(view! { " — " <span class="badge">{c.tl().side_ok}</span> }),
+                    LiveState::Failed(_) => Some(view! { " — " <span class="badge">{c.tl().side_failed}</span> }),
                     _ => None,
                 }}
             </h2>
@@ -108,7 +108,7 @@ fn side_card(c: Ctx, side: Side, running: Memo<bool>) -> impl IntoView {
                         <span class="spinner" aria-hidden="true"></span>
                         <span class="check-name">
                             {move || {
-                                if state.get() == LiveState::Waiting { c.t().live_waiting } else { c.t().live_next }
+                                if state.get() == LiveState::Waiting { c.tl().live_waiting } else { c.tl().live_next }
                             }}
                         </span>
                     </li>
@@ -126,13 +126,13 @@ pub fn Test() -> impl IntoView {
     let error = Memo::new(move |_| c.run.with(|r| r.error.clone()));
     view! {
         <div class="step">
-            <Heading text=Signal::derive(move || c.t().test_h.to_owned()) />
-            <p class="intro">{move || c.t().test_intro}</p>
+            <Heading text=Signal::derive(move || c.tl().test_h.to_owned()) />
+            <p class="intro">{move || c.tl().test_intro}</p>
             <div
                 class="indeterminate"
                 role="progressbar"
                 aria-busy=move || running.get().to_string()
-                aria-label=move || c.t().checking
+                aria-label=move || c.tl().checking
                 class:stopped=move || !running.get()
             >
                 <div></div>
@@ -140,7 +140,7 @@ pub fn Test() -> impl IntoView {
             <p class="status" data-testid="test-status">
                 <span role="status">
                     {move || {
-                        let t = c.t();
+                        let t = c.tl();
                         if running.get() { format!("{} {}", t.checking, t.waiting) } else { String::new() }
                     }}
                 </span>
@@ -149,7 +149,7 @@ pub fn Test() -> impl IntoView {
                     {move || {
                         running
                             .get()
-                            .then(|| c.t().elapsed.replace("{n}", &c.run.with(|r| r.seconds).to_string()))
+                            .then(|| c.tl().elapsed.replace("{n}", &c.run.with(|r| r.seconds).to_string()))
                     }}
                 </span>
             </p>

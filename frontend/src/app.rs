@@ -26,6 +26,10 @@ pub struct Recognition {
     pub discovering: bool,
     /// The proxy is being asked which providers offer a sign-in (once per page).
     pub offers: bool,
+    /// The last recognition got no answer (no connection, the proxy refused, the chunk with
+    /// its decoder did not come): nothing is known of the domain, which is not the same as
+    /// an unknown domain. The domain is forgotten, so Continue asks again.
+    pub failed: bool,
 }
 
 /// The state of the running check.
@@ -98,19 +102,15 @@ pub fn recognise(c: Ctx) {
         r.domain.clone_from(&domain);
         r.looking = true;
         r.discovering = false;
+        r.failed = false;
     });
     let email = c.w.with_untracked(|w| w.email.trim().to_owned());
     let lang = c.lang.get_untracked();
     spawn_local(async move {
         match find_provider(c, email, lang, signal.clone()).await {
             Ok(run) => run.await,
-            // The chunk did not come (offline): as when the lookup fails, the provider
-            // stays unknown; the domain is forgotten so that a later attempt asks again.
-            Err(Unloaded) if !signal.aborted() => c.recog.update(|r| {
-                r.domain.clear();
-                r.looking = false;
-                r.discovering = false;
-            }),
+            // The chunk did not come (offline): as when the proxy gives no answer.
+            Err(Unloaded) if !signal.aborted() => c.recog.update(no_answer),
             Err(Unloaded) => {}
         }
     });
@@ -135,16 +135,29 @@ split! {
                 r.looking = false;
                 r.discovering = true;
             });
+            let looked_up = found.is_ok();
             let found = api::discover(&email, lang, &signal).await;
             if signal.aborted() {
                 return;
             }
-            c.recog.update(|r| r.discovering = false);
-            if let Ok(d) = found {
-                c.w.update(|w| w.apply_discovery(d));
+            match found {
+                Ok(d) => {
+                    c.recog.update(|r| r.discovering = false);
+                    c.w.update(|w| w.apply_discovery(d));
+                }
+                Err(_) if !looked_up => c.recog.update(no_answer),
+                Err(_) => c.recog.update(|r| r.discovering = false),
             }
         })
     }
+}
+
+/// The recognition got no answer at all.
+fn no_answer(r: &mut Recognition) {
+    r.domain.clear();
+    r.looking = false;
+    r.discovering = false;
+    r.failed = true;
 }
 
 /// Aborts the request under way in `slot`, if any, and puts a new abort handle there; its

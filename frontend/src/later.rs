@@ -18,7 +18,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use wasm_bindgen::JsCast as _;
 
-use crate::app::Ctx;
+use crate::app::{Ctx, go_back};
 use crate::split::split;
 use crate::steps;
 use crate::wizard::Step;
@@ -124,14 +124,26 @@ pub fn view(c: Ctx, chunk: Chunk, step: Step) -> AnyView {
     }
 }
 
-/// The chunk could not be loaded: say so, offer to try again.
+/// The chunk could not be loaded: say so, offer to try again or to go back.
 fn unloaded(c: Ctx, chunk: Chunk) -> AnyView {
     view! {
-        <div class="error" role="alert" data-testid="step-unloaded">
-            <p>{move || c.t().step_unloaded}</p>
-            <button type="button" on:click=move |_| load(chunk)>
-                {move || c.t().retry}
-            </button>
+        <div class="step">
+            <div class="notice danger" role="alert" data-testid="step-unloaded">
+                <p>{move || c.t().step_unloaded}</p>
+            </div>
+            <div class="nav">
+                <button type="button" class="primary" on:click=move |_| load(chunk)>
+                    {move || c.t().retry}
+                </button>
+                <button
+                    type="button"
+                    class="secondary"
+                    data-testid="back"
+                    on:click=move |_| go_back(c)
+                >
+                    {move || c.t().back}
+                </button>
+            </div>
         </div>
     }
     .into_any()

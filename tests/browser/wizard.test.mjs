@@ -1,7 +1,7 @@
 // The wizard end to end in headless Chromium against the real proxy and the real Dovecot:
 // success, a wrong password and its way back, Russian, keyboard only, cancel, Gmail's
-// preparation steps, a newer address winning over a slow answer, and screenshots of every
-// step.
+// preparation steps, a newer address winning over a slow answer, a lookup without an
+// answer, and screenshots of every step.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
@@ -240,6 +240,27 @@ test('a newer address wins: the recognition under way is aborted and its answer 
     assert.ok(links.some((l) => l.includes('myaccount.google.com')), JSON.stringify(links));
     assert.ok(!links.some((l) => l.includes('yandex')), JSON.stringify(links));
     assert.doesNotMatch(await page.locator('main').textContent(), /Yandex/);
+  });
+});
+
+test('no answer to the lookup: said as such (not "unknown domain"), and Continue asks again', async () => {
+  await withPage({}, async (page) => {
+    await page.goto(baseUrl() + '/?locale=en');
+    const w = new WizardPage(page);
+    const status = w.byId('provider-status');
+    // The connection drops for the lookup and the discovery (the rest of the page works).
+    const API = /\/api\/v1\/(providers\/lookup|discover)\?/;
+    await page.route(API, (route) => route.abort('internetdisconnected'));
+    await w.fillEmail('anna@gmail.com');
+    await status.filter({ hasText: /could not look up this domain/ }).waitFor();
+    assert.doesNotMatch(await status.textContent(), /Gmail|don't know this domain/);
+    // Back online: Continue looks the domain up again before going on.
+    await page.unroute(API);
+    await w.next();
+    await w.waitStep('prepare');
+    const links = await page.locator('a[data-testid^="prep-link-"]').evaluateAll(
+      (as) => as.map((a) => a.href));
+    assert.ok(links.some((l) => l.includes('myaccount.google.com')), JSON.stringify(links));
   });
 });
 

@@ -57,6 +57,9 @@ pub fn Address() -> impl IntoView {
             if r.looking || r.discovering {
                 return t.looking_up.to_owned();
             }
+            if r.failed {
+                return t.lookup_failed.to_owned();
+            }
             if suggestion.get().is_some() {
                 return String::new();
             }

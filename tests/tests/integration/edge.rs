@@ -16,11 +16,17 @@ use mailsetup_tests::proxy::RunningProxy;
 use serde_json::Value;
 use tower::ServiceExt as _;
 
+/// A static folder with one page, written once per test process (tests run in parallel:
+/// rewriting the page while another test's proxy serves it could serve it half-written).
 fn dist() -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join("mailsetup-edge-dist");
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join("index.html"), "<h1>wizard</h1>").unwrap();
-    dir
+    static DIR: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = std::env::temp_dir().join("mailsetup-edge-dist");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("index.html"), "<h1>wizard</h1>").unwrap();
+        dir
+    })
+    .clone()
 }
 
 fn config(edit: impl FnOnce(&mut Config)) -> Config {

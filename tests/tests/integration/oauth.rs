@@ -26,26 +26,32 @@ pub(crate) fn free_port() -> u16 {
         .port()
 }
 
-/// The operator's providers file: example.test on the harness's Dovecot.
+/// The operator's providers file: example.test on the harness's Dovecot. Written once per
+/// test process: tests run in parallel, and rewriting the file while another test's proxy
+/// reads it gave that proxy a half-written file ("proxy state" failed, now and then).
 pub(crate) fn providers_file() -> std::path::PathBuf {
-    let m = MailServers::shared();
-    let path = std::env::temp_dir().join(format!(
-        "mailsetup-oauth-providers-{}.json",
-        std::process::id()
-    ));
-    let providers = json!([{
-        "id": PROVIDER,
-        "name": "Example Test Mail",
-        "domains": ["example.test"],
-        "status": "works",
-        "sources": ["https://example.test/help"],
-        "servers": [
-            {"protocol": "imap", "host": scenario::GOOD, "port": m.ports.imaps, "security": "tls"},
-            {"protocol": "smtp", "host": scenario::GOOD, "port": m.ports.submissions, "security": "tls"},
-        ],
-    }]);
-    std::fs::write(&path, providers.to_string()).unwrap();
-    path
+    static FILE: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+    FILE.get_or_init(|| {
+        let m = MailServers::shared();
+        let path = std::env::temp_dir().join(format!(
+            "mailsetup-oauth-providers-{}.json",
+            std::process::id()
+        ));
+        let providers = json!([{
+            "id": PROVIDER,
+            "name": "Example Test Mail",
+            "domains": ["example.test"],
+            "status": "works",
+            "sources": ["https://example.test/help"],
+            "servers": [
+                {"protocol": "imap", "host": scenario::GOOD, "port": m.ports.imaps, "security": "tls"},
+                {"protocol": "smtp", "host": scenario::GOOD, "port": m.ports.submissions, "security": "tls"},
+            ],
+        }]);
+        std::fs::write(&path, providers.to_string()).unwrap();
+        path
+    })
+    .clone()
 }
 
 /// The client table for the test server (a secret only for a confidential client).

@@ -18,7 +18,8 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use wasm_bindgen::JsCast as _;
 
-use crate::app::{Ctx, go_back};
+use crate::app::Ctx;
+use crate::components::BackButton;
 use crate::split::split;
 use crate::steps;
 use crate::wizard::Step;
@@ -135,14 +136,7 @@ fn unloaded(c: Ctx, chunk: Chunk) -> AnyView {
                 <button type="button" class="primary" on:click=move |_| load(chunk)>
                     {move || c.t().retry}
                 </button>
-                <button
-                    type="button"
-                    class="secondary"
-                    data-testid="back"
-                    on:click=move |_| go_back(c)
-                >
-                    {move || c.t().back}
-                </button>
+                <BackButton />
             </div>
         </div>
     }

@@ -113,14 +113,7 @@ pub fn Nav(
                 }}
             </button>
             <Show when=move || back>
-                <button
-                    type="button"
-                    class="secondary"
-                    data-testid="back"
-                    on:click=move |_| go_back(c)
-                >
-                    {move || c.t().back}
-                </button>
+                <BackButton />
             </Show>
         </div>
     }
@@ -139,5 +132,16 @@ pub fn FieldError(
         <p class="field-error" id=format!("{id}-error") data-testid=format!("{id}-error") aria-live="polite">
             {move || message.get()}
         </p>
+    }
+}
+
+/// The wizard's own Back (a second choice beside a step's primary action).
+#[component]
+pub fn BackButton() -> impl IntoView {
+    let c = ctx();
+    view! {
+        <button type="button" class="secondary" data-testid="back" on:click=move |_| go_back(c)>
+            {move || c.t().back}
+        </button>
     }
 }

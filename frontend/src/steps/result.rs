@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use mailsetup_shared::api::{DiagnosisCode, Protocol, SideReport};
 
 use crate::app::{Ctx, ctx, go_back, start_check};
-use crate::components::{Heading, provider_name};
+use crate::components::{BackButton, Heading, provider_name};
 use crate::embed::finish;
 use crate::i18n::step_name;
 use crate::i18n::{oauth_tr, with_name};
@@ -314,14 +314,7 @@ pub fn ResultStep() -> impl IntoView {
                                 >
                                     {move || c.tl().done}
                                 </button>
-                                <button
-                                    type="button"
-                                    class="secondary"
-                                    data-testid="back"
-                                    on:click=move |_| go_back(c)
-                                >
-                                    {move || c.t().back}
-                                </button>
+                                <BackButton />
                             </div>
                         }
                     >

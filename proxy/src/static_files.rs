@@ -16,7 +16,9 @@
 //!
 //! The files are compressed on the way out (gzip or brotli, as the browser accepts) and
 //! marked `nosniff`. A file that cannot be read (a broken deployment) is the project's one
-//! error shape, a 500 `internal_error` in the request's language, not an empty 500.
+//! error shape, a 500 `internal_error` in the request's language, not an empty 500; a name
+//! longer than any file's (over 255 bytes) is not looked up: the page, or a 404 for a
+//! content-hashed name, as for any other missing file.
 
 use std::convert::Infallible;
 use std::path::Path;
@@ -50,8 +52,14 @@ pub fn site(dir: &Path) -> Router {
         .fallback(move |req: Request| {
             let (pages, assets) = (pages.clone(), assets.clone());
             async move {
-                if is_content_hashed(req.uri().path()) {
+                let path = req.uri().path();
+                if is_content_hashed(path) {
                     immutable(req, assets).await
+                } else if names_no_file(path) {
+                    // The page, as for any other path that is no file.
+                    let (mut parts, body) = req.into_parts();
+                    parts.uri = axum::http::Uri::from_static("/");
+                    revalidated(Request::from_parts(parts, body), pages).await
                 } else {
                     revalidated(req, pages).await
                 }
@@ -83,8 +91,28 @@ pub fn is_content_hashed(path: &str) -> bool {
         && hash.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
 }
 
+/// Whether `path` has a segment longer than any file name (255 bytes once decoded), so it
+/// names no file. The file system refuses such a name (`ENAMETOOLONG`), which tower-http
+/// would answer with a 500, as if the site were broken.
+fn names_no_file(path: &str) -> bool {
+    // Each `%XX` decodes to one byte: this is the decoded length when every `%` starts an
+    // escape, and less otherwise, so a segment it finds over the limit is over it.
+    path.split('/').any(|segment| {
+        segment
+            .len()
+            .saturating_sub(2 * segment.matches('%').count())
+            > 255
+    })
+}
+
 /// A content-hashed file: a year of caching when found, a 404 otherwise.
 async fn immutable(req: Request, dir: ServeDir) -> Response {
+    if names_no_file(req.uri().path()) {
+        let mut res = StatusCode::NOT_FOUND.into_response();
+        res.headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        return res;
+    }
     let mut res = serve(dir, req).await;
     let cache = if res.status().is_success() || res.status() == StatusCode::NOT_MODIFIED {
         IMMUTABLE
@@ -358,6 +386,34 @@ mod tests {
         assert_eq!(res.status(), StatusCode::OK);
         assert_ne!(h(&res, header::ETAG), etag);
         assert!(text(res).await.contains("v2"));
+        std::fs::remove_dir_all(dir).ok();
+    }
+
+    /// A name longer than the file system takes is no file: the page for a route, a 404
+    /// for a content-hashed name, never the 500 of a broken site.
+    #[tokio::test]
+    async fn overlong_names_are_not_found_not_a_broken_site() {
+        let dir = dist();
+        let long = "a".repeat(300);
+        let escaped = "%41".repeat(300);
+        for path in [
+            format!("/{long}"),
+            format!("/x/{long}/y"),
+            format!("/{escaped}"),
+        ] {
+            let res = get(&dir, Method::GET, &path, &[]).await;
+            assert_eq!(res.status(), StatusCode::OK, "{path}");
+            assert!(text(res).await.contains("wizard"), "{path}");
+        }
+        let path = format!("/{long}-0123456789abcdef.js");
+        let res = get(&dir, Method::GET, &path, &[]).await;
+        assert_eq!(res.status(), StatusCode::NOT_FOUND);
+        assert_eq!(h(&res, header::CACHE_CONTROL), "no-store");
+        // A name of 255 bytes is still looked up (and here not found: the page).
+        let res = get(&dir, Method::GET, &format!("/{}", "b".repeat(255)), &[]).await;
+        assert_eq!(res.status(), StatusCode::OK);
+        assert!(names_no_file(&format!("/{}", "b".repeat(256))));
+        assert!(!names_no_file(&format!("/{}", "%41".repeat(85))));
         std::fs::remove_dir_all(dir).ok();
     }
 

@@ -14,8 +14,10 @@
 //! `ETag` from the content's SHA-256 (weak, because compression changes the bytes on the
 //! wire) besides tower-http's `Last-Modified`.
 //!
-//! The files are compressed on the way out (gzip or brotli, as the browser accepts) and
-//! marked `nosniff`. A file that cannot be read (a broken deployment) is the project's one
+//! The files are served compressed as the browser accepts: the release build's own copies
+//! (`NAME.br` at brotli 11, `NAME.gz` at gzip 9, written by `cargo xtask build-web`) as they
+//! are, else compressed on the way out (brotli or gzip at tower-http's fast level), and
+//! marked `nosniff`. A compressed copy has its own `ETag` (`Vary: Accept-Encoding`). A file that cannot be read (a broken deployment) is the project's one
 //! error shape, a 500 `internal_error` in the request's language, not an empty 500; a name
 //! longer than any file's (over 255 bytes) is not looked up: the page, or a 404 for a
 //! content-hashed name, as for any other missing file.
@@ -46,8 +48,15 @@ const ETAG_MAX_BYTES: usize = 4 * 1024 * 1024;
 
 /// The built front end in `dir`, with the caching described in the module docs.
 pub fn site(dir: &Path) -> Router {
-    let pages = ServeDir::new(dir).fallback(ServeFile::new(dir.join("index.html")));
-    let assets = ServeDir::new(dir);
+    let pages = ServeDir::new(dir)
+        .precompressed_br()
+        .precompressed_gzip()
+        .fallback(
+            ServeFile::new(dir.join("index.html"))
+                .precompressed_br()
+                .precompressed_gzip(),
+        );
+    let assets = ServeDir::new(dir).precompressed_br().precompressed_gzip();
     Router::new()
         .fallback(move |req: Request| {
             let (pages, assets) = (pages.clone(), assets.clone());
@@ -70,6 +79,15 @@ pub fn site(dir: &Path) -> Router {
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
         ))
+        // A compressed copy served as it is gets no `Vary` from tower-http, and the file
+        // itself (to a browser that accepts no compression) neither: caches must still
+        // keep them apart.
+        .layer(
+            tower_http::set_header::SetResponseHeaderLayer::if_not_present(
+                header::VARY,
+                HeaderValue::from_static("accept-encoding"),
+            ),
+        )
 }
 
 /// Whether the last segment of `path` is a file name Trunk derived from the content:
@@ -386,6 +404,58 @@ mod tests {
         assert_eq!(res.status(), StatusCode::OK);
         assert_ne!(h(&res, header::ETAG), etag);
         assert!(text(res).await.contains("v2"));
+        std::fs::remove_dir_all(dir).ok();
+    }
+
+    /// The build's compressed copies are served as they are to a browser that accepts them
+    /// (never compressed again), the file itself to one that does not; each with its own
+    /// validator, and the immutable caching unchanged.
+    #[tokio::test]
+    async fn the_builds_compressed_copies_are_served_as_they_are() {
+        let dir = dist();
+        std::fs::write(dir.join("app-0123456789abcdef_bg.wasm.br"), b"BROTLI COPY").unwrap();
+        std::fs::write(dir.join("index.html.gz"), b"GZIP COPY").unwrap();
+        let br = [(header::ACCEPT_ENCODING, "gzip, deflate, br")];
+        let res = get(&dir, Method::GET, "/app-0123456789abcdef_bg.wasm", &br).await;
+        assert_eq!(res.status(), StatusCode::OK);
+        assert_eq!(h(&res, header::CONTENT_ENCODING), "br");
+        assert_eq!(h(&res, header::CACHE_CONTROL), IMMUTABLE);
+        assert_eq!(h(&res, header::CONTENT_TYPE), "application/wasm");
+        assert!(
+            h(&res, header::VARY)
+                .to_ascii_lowercase()
+                .contains("accept-encoding")
+        );
+        assert_eq!(text(res).await, "BROTLI COPY");
+        let res = get(&dir, Method::GET, "/app-0123456789abcdef_bg.wasm", &[]).await;
+        assert_eq!(h(&res, header::CONTENT_ENCODING), "");
+        let bytes = axum::body::to_bytes(res.into_body(), 1 << 20)
+            .await
+            .unwrap();
+        assert_eq!(&bytes[..], b"\0asm\x01\0\0\0");
+        // The page: the gzip copy (no brotli copy here), with a validator of its own.
+        let gz = [(header::ACCEPT_ENCODING, "gzip")];
+        for path in ["/", "/index.html", "/some/route"] {
+            let res = get(&dir, Method::GET, path, &gz).await;
+            assert_eq!(h(&res, header::CONTENT_ENCODING), "gzip", "{path}");
+            assert_eq!(h(&res, header::CACHE_CONTROL), REVALIDATE, "{path}");
+            assert_eq!(h(&res, header::CONTENT_TYPE), "text/html", "{path}");
+            let etag = h(&res, header::ETAG).to_owned();
+            assert_eq!(text(res).await, "GZIP COPY", "{path}");
+            let plain = get(&dir, Method::GET, path, &[]).await;
+            assert_ne!(h(&plain, header::ETAG), etag, "{path}");
+            let again = get(
+                &dir,
+                Method::GET,
+                path,
+                &[
+                    (header::ACCEPT_ENCODING, "gzip"),
+                    (header::IF_NONE_MATCH, &etag),
+                ],
+            )
+            .await;
+            assert_eq!(again.status(), StatusCode::NOT_MODIFIED, "{path}");
+        }
         std::fs::remove_dir_all(dir).ok();
     }
 

@@ -1,5 +1,6 @@
 // Load benchmark (reported, never asserted; not a test): time from navigation to the first
-// step being usable (the email field shown and taking focus) in headless Chromium, median
+// step being usable (the email field there, enabled, painted, and taking focus) in headless
+// Chromium, median
 // of 5 cold loads (cache off), on loopback as it is and under a throttled phone-like
 // profile (Chromium's network emulation: 1.6 Mbit/s down, 750 kbit/s up, 150 ms RTT, and
 // 4x CPU slowdown), and with the CPU slowdown alone (what compiling, starting and
@@ -46,20 +47,35 @@ async function load(context, profile, cacheDisabled) {
       : u.endsWith('.css') ? 'css' : 'html';
     bytes[kind] = (bytes[kind] || 0) + e.encodedDataLength;
   });
+  // The page notes when the email field is first there and enabled, at the frame that
+  // paints it, so the figure is the page's own and not the harness's polling delay
+  // (which the second figure, taken when the harness sees the field, still includes).
+  await page.addInitScript(() => {
+    window.__usable = null;
+    const seen = new MutationObserver(() => {
+      const el = document.querySelector('[data-testid=email]');
+      if (!el || el.disabled) return;
+      seen.disconnect();
+      requestAnimationFrame(() => { window.__usable = performance.now(); });
+    });
+    seen.observe(document, { childList: true, subtree: true });
+  });
   await page.goto(baseUrl() + '/?locale=en', { waitUntil: 'commit' });
   await page.getByTestId('email').waitFor({ state: 'visible', timeout: 60000 });
-  const ms = await page.evaluate(() => {
+  await page.waitForFunction(() => window.__usable !== null, null, { timeout: 60000 });
+  const [ms, seenMs] = await page.evaluate(() => {
     const el = document.querySelector('[data-testid=email]');
     el.focus();
-    if (document.activeElement !== el || el.disabled) return -1;
+    if (document.activeElement !== el || el.disabled) return [-1, -1];
     const nav = performance.getEntriesByType('navigation')[0];
-    return performance.now() - (nav ? nav.startTime : 0);
+    const start = nav ? nav.startTime : 0;
+    return [window.__usable - start, performance.now() - start];
   });
   if (ms <= 0) throw new Error('the email field did not take focus');
   // Let late responses report their sizes before the page goes.
   await page.waitForLoadState('load');
   await page.close();
-  return { ms, bytes };
+  return { ms, seenMs, bytes };
 }
 
 const chrome = await launch();
@@ -67,11 +83,13 @@ const results = [];
 try {
   for (const profile of PROFILES) {
     const cold = [];
+    const seen = [];
     let bytes = {};
     for (let i = 0; i < RUNS; i++) {
       const context = await chrome.browser.newContext();
       const r = await load(context, profile, true);
       cold.push(r.ms);
+      seen.push(r.seenMs);
       bytes = r.bytes;
       await context.close();
     }
@@ -81,6 +99,7 @@ try {
     const warm = await load(context, profile, false);
     await context.close();
     cold.sort((a, b) => a - b);
+    seen.sort((a, b) => a - b);
     const total = Object.values(bytes).reduce((a, b) => a + b, 0);
     results.push({
       profile: profile.name,
@@ -88,6 +107,7 @@ try {
       median_ms: Math.round(cold[Math.floor(RUNS / 2)]),
       min_ms: Math.round(cold[0]),
       max_ms: Math.round(cold[RUNS - 1]),
+      harness_median_ms: Math.round(seen[Math.floor(RUNS / 2)]),
       cold_bytes: { ...bytes, total },
       repeat_visit_ms: Math.round(warm.ms),
       repeat_visit_bytes: Object.values(warm.bytes).reduce((a, b) => a + b, 0),
@@ -97,10 +117,10 @@ try {
   await chrome.close();
 }
 
-console.log('| profile | median ms | min ms | max ms | cold bytes on the wire | repeat visit ms | repeat visit bytes |');
-console.log('|---|---|---|---|---|---|---|');
+console.log('| profile | median ms | min ms | max ms | median ms as the harness saw it | cold bytes on the wire | repeat visit ms | repeat visit bytes |');
+console.log('|---|---|---|---|---|---|---|---|');
 for (const r of results) {
-  console.log(`| ${r.profile} | ${r.median_ms} | ${r.min_ms} | ${r.max_ms} | ${r.cold_bytes.total} | ${r.repeat_visit_ms} | ${r.repeat_visit_bytes} |`);
+  console.log(`| ${r.profile} | ${r.median_ms} | ${r.min_ms} | ${r.max_ms} | ${r.harness_median_ms} | ${r.cold_bytes.total} | ${r.repeat_visit_ms} | ${r.repeat_visit_bytes} |`);
 }
 const out = process.env.MAILSETUP_BENCH_OUT;
 if (out) {

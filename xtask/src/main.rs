@@ -10,6 +10,7 @@
 //! - `ci`: what `.ci/run` calls; the same as `test`.
 //! - `bench [NAME...]`: the benchmarks (`tests/src/bin/bench-*.rs`), release mode.
 
+mod precompress;
 mod release;
 mod setup;
 mod wasm_flags;

@@ -20,7 +20,9 @@
 //! 6. `index.html` from `frontend/index.html` (Trunk's `data-trunk` links replaced by the
 //!    stylesheet, `modulepreload` of the glue and the loader, `preload` of the main
 //!    module, the start script), whitespace and comments out; `embed.js` and the
-//!    examples copied.
+//!    examples copied;
+//! 7. `NAME.br` and `NAME.gz` beside every file (`precompress.rs`), which the proxy
+//!    serves as they are.
 //!
 //! Development builds stay with Trunk (`cargo xtask build-web --dev`, `trunk serve`):
 //! unsplit, the split points being plain async functions there.
@@ -190,6 +192,13 @@ pub fn build(toolchain: Toolchain, dist: &Path) -> anyhow::Result<()> {
         staged.join("embed.js"),
     )?;
     copy_dir(&root.join("frontend/examples"), &staged.join("examples"))?;
+    step("brotli 11 and gzip -9 copies of every file (precompress.rs)");
+    let started = std::time::Instant::now();
+    let packed = crate::precompress::precompress(&staged)?;
+    println!(
+        "- {packed} bytes of .br and .gz copies in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
     if dist.exists() {
         std::fs::remove_dir_all(dist)
             .with_context(|| format!("cannot clear {}", dist.display()))?;

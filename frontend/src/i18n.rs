@@ -77,7 +77,8 @@ pub struct Strings {
     pub use_suggestion: &'static str,
     pub provider_known: &'static str,
     pub looking_up: &'static str,
-    /// The lookup got no answer (no connection): not "unknown domain".
+    /// The lookup got no answer (no connection): not "unknown domain" (`{name}`: the
+    /// Continue button's label).
     pub lookup_failed: &'static str,
     pub discovered: &'static str,
     pub guessed: &'static str,
@@ -115,7 +116,7 @@ pub static EN: Strings = Strings {
     use_suggestion: "Use {name}",
     provider_known: "Provider recognised: {name}.",
     looking_up: "Looking up the mail servers for this domain…",
-    lookup_failed: "We could not look up this domain just now. Check your internet connection; Continue tries again.",
+    lookup_failed: "We could not look up this domain just now. Check your internet connection; {name} tries again.",
     discovered: "We found the mail servers for this domain.",
     guessed: "We don't know this domain yet. We will suggest the usual server names; you can change them later.",
     not_allowed: "This app does not support {name} addresses. Please use another address.",
@@ -145,7 +146,7 @@ pub static RU: Strings = Strings {
     use_suggestion: "Исправить на {name}",
     provider_known: "Почтовый сервис: {name}.",
     looking_up: "Ищем почтовые серверы этого домена…",
-    lookup_failed: "Сейчас не удалось проверить этот домен. Проверьте подключение к интернету; «Продолжить» попробует ещё раз.",
+    lookup_failed: "Сейчас не удалось проверить этот домен. Проверьте подключение к интернету; «{name}» попробует ещё раз.",
     discovered: "Мы нашли почтовые серверы этого домена.",
     guessed: "Этот домен нам пока не знаком. Мы предложим обычные имена серверов — их можно будет изменить.",
     not_allowed: "Это приложение не поддерживает адреса {name}. Укажите другой адрес.",

@@ -254,6 +254,12 @@ test('no answer to the lookup: said as such (not "unknown domain"), and Continue
     await w.fillEmail('anna@gmail.com');
     await status.filter({ hasText: /could not look up this domain/ }).waitFor();
     assert.doesNotMatch(await status.textContent(), /Gmail|don't know this domain/);
+    // It names the button as the button reads, in either language.
+    for (const lang of ['ru', 'en']) {
+      await w.byId(`lang-${lang}`).click();
+      const label = (await w.byId('next').textContent()).trim();
+      await status.filter({ hasText: label }).waitFor();
+    }
     // Back online: Continue looks the domain up again before going on.
     await page.unroute(API);
     await w.next();

@@ -58,7 +58,7 @@ pub fn Address() -> impl IntoView {
                 return t.looking_up.to_owned();
             }
             if r.failed {
-                return t.lookup_failed.to_owned();
+                return with_name(t.lookup_failed, t.next);
             }
             if suggestion.get().is_some() {
                 return String::new();

@@ -84,18 +84,20 @@ pub fn take_redirect_result() -> Option<String> {
 }
 
 split! {
-    /// The outcome in a message event's data (JSON) when it is one to take
-    /// ([`wizard::accept_message`]); decoded in the chunk.
-    fn accept(origin: String, own: String, from_popup: bool, data: String) -> Option<OAuthOutcome>,
-    preload load_accept {
-        wizard::accept_message(&origin, &own, from_popup, &data)
+    /// The outcome in a welcome message's data (JSON), when it is one; decoded in the chunk.
+    fn read_outcome(data: String) -> Option<OAuthOutcome>, preload load_read_outcome {
+        wizard::parse_message(&data)
     }
 }
 
-/// Takes the outcome in a message that passed the origin check, once decoded.
-fn take_message(c: Ctx, origin: String, own: String, from_popup: bool, data: String) {
+/// Takes the outcome in `ev` when it is welcome ([`wizard::welcome_message`]), once decoded.
+fn take_message(c: Ctx, ev: &MessageEvent, from_popup: bool) {
+    if !wizard::welcome_message(&ev.origin(), &own_origin(), from_popup) {
+        return;
+    }
+    let Some(data) = data_json(ev) else { return };
     spawn_local(async move {
-        if let Ok(Some(o)) = accept(origin, own, from_popup, data).await {
+        if let Ok(Some(o)) = read_outcome(data).await {
             take(c, o);
         }
     });
@@ -123,13 +125,7 @@ pub fn on_message(c: Ctx, ev: MessageEvent) {
             _ => false,
         }
     });
-    let (origin, own) = (ev.origin(), own_origin());
-    // Anything else is ignored before it is decoded (the host's own messages...).
-    if origin != own || !from_popup {
-        return;
-    }
-    let Some(data) = data_json(&ev) else { return };
-    take_message(c, origin, own, from_popup, data);
+    take_message(c, &ev, from_popup);
 }
 
 fn take(c: Ctx, outcome: OAuthOutcome) {
@@ -166,13 +162,7 @@ fn open_channel(c: Ctx) {
             // Only while this page waits for its own sign-in; `take_sign_in` also checks
             // the address and the provider.
             let active = FLOW.with(|f| f.borrow().is_some());
-            let (origin, own) = (ev.origin(), own_origin());
-            if active
-                && origin == own
-                && let Some(data) = data_json(&ev)
-            {
-                take_message(c, origin, own, active, data);
-            }
+            take_message(c, &ev, active);
         });
         channel.set_onmessage(Some(on.as_ref().unchecked_ref()));
         // The channel lives as long as the page.

@@ -62,15 +62,16 @@ pub fn site(dir: &Path) -> Router {
             let (pages, assets) = (pages.clone(), assets.clone());
             async move {
                 let path = req.uri().path();
-                if is_content_hashed(path) {
-                    immutable(req, assets).await
-                } else if names_no_file(path) {
+                match (is_content_hashed(path), names_no_file(path)) {
+                    (true, false) => immutable(req, assets).await,
+                    (true, true) => missing(),
+                    (false, false) => revalidated(req, pages).await,
                     // The page, as for any other path that is no file.
-                    let (mut parts, body) = req.into_parts();
-                    parts.uri = axum::http::Uri::from_static("/");
-                    revalidated(Request::from_parts(parts, body), pages).await
-                } else {
-                    revalidated(req, pages).await
+                    (false, true) => {
+                        let (mut parts, body) = req.into_parts();
+                        parts.uri = axum::http::Uri::from_static("/");
+                        revalidated(Request::from_parts(parts, body), pages).await
+                    }
                 }
             }
         })
@@ -123,14 +124,16 @@ fn names_no_file(path: &str) -> bool {
     })
 }
 
+/// A content-hashed file that is not there: a 404 no cache keeps.
+fn missing() -> Response {
+    let mut res = StatusCode::NOT_FOUND.into_response();
+    res.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    res
+}
+
 /// A content-hashed file: a year of caching when found, a 404 otherwise.
 async fn immutable(req: Request, dir: ServeDir) -> Response {
-    if names_no_file(req.uri().path()) {
-        let mut res = StatusCode::NOT_FOUND.into_response();
-        res.headers_mut()
-            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-        return res;
-    }
     let mut res = serve(dir, req).await;
     let cache = if res.status().is_success() || res.status() == StatusCode::NOT_MODIFIED {
         IMMUTABLE

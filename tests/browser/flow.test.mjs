@@ -4,20 +4,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  ALICE, WizardPage, baseUrl, fakeStream, launch, openPage, recordSteps, screenshot,
-  stepsSeen, streamedFailure, testServers,
+  ALICE, baseUrl, fakeStream, recordSteps, screenshot, stepsSeen,
+  streamedFailure, testServers, withPage,
 } from './support.mjs';
-
-async function withPage(opts, fn) {
-  const chrome = await launch();
-  try {
-    const page = await openPage(chrome, opts);
-    await fn(page, new WizardPage(page));
-    assert.deepEqual(page.errors, [], 'no uncaught errors in the page');
-  } finally {
-    await chrome.close();
-  }
-}
 
 const historyBack = (page) => page.evaluate(() => history.back());
 const historyForward = (page) => page.evaluate(() => history.forward());

@@ -1,6 +1,7 @@
 // Shared set-up for the browser tests: Debian's Chromium through playwright-core, with the
 // flags this closed, root-run environment needs, and the environment the Rust runner gives.
 import { chromium } from 'playwright-core';
+import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
@@ -78,6 +79,21 @@ export async function openPage(chrome, { viewport, colorScheme = 'light', locale
   page.errors = [];
   page.on('pageerror', (e) => page.errors.push(String(e)));
   return page;
+}
+
+/**
+ * Runs `fn(page, wizard)` on a fresh page of a fresh browser ({@link openPage}'s `opts`),
+ * then checks the page threw no uncaught error, and closes the browser whatever happened.
+ */
+export async function withPage(opts, fn) {
+  const chrome = await launch();
+  try {
+    const page = await openPage(chrome, opts);
+    await fn(page, new WizardPage(page));
+    assert.deepEqual(page.errors, [], 'no uncaught errors in the page');
+  } finally {
+    await chrome.close();
+  }
 }
 
 /**

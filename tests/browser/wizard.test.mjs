@@ -5,19 +5,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  ALICE, VARIANTS, WizardPage, baseUrl, launch, openPage, screenshot, testServers,
+  ALICE, VARIANTS, WizardPage, baseUrl, screenshot, testServers, withPage,
 } from './support.mjs';
-
-async function withPage(opts, fn) {
-  const chrome = await launch();
-  try {
-    const page = await openPage(chrome, opts);
-    await fn(page);
-    assert.deepEqual(page.errors, [], 'no uncaught errors in the page');
-  } finally {
-    await chrome.close();
-  }
-}
 
 test('happy path: manual loopback servers end in a verified mailbox', async () => {
   await withPage({}, async (page) => {

@@ -23,8 +23,8 @@ mod servers;
 pub use check::{LiveState, Side};
 pub use discovery::candidate_forms;
 pub use oauth::{
-    AuthKind, Choices, Mode, NARROW_VIEWPORT, SignIn, accept_message, first_mode, parse_message,
-    popup_features, start_url, when_blocked,
+    AuthKind, Choices, Mode, NARROW_VIEWPORT, SignIn, first_mode, parse_message, popup_features,
+    start_url, welcome_message, when_blocked,
 };
 pub use report::{Verified, VerifiedServer};
 pub use saved::Saved;

@@ -126,20 +126,12 @@ pub fn start_url(
     url
 }
 
-/// The outcome in a `message` event, when it is one to take: it comes from the proxy's own
-/// origin (`own_origin`, the wizard's), from the sign-in window this wizard opened
-/// (`from_popup`) and is a [`OAuthMessage`] (`data`: the event's data as JSON). Anything
-/// else (another page's messages, the host's, other `mailsetup:*` types) is ignored.
-pub fn accept_message(
-    origin: &str,
-    own_origin: &str,
-    from_popup: bool,
-    data: &str,
-) -> Option<OAuthOutcome> {
-    if origin != own_origin || !from_popup {
-        return None;
-    }
-    parse_message(data)
+/// Whether a `message` event may carry a sign-in's outcome: it comes from the proxy's own
+/// origin (`own_origin`, the wizard's) and from the sign-in window this wizard opened
+/// (`from_popup`). Anything else (another page's messages, the host's) is ignored before it
+/// is decoded; [`parse_message`] then takes only an [`OAuthMessage`].
+pub fn welcome_message(origin: &str, own_origin: &str, from_popup: bool) -> bool {
+    origin == own_origin && from_popup
 }
 
 /// The outcome in an [`OAuthMessage`] (posted, or left in `sessionStorage` by a same-tab

@@ -146,6 +146,12 @@ fn a_provider_without_steps_gets_the_prepare_screen_for_its_sign_in() {
 
 #[test]
 fn messages_are_taken_only_from_the_own_origin_and_the_own_popup() {
+    // As the browser side takes them: the origin and window first, then the decoding.
+    let accept_message = |origin: &str, own: &str, from_popup: bool, data: &str| {
+        welcome_message(origin, own, from_popup)
+            .then(|| parse_message(data))
+            .flatten()
+    };
     let own = "https://mail-setup.example.com";
     let good = message(&outcome(true));
     assert_eq!(
